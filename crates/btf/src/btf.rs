@@ -1,0 +1,487 @@
+//! The parsed BTF type table: header, string table, type index, lookups.
+//!
+//! Parsing copies the type section once into native-endian 32-bit words (BTF
+//! types are sequences of u32 words, so this also undoes a foreign byte order
+//! and any misalignment of the input) and keeps, per type id, the word index
+//! where its record starts. Typed views ([`Type`]) read the words on demand.
+//! Every type id and string offset a record holds is checked here, once, so
+//! later code can follow references without re-checking and without panicking.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+use crate::types::Type;
+
+/// A BTF type id. `TypeId(0)` is `void`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub u32);
+
+impl TypeId {
+    /// The `void` type.
+    pub const VOID: TypeId = TypeId(0);
+}
+
+impl std::fmt::Display for TypeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Byte order of serialized BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endian {
+    /// Least significant byte first (x86, arm64 by default).
+    Little,
+    /// Most significant byte first (s390x).
+    Big,
+}
+
+impl Endian {
+    /// The byte order of the machine running this code.
+    pub fn native() -> Endian {
+        if cfg!(target_endian = "big") {
+            Endian::Big
+        } else {
+            Endian::Little
+        }
+    }
+
+    pub(crate) fn read_u32(self, b: [u8; 4]) -> u32 {
+        match self {
+            Endian::Little => u32::from_le_bytes(b),
+            Endian::Big => u32::from_be_bytes(b),
+        }
+    }
+
+    pub(crate) fn write_u32(self, v: u32) -> [u8; 4] {
+        match self {
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
+        }
+    }
+}
+
+/// The BTF magic number.
+pub const BTF_MAGIC: u16 = 0xeb9f;
+/// Size of the BTF header this library writes.
+pub const HEADER_LEN: u32 = 24;
+/// Deepest chain of typedefs/modifiers followed before giving up (a cycle).
+pub const MAX_RESOLVE_DEPTH: usize = 32;
+
+/// The fixed BTF header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Format version; always 1.
+    pub version: u8,
+    /// Flags; none are defined.
+    pub flags: u8,
+    /// Length of the header, at least 24.
+    pub hdr_len: u32,
+    /// Offset of the type section, after the header.
+    pub type_off: u32,
+    /// Length of the type section.
+    pub type_len: u32,
+    /// Offset of the string section, after the header.
+    pub str_off: u32,
+    /// Length of the string section.
+    pub str_len: u32,
+}
+
+/// A parsed BTF type table, possibly split on top of a base.
+#[derive(Debug)]
+pub struct Btf {
+    base: Option<Arc<Btf>>,
+    header: Header,
+    endian: Endian,
+    /// The type section as native-endian words.
+    words: Vec<u32>,
+    /// Word index of each own type's record; entry `i` is type `first_id + i`.
+    offsets: Vec<u32>,
+    /// This BTF's own string section.
+    strings: String,
+    /// Id of the first own type: 1, or the base's type count for split BTF.
+    first_id: u32,
+    /// Length of the base's strings: own string offsets start there.
+    str_base: u32,
+}
+
+const VOID_WORDS: [u32; 3] = [0, 0, 0];
+
+fn need(what: &'static str, offset: usize, len: usize, have: usize) -> Result<()> {
+    if offset.checked_add(len).is_none_or(|end| end > have) {
+        return Err(Error::Truncated {
+            what,
+            offset,
+            need: len,
+            have,
+        });
+    }
+    Ok(())
+}
+
+/// Reads and checks a BTF header, returning it with the detected byte order.
+pub fn parse_header(data: &[u8]) -> Result<(Header, Endian)> {
+    need("BTF header", 0, HEADER_LEN as usize, data.len())?;
+    let magic = u16::from_le_bytes([data[0], data[1]]);
+    let endian = if magic == BTF_MAGIC {
+        Endian::Little
+    } else if magic == BTF_MAGIC.swap_bytes() {
+        Endian::Big
+    } else {
+        return Err(Error::BadMagic {
+            found: magic,
+            offset: 0,
+        });
+    };
+    let word = |at: usize| endian.read_u32([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+    let header = Header {
+        version: data[2],
+        flags: data[3],
+        hdr_len: word(4),
+        type_off: word(8),
+        type_len: word(12),
+        str_off: word(16),
+        str_len: word(20),
+    };
+    let bad = |field, value: u64, offset, why| {
+        Err(Error::BadHeader {
+            field,
+            value,
+            offset,
+            why,
+        })
+    };
+    if header.version != 1 {
+        return bad("version", header.version.into(), 2, "only version 1 exists");
+    }
+    if header.hdr_len < HEADER_LEN || header.hdr_len as usize > data.len() {
+        return bad(
+            "hdr_len",
+            header.hdr_len.into(),
+            4,
+            "shorter than 24 bytes or longer than the input",
+        );
+    }
+    let body = data.len() as u64 - u64::from(header.hdr_len);
+    if header.type_off % 4 != 0 {
+        return bad("type_off", header.type_off.into(), 8, "not 4-byte aligned");
+    }
+    if header.type_len % 4 != 0 {
+        return bad(
+            "type_len",
+            header.type_len.into(),
+            12,
+            "not a multiple of 4",
+        );
+    }
+    let type_end = u64::from(header.type_off) + u64::from(header.type_len);
+    if type_end > body {
+        return bad(
+            "type_len",
+            header.type_len.into(),
+            12,
+            "type section runs past the end of the input",
+        );
+    }
+    let str_end = u64::from(header.str_off) + u64::from(header.str_len);
+    if str_end > body {
+        return bad(
+            "str_len",
+            header.str_len.into(),
+            20,
+            "string section runs past the end of the input",
+        );
+    }
+    if type_end > u64::from(header.str_off) {
+        return bad(
+            "str_off",
+            header.str_off.into(),
+            16,
+            "string section overlaps the type section",
+        );
+    }
+    Ok((header, endian))
+}
+
+impl Btf {
+    /// Parses raw BTF (the contents of `/sys/kernel/btf/vmlinux` or a `.BTF`
+    /// section) in either byte order.
+    pub fn parse(data: &[u8]) -> Result<Btf> {
+        Btf::parse_impl(data, None)
+    }
+
+    /// Parses split BTF (a kernel module's) whose ids and string offsets
+    /// continue those of `base`.
+    pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf> {
+        Btf::parse_impl(data, Some(base))
+    }
+
+    fn parse_impl(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
+        let (header, endian) = parse_header(data)?;
+        let hdr = header.hdr_len as usize;
+        let str_start = hdr + header.str_off as usize;
+        let str_bytes = &data[str_start..str_start + header.str_len as usize];
+        if base.is_none() && str_bytes.first().is_some_and(|&b| b != 0) {
+            return Err(Error::BadStrings {
+                offset: str_start,
+                why: "the first string must be empty",
+            });
+        }
+        if base.is_none() && str_bytes.is_empty() {
+            return Err(Error::BadStrings {
+                offset: str_start,
+                why: "the string table is empty (it must hold at least the empty string)",
+            });
+        }
+        if str_bytes.last().is_some_and(|&b| b != 0) {
+            return Err(Error::BadStrings {
+                offset: str_start + str_bytes.len() - 1,
+                why: "the last string is not NUL-terminated",
+            });
+        }
+        let strings = match std::str::from_utf8(str_bytes) {
+            Ok(s) => s.to_owned(),
+            Err(e) => {
+                return Err(Error::BadStrings {
+                    offset: str_start + e.valid_up_to(),
+                    why: "not valid UTF-8",
+                })
+            }
+        };
+        let type_start = hdr + header.type_off as usize;
+        let words: Vec<u32> = data[type_start..type_start + header.type_len as usize]
+            .chunks_exact(4)
+            .map(|c| endian.read_u32([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let (first_id, str_base) = match &base {
+            Some(b) => (b.type_count(), b.strings_len()),
+            None => (1, 0),
+        };
+        let offsets = index_types(&words, first_id, type_start)?;
+        let btf = Btf {
+            base,
+            header,
+            endian,
+            words,
+            offsets,
+            strings,
+            first_id,
+            str_base,
+        };
+        crate::validate::validate(&btf, type_start)?;
+        Ok(btf)
+    }
+
+    /// The header as read (or as it would be written).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Byte order of the input.
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    /// The base this BTF is split on, if any.
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    /// Id of the first type this BTF itself holds (1 unless split).
+    pub fn first_id(&self) -> u32 {
+        self.first_id
+    }
+
+    /// One past the last type id, counting `void` and the base's types.
+    pub fn type_count(&self) -> u32 {
+        self.first_id + self.offsets.len() as u32
+    }
+
+    /// Ids of the types this BTF itself holds, in order (not the base's).
+    pub fn own_ids(&self) -> impl Iterator<Item = TypeId> + '_ {
+        (self.first_id..self.type_count()).map(TypeId)
+    }
+
+    /// Every type id from 1, the base's included.
+    pub fn all_ids(&self) -> impl Iterator<Item = TypeId> + '_ {
+        (1..self.type_count()).map(TypeId)
+    }
+
+    /// Total length of the string tables (base and own).
+    pub fn strings_len(&self) -> u32 {
+        self.str_base + self.strings.len() as u32
+    }
+
+    /// This BTF's own string section (offsets relative to its start are
+    /// `offset - base.strings_len()`).
+    pub fn own_strings(&self) -> &str {
+        &self.strings
+    }
+
+    /// The string at `offset` (up to its NUL), or `None` if the offset is out
+    /// of range or not on a character boundary.
+    pub fn str_at(&self, offset: u32) -> Option<&str> {
+        if offset < self.str_base {
+            return self.base.as_ref()?.str_at(offset);
+        }
+        let rest = self.strings.get((offset - self.str_base) as usize..)?;
+        let end = memchr::memchr(0, rest.as_bytes())?;
+        Some(&rest[..end])
+    }
+
+    /// The string at an offset that parsing validated; `""` otherwise.
+    pub(crate) fn name_at(&self, offset: u32) -> &str {
+        self.str_at(offset).unwrap_or("")
+    }
+
+    /// The type with this id (`void` for 0), or `None` past the last id.
+    pub fn type_by_id(&self, id: TypeId) -> Option<Type<'_>> {
+        if id.0 == 0 {
+            return Some(Type::new(self, id, &VOID_WORDS));
+        }
+        if id.0 < self.first_id {
+            return self.base.as_ref()?.type_by_id(id);
+        }
+        let i = (id.0 - self.first_id) as usize;
+        let start = *self.offsets.get(i)? as usize;
+        let end = self
+            .offsets
+            .get(i + 1)
+            .map_or(self.words.len(), |&e| e as usize);
+        Some(Type::new(self, id, &self.words[start..end]))
+    }
+
+    /// The type with this id, or [`Error::NoSuchType`].
+    pub fn get(&self, id: TypeId) -> Result<Type<'_>> {
+        self.type_by_id(id).ok_or(Error::NoSuchType(id.0))
+    }
+
+    /// The type with an id that comes from this BTF itself (validated at
+    /// parse time). Falls back to `void` rather than panicking.
+    pub fn ty(&self, id: TypeId) -> Type<'_> {
+        self.type_by_id(id)
+            .unwrap_or_else(|| Type::new(self, TypeId::VOID, &VOID_WORDS))
+    }
+
+    /// Every type from id 1 on, the base's included.
+    pub fn types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        self.all_ids().map(|id| self.ty(id))
+    }
+
+    /// Follows typedefs and modifiers (const, volatile, restrict, type_tag)
+    /// to the first other type. Gives up on a cycle, returning where it stopped.
+    pub fn skip_mods_and_typedefs(&self, id: TypeId) -> Type<'_> {
+        self.skip_while(id, |k| k.is_modifier() || k == Kind::Typedef)
+    }
+
+    /// Follows modifiers (not typedefs) to the first other type.
+    pub fn skip_mods(&self, id: TypeId) -> Type<'_> {
+        self.skip_while(id, Kind::is_modifier)
+    }
+
+    fn skip_while(&self, id: TypeId, skip: impl Fn(Kind) -> bool) -> Type<'_> {
+        let mut t = self.ty(id);
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            if !skip(t.kind()) {
+                break;
+            }
+            t = self.ty(t.type_id());
+        }
+        t
+    }
+
+    /// Size in bytes of a type, following typedefs, modifiers and arrays, as
+    /// libbpf's `btf__resolve_size` does. `None` for types without a size
+    /// (void, functions, forward declarations) or on a cycle.
+    pub fn resolve_size(&self, id: TypeId) -> Option<u64> {
+        let mut t = self.ty(id);
+        let mut nelems: u64 = 1;
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            match t.kind() {
+                Kind::Int
+                | Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Enum64
+                | Kind::Datasec
+                | Kind::Float => return nelems.checked_mul(u64::from(t.size())),
+                Kind::Ptr => return nelems.checked_mul(8),
+                Kind::Typedef
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::TypeTag
+                | Kind::Var => t = self.ty(t.type_id()),
+                Kind::Array => {
+                    let a = t.array()?;
+                    nelems = nelems.checked_mul(u64::from(a.nelems))?;
+                    t = self.ty(a.elem);
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+/// Walks the type section, returning the word index of each record.
+fn index_types(words: &[u32], first_id: u32, type_start: usize) -> Result<Vec<u32>> {
+    let mut offsets = Vec::with_capacity(words.len() / 4);
+    let mut at = 0usize;
+    while at < words.len() {
+        let id = TypeId(first_id + offsets.len() as u32);
+        let byte = type_start + at * 4;
+        if at + 3 > words.len() {
+            return Err(Error::BadType {
+                id,
+                offset: byte,
+                why: format!(
+                    "record header needs 12 bytes, but the type section has {} left",
+                    (words.len() - at) * 4
+                ),
+            });
+        }
+        let info = words[at + 1];
+        let raw_kind = ((info >> 24) & 0x1f) as u8;
+        let kind = match Kind::from_u8(raw_kind) {
+            Some(k) if k != Kind::Void => k,
+            _ => {
+                return Err(Error::BadType {
+                    id,
+                    offset: byte,
+                    why: format!("unknown kind {raw_kind}"),
+                })
+            }
+        };
+        let vlen = (info & 0xffff) as usize;
+        let extra = kind.extra_words(vlen);
+        if at + 3 + extra > words.len() {
+            return Err(Error::BadType {
+                id,
+                offset: byte,
+                why: format!(
+                    "{kind} with vlen {vlen} needs {} bytes, but the type section has {} left",
+                    (3 + extra) * 4,
+                    (words.len() - at) * 4
+                ),
+            });
+        }
+        if first_id as u64 + offsets.len() as u64 >= u64::from(u32::MAX >> 1) {
+            return Err(Error::BadType {
+                id,
+                offset: byte,
+                why: "too many types".into(),
+            });
+        }
+        offsets.push(at as u32);
+        at += 3 + extra;
+    }
+    Ok(offsets)
+}
+
+/// Byte offset in the original input of an own type's record, for messages.
+pub(crate) fn record_offset(btf: &Btf, id: TypeId, type_start: usize) -> usize {
+    let i = (id.0 - btf.first_id) as usize;
+    type_start + btf.offsets[i] as usize * 4
+}

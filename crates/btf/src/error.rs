@@ -1,0 +1,125 @@
+//! Errors of the BTF layer. Each names the byte offset or type id it is about.
+
+use crate::TypeId;
+
+/// Everything that can go wrong while reading, writing or dumping BTF.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input ends before a structure it announces.
+    #[error(
+        "truncated {what}: needs {need} bytes at byte offset {offset}, but the input has {have}"
+    )]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Byte offset where it starts.
+        offset: usize,
+        /// Bytes needed from `offset`.
+        need: usize,
+        /// Total bytes available.
+        have: usize,
+    },
+    /// The first two bytes are not the BTF magic 0xEB9F in either byte order.
+    #[error("bad magic {found:#06x} at byte offset {offset} (expected 0xeb9f)")]
+    BadMagic {
+        /// The 16-bit value found.
+        found: u16,
+        /// Byte offset of the magic.
+        offset: usize,
+    },
+    /// A header field is out of range.
+    #[error("bad header field {field} = {value} at byte offset {offset}: {why}")]
+    BadHeader {
+        /// The field name.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// Byte offset of the field.
+        offset: usize,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A type record is malformed.
+    #[error("type [{id}] at byte offset {offset}: {why}")]
+    BadType {
+        /// The type id.
+        id: TypeId,
+        /// Byte offset of the type record in the input.
+        offset: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// A string offset does not point into the string table.
+    #[error("type [{id}] at byte offset {offset}: {field} string offset {str_off} is past the string table ({str_len} bytes) or not at the start of a string")]
+    BadString {
+        /// The type id that holds the offset.
+        id: TypeId,
+        /// Byte offset of the type record.
+        offset: usize,
+        /// Which field holds the string offset.
+        field: &'static str,
+        /// The string offset.
+        str_off: u32,
+        /// Size of the string table(s) it may point into.
+        str_len: u32,
+    },
+    /// A type id refers past the last type.
+    #[error("type [{id}] at byte offset {offset}: {field} refers to type id {target}, but the last type id is {last}")]
+    BadTypeRef {
+        /// The type id that holds the reference.
+        id: TypeId,
+        /// Byte offset of the type record.
+        offset: usize,
+        /// Which field holds the reference.
+        field: &'static str,
+        /// The referenced id.
+        target: u32,
+        /// The last valid type id.
+        last: u32,
+    },
+    /// The string table is malformed.
+    #[error("string table at byte offset {offset}: {why}")]
+    BadStrings {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// A lookup by id found nothing.
+    #[error("type id {0} does not exist")]
+    NoSuchType(u32),
+    /// The input is not in any form this library reads.
+    #[error("not BTF: {0}")]
+    UnknownFormat(String),
+    /// The ELF container could not be read.
+    #[error("ELF: {0}")]
+    Elf(String),
+    /// The compressed container could not be read.
+    #[error("archive: {0}")]
+    Archive(String),
+    /// `.BTF.ext` is malformed.
+    #[error(".BTF.ext at byte offset {offset}: {why}")]
+    BadExt {
+        /// Byte offset within `.BTF.ext`.
+        offset: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// A type graph that cannot be written as C.
+    #[error("type [{id}]: {why}")]
+    Unrepresentable {
+        /// The type id where the problem was found.
+        id: TypeId,
+        /// What is wrong.
+        why: String,
+    },
+    /// A regular expression given as a filter is invalid.
+    #[error("bad regular expression: {0}")]
+    Regex(#[from] regex::Error),
+    /// Writing the output failed.
+    #[error("write error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

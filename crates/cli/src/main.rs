@@ -1,0 +1,50 @@
+//! The `corex` command: a thin front over the corex libraries.
+
+mod cmd;
+mod input;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// eBPF CO-RE toolkit: BTF dumps, CO-RE relocation, loading and tracing.
+#[derive(Parser)]
+#[command(name = "corex", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with BTF type information.
+    #[command(subcommand)]
+    Btf(cmd::btf::BtfCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Btf(c) => cmd::btf::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = io::stdout().flush();
+            eprintln!("corex: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<corex_btf::Error>().is_some_and(
+                |b| matches!(b, corex_btf::Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe),
+            )
+    })
+}
