@@ -1,0 +1,1 @@
+//! BPF ELF objects and the CO-RE relocation engine. Pure: no syscalls, no kernel.

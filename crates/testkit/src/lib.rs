@@ -1,0 +1,54 @@
+//! Test support shared by the corex crates' tests: where fixtures live and how
+//! to run the oracle tools. Missing fixtures are a test failure with a message
+//! that says how to get them, never a silent skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testkit sits two levels below the root")
+        .to_path_buf()
+}
+
+/// Directory of kernels fetched by `scripts/fetch-kernels.sh`
+/// (`$COREX_KERNELS`, default `<root>/.cache/kernels`).
+pub fn kernels_dir() -> PathBuf {
+    std::env::var_os("COREX_KERNELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".cache/kernels"))
+}
+
+/// A fetched kernel's file, e.g. `kernel_file("debian-6.1", "vmlinux.btf")`.
+/// Panics, saying how to fetch it, if it is missing.
+pub fn kernel_file(kernel: &str, file: &str) -> PathBuf {
+    let p = kernels_dir().join(kernel).join(file);
+    assert!(
+        p.exists(),
+        "missing fixture {}: run scripts/fetch-kernels.sh first",
+        p.display()
+    );
+    p
+}
+
+/// Runs a command and returns its stdout; panics with its stderr on failure.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `bpftool ARGS...`'s stdout (Debian's bpftool 7.1 is the oracle).
+pub fn bpftool(args: &[&str]) -> Vec<u8> {
+    run(Command::new("bpftool").args(args))
+}
