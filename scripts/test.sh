@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every corex test on a fresh machine: installs the oracle tools and
+# build dependencies from Debian, fetches the kernels the tests compare
+# against, then runs the Rust test suite (release mode: the tests parse and
+# dump several 5 MB kernel BTFs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(bpftool clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config xz-utils zstd lz4 binutils)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "test.sh: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "test.sh: need root to install packages (or install them yourself): ${missing[*]}" >&2
+        exit 1
+    fi
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+scripts/fetch-kernels.sh
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --release -- -D warnings
+cargo test --workspace --release
