@@ -1,9 +1,9 @@
 //! The parsed BTF type table: header, string table, type index, lookups.
 //!
-//! Parsing copies the type section once into native-endian 32-bit words (BTF
-//! types are sequences of u32 words, so this also undoes a foreign byte order
-//! and any misalignment of the input) and keeps, per type id, the word index
-//! where its record starts. Typed views ([`Type`]) read the words on demand.
+//! Parsing keeps the input buffer as it is (zero-copy; only BTF of the other
+//! byte order has its type section swapped in place, once) and records, per
+//! type id, where its record starts. Typed views ([`Type`]) read the record's
+//! 32-bit words on demand.
 //! Every type id and string offset a record holds is checked here, once, so
 //! later code can follow references without re-checking and without panicking.
 
@@ -94,19 +94,22 @@ pub struct Btf {
     base: Option<Arc<Btf>>,
     header: Header,
     endian: Endian,
-    /// The type section as native-endian words.
-    words: Vec<u32>,
-    /// Word index of each own type's record; entry `i` is type `first_id + i`.
+    /// The input; its type section is in native byte order.
+    data: Vec<u8>,
+    /// Byte range of the type section in `data`.
+    type_range: std::ops::Range<usize>,
+    /// Byte range of the string section in `data` (valid UTF-8, NUL-terminated).
+    str_range: std::ops::Range<usize>,
+    /// Byte offset, within the type section, of each own type's record;
+    /// entry `i` is type `first_id + i`.
     offsets: Vec<u32>,
-    /// This BTF's own string section.
-    strings: String,
     /// Id of the first own type: 1, or the base's type count for split BTF.
     first_id: u32,
     /// Length of the base's strings: own string offsets start there.
     str_base: u32,
 }
 
-const VOID_WORDS: [u32; 3] = [0, 0, 0];
+const VOID_RECORD: [u8; 12] = [0; 12];
 
 fn need(what: &'static str, offset: usize, len: usize, have: usize) -> Result<()> {
     if offset.checked_add(len).is_none_or(|end| end > have) {
@@ -206,19 +209,21 @@ pub fn parse_header(data: &[u8]) -> Result<(Header, Endian)> {
 
 impl Btf {
     /// Parses raw BTF (the contents of `/sys/kernel/btf/vmlinux` or a `.BTF`
-    /// section) in either byte order.
+    /// section) in either byte order. Copies `data`; [`Btf::from_vec`] does not.
     pub fn parse(data: &[u8]) -> Result<Btf> {
-        Btf::parse_impl(data, None)
+        Btf::from_vec(data.to_vec(), None)
     }
 
     /// Parses split BTF (a kernel module's) whose ids and string offsets
     /// continue those of `base`.
     pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf> {
-        Btf::parse_impl(data, Some(base))
+        Btf::from_vec(data.to_vec(), Some(base))
     }
 
-    fn parse_impl(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
-        let (header, endian) = parse_header(data)?;
+    /// Parses raw BTF, keeping `data` as the storage (no copy), split on
+    /// `base` if given.
+    pub fn from_vec(mut data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
+        let (header, endian) = parse_header(&data)?;
         let hdr = header.hdr_len as usize;
         let str_start = hdr + header.str_off as usize;
         let str_bytes = &data[str_start..str_start + header.str_len as usize];
@@ -240,32 +245,33 @@ impl Btf {
                 why: "the last string is not NUL-terminated",
             });
         }
-        let strings = match std::str::from_utf8(str_bytes) {
-            Ok(s) => s.to_owned(),
-            Err(e) => {
-                return Err(Error::BadStrings {
-                    offset: str_start + e.valid_up_to(),
-                    why: "not valid UTF-8",
-                })
-            }
-        };
+        if let Err(e) = std::str::from_utf8(str_bytes) {
+            return Err(Error::BadStrings {
+                offset: str_start + e.valid_up_to(),
+                why: "not valid UTF-8",
+            });
+        }
+        let str_range = str_start..str_start + str_bytes.len();
         let type_start = hdr + header.type_off as usize;
-        let words: Vec<u32> = data[type_start..type_start + header.type_len as usize]
-            .chunks_exact(4)
-            .map(|c| endian.read_u32([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let type_range = type_start..type_start + header.type_len as usize;
+        if endian != Endian::native() {
+            for w in data[type_range.clone()].chunks_exact_mut(4) {
+                w.reverse();
+            }
+        }
         let (first_id, str_base) = match &base {
             Some(b) => (b.type_count(), b.strings_len()),
             None => (1, 0),
         };
-        let offsets = index_types(&words, first_id, type_start)?;
+        let offsets = index_types(&data[type_range.clone()], first_id, type_start)?;
         let btf = Btf {
             base,
             header,
             endian,
-            words,
+            data,
+            type_range,
+            str_range,
             offsets,
-            strings,
             first_id,
             str_base,
         };
@@ -310,13 +316,13 @@ impl Btf {
 
     /// Total length of the string tables (base and own).
     pub fn strings_len(&self) -> u32 {
-        self.str_base + self.strings.len() as u32
+        self.str_base + self.own_string_bytes().len() as u32
     }
 
-    /// This BTF's own string section (offsets relative to its start are
+    /// This BTF's own string section, NUL-separated (offsets into it are
     /// `offset - base.strings_len()`).
-    pub fn own_strings(&self) -> &str {
-        &self.strings
+    pub fn own_string_bytes(&self) -> &[u8] {
+        &self.data[self.str_range.clone()]
     }
 
     /// The string at `offset` (up to its NUL), or `None` if the offset is out
@@ -325,9 +331,23 @@ impl Btf {
         if offset < self.str_base {
             return self.base.as_ref()?.str_at(offset);
         }
-        let rest = self.strings.get((offset - self.str_base) as usize..)?;
-        let end = memchr::memchr(0, rest.as_bytes())?;
-        Some(&rest[..end])
+        let rest = self
+            .own_string_bytes()
+            .get((offset - self.str_base) as usize..)?;
+        let end = memchr::memchr(0, rest)?;
+        std::str::from_utf8(&rest[..end]).ok()
+    }
+
+    /// Whether `offset` starts a string: inside the tables and on a character
+    /// boundary (every string table ends with a NUL, so the string ends too).
+    pub(crate) fn is_str_off(&self, offset: u32) -> bool {
+        if offset < self.str_base {
+            return self.base.as_ref().is_some_and(|b| b.is_str_off(offset));
+        }
+        // A UTF-8 continuation byte (0b10xx_xxxx) never starts a character.
+        self.own_string_bytes()
+            .get((offset - self.str_base) as usize)
+            .is_some_and(|&b| b & 0xc0 != 0x80)
     }
 
     /// The string at an offset that parsing validated; `""` otherwise.
@@ -338,7 +358,7 @@ impl Btf {
     /// The type with this id (`void` for 0), or `None` past the last id.
     pub fn type_by_id(&self, id: TypeId) -> Option<Type<'_>> {
         if id.0 == 0 {
-            return Some(Type::new(self, id, &VOID_WORDS));
+            return Some(Type::new(self, id, &VOID_RECORD));
         }
         if id.0 < self.first_id {
             return self.base.as_ref()?.type_by_id(id);
@@ -348,8 +368,9 @@ impl Btf {
         let end = self
             .offsets
             .get(i + 1)
-            .map_or(self.words.len(), |&e| e as usize);
-        Some(Type::new(self, id, &self.words[start..end]))
+            .map_or(self.type_range.len(), |&e| e as usize);
+        let section = &self.data[self.type_range.clone()];
+        Some(Type::new(self, id, &section[start..end]))
     }
 
     /// The type with this id, or [`Error::NoSuchType`].
@@ -361,7 +382,7 @@ impl Btf {
     /// parse time). Falls back to `void` rather than panicking.
     pub fn ty(&self, id: TypeId) -> Type<'_> {
         self.type_by_id(id)
-            .unwrap_or_else(|| Type::new(self, TypeId::VOID, &VOID_WORDS))
+            .unwrap_or_else(|| Type::new(self, TypeId::VOID, &VOID_RECORD))
     }
 
     /// Every type from id 1 on, the base's included.
@@ -425,24 +446,30 @@ impl Btf {
     }
 }
 
-/// Walks the type section, returning the word index of each record.
-fn index_types(words: &[u32], first_id: u32, type_start: usize) -> Result<Vec<u32>> {
-    let mut offsets = Vec::with_capacity(words.len() / 4);
+/// Walks the (native-order) type section, returning the byte offset of each
+/// record.
+fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<Vec<u32>> {
+    let word = |i: usize| {
+        let b = &section[i * 4..i * 4 + 4];
+        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+    };
+    let nwords = section.len() / 4;
+    let mut offsets = Vec::with_capacity(nwords / 4);
     let mut at = 0usize;
-    while at < words.len() {
+    while at < nwords {
         let id = TypeId(first_id + offsets.len() as u32);
         let byte = type_start + at * 4;
-        if at + 3 > words.len() {
+        if at + 3 > nwords {
             return Err(Error::BadType {
                 id,
                 offset: byte,
                 why: format!(
                     "record header needs 12 bytes, but the type section has {} left",
-                    (words.len() - at) * 4
+                    (nwords - at) * 4
                 ),
             });
         }
-        let info = words[at + 1];
+        let info = word(at + 1);
         let raw_kind = ((info >> 24) & 0x1f) as u8;
         let kind = match Kind::from_u8(raw_kind) {
             Some(k) if k != Kind::Void => k,
@@ -456,14 +483,14 @@ fn index_types(words: &[u32], first_id: u32, type_start: usize) -> Result<Vec<u3
         };
         let vlen = (info & 0xffff) as usize;
         let extra = kind.extra_words(vlen);
-        if at + 3 + extra > words.len() {
+        if at + 3 + extra > nwords {
             return Err(Error::BadType {
                 id,
                 offset: byte,
                 why: format!(
                     "{kind} with vlen {vlen} needs {} bytes, but the type section has {} left",
                     (3 + extra) * 4,
-                    (words.len() - at) * 4
+                    (nwords - at) * 4
                 ),
             });
         }
@@ -474,7 +501,7 @@ fn index_types(words: &[u32], first_id: u32, type_start: usize) -> Result<Vec<u3
                 why: "too many types".into(),
             });
         }
-        offsets.push(at as u32);
+        offsets.push((at * 4) as u32);
         at += 3 + extra;
     }
     Ok(offsets)
@@ -483,5 +510,5 @@ fn index_types(words: &[u32], first_id: u32, type_start: usize) -> Result<Vec<u3
 /// Byte offset in the original input of an own type's record, for messages.
 pub(crate) fn record_offset(btf: &Btf, id: TypeId, type_start: usize) -> usize {
     let i = (id.0 - btf.first_id) as usize;
-    type_start + btf.offsets[i] as usize * 4
+    type_start + btf.offsets[i] as usize
 }

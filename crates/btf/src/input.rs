@@ -2,6 +2,7 @@
 //! raw BTF, an ELF file with a `.BTF` section (and `.BTF.ext`), or an xz stream
 //! (optionally a tar archive with one member) holding either, as BTFHub ships.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -49,30 +50,39 @@ fn is_raw_btf(data: &[u8]) -> bool {
 /// Reads BTF from `data`, recognising the container by content. `base` is
 /// needed for split BTF (kernel modules).
 pub fn load(data: &[u8], base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
+    load_cow(Cow::Borrowed(data), base)
+}
+
+/// Like [`load`], but raw BTF keeps `data` as its storage instead of copying.
+pub fn load_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
+    load_cow(Cow::Owned(data), base)
+}
+
+fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(XZ_MAGIC) {
-        let plain = decompress_xz(data)?;
+        let plain = decompress_xz(&data)?;
         let (inner, container) = match tar_single_member(&plain)? {
             Some(member) => (member, Container::TarXz),
             None => (plain, Container::Xz),
         };
-        let mut loaded = load_plain(&inner, base)?;
+        let mut loaded = load_plain(Cow::Owned(inner), base)?;
         loaded.container = container;
         return Ok(loaded);
     }
     load_plain(data, base)
 }
 
-fn load_plain(data: &[u8], base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
+fn load_plain(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(ELF_MAGIC) {
-        let (btf, ext) = load_elf(data, base)?;
+        let (btf, ext) = load_elf(&data, base)?;
         return Ok(LoadedBtf {
             btf,
             ext,
             container: Container::Elf,
         });
     }
-    if is_raw_btf(data) {
-        let btf = parse_raw(data, base)?;
+    if is_raw_btf(&data) {
+        let btf = Btf::from_vec(data.into_owned(), base)?;
         return Ok(LoadedBtf {
             btf,
             ext: None,
@@ -88,13 +98,6 @@ fn load_plain(data: &[u8], base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
             head.join(" ")
         }
     )))
-}
-
-fn parse_raw(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
-    match base {
-        Some(b) => Btf::parse_split(data, b),
-        None => Btf::parse(data),
-    }
 }
 
 /// The `.BTF` (and `.BTF.ext`) sections of an ELF file.
@@ -116,7 +119,7 @@ pub fn elf_btf_sections(data: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
 
 fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>)> {
     let (btf_bytes, ext_bytes) = elf_btf_sections(data)?;
-    let btf = parse_raw(&btf_bytes, base)?;
+    let btf = Btf::from_vec(btf_bytes, base)?;
     let ext = ext_bytes.map(|b| BtfExt::parse(&b)).transpose()?;
     Ok((btf, ext))
 }

@@ -25,7 +25,7 @@ pub use crate::btf::{
 };
 pub use crate::error::{Error, Result};
 pub use crate::ext::{BtfExt, CoreRelo, ExtSection, FuncInfo, LineInfo};
-pub use crate::input::{elf_btf_sections, load, Container, LoadedBtf};
+pub use crate::input::{elf_btf_sections, load, load_vec, Container, LoadedBtf};
 pub use crate::kind::{Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
 pub use crate::names::{essential_name, NameIndex};
 pub use crate::types::{ArrayInfo, EnumValue, IntInfo, Member, Param, Type, VarSecInfo};

@@ -8,7 +8,8 @@ use crate::kind::{Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
 pub struct Type<'a> {
     btf: &'a Btf,
     id: TypeId,
-    words: &'a [u32],
+    /// The record: a 12-byte header and its kind's extra data, native order.
+    rec: &'a [u8],
 }
 
 impl std::fmt::Debug for Type<'_> {
@@ -119,12 +120,18 @@ pub struct VarSecInfo {
 }
 
 impl<'a> Type<'a> {
-    pub(crate) fn new(btf: &'a Btf, id: TypeId, words: &'a [u32]) -> Type<'a> {
-        Type { btf, id, words }
+    pub(crate) fn new(btf: &'a Btf, id: TypeId, rec: &'a [u8]) -> Type<'a> {
+        Type { btf, id, rec }
     }
 
-    fn extra(&self) -> &'a [u32] {
-        &self.words[3..]
+    /// Word `i` of the record (0-2: header; 3..: extra data).
+    fn word(&self, i: usize) -> u32 {
+        word_at(self.rec, i)
+    }
+
+    /// The extra data after the header.
+    fn extra(&self) -> &'a [u8] {
+        &self.rec[12..]
     }
 
     /// The type id.
@@ -139,65 +146,57 @@ impl<'a> Type<'a> {
 
     /// Offset of the name in the string table.
     pub fn name_off(&self) -> u32 {
-        self.words[0]
+        self.word(0)
     }
 
     /// The name, `""` if anonymous.
     pub fn name(&self) -> &'a str {
-        self.btf.name_at(self.words[0])
+        self.btf.name_at(self.word(0))
     }
 
     /// The raw `info` word.
     pub fn info(&self) -> u32 {
-        self.words[1]
+        self.word(1)
     }
 
     /// The kind.
     pub fn kind(&self) -> Kind {
-        Kind::from_u8(((self.words[1] >> 24) & 0x1f) as u8).unwrap_or(Kind::Void)
+        Kind::from_u8(((self.word(1) >> 24) & 0x1f) as u8).unwrap_or(Kind::Void)
     }
 
     /// The kind flag: bitfield encoding for composites, union for FWD,
     /// signedness for enums, attribute-style for tags.
     pub fn kflag(&self) -> bool {
-        self.words[1] >> 31 != 0
+        self.word(1) >> 31 != 0
     }
 
     /// Number of members / enumerators / parameters / variables (or a FUNC's linkage).
     pub fn vlen(&self) -> usize {
-        (self.words[1] & 0xffff) as usize
+        (self.word(1) & 0xffff) as usize
     }
 
     /// The third header word as a size (INT, composites, enums, DATASEC, FLOAT).
     pub fn size(&self) -> u32 {
-        self.words[2]
+        self.word(2)
     }
 
     /// The third header word as a type id (pointers, typedefs, modifiers, FUNC,
     /// FUNC_PROTO's return type, VAR, tags).
     pub fn type_id(&self) -> TypeId {
-        TypeId(self.words[2])
-    }
-
-    /// The words after the header, as stored.
-    pub fn extra_words(&self) -> &'a [u32] {
-        self.extra()
+        TypeId(self.word(2))
     }
 
     /// INT encoding, for an INT.
     pub fn int(&self) -> Option<IntInfo> {
-        (self.kind() == Kind::Int).then(|| IntInfo::from_word(self.extra()[0]))
+        (self.kind() == Kind::Int).then(|| IntInfo::from_word(self.word(3)))
     }
 
     /// Element, index and length, for an ARRAY.
     pub fn array(&self) -> Option<ArrayInfo> {
-        (self.kind() == Kind::Array).then(|| {
-            let e = self.extra();
-            ArrayInfo {
-                elem: TypeId(e[0]),
-                index: TypeId(e[1]),
-                nelems: e[2],
-            }
+        (self.kind() == Kind::Array).then(|| ArrayInfo {
+            elem: TypeId(self.word(3)),
+            index: TypeId(self.word(4)),
+            nelems: self.word(5),
         })
     }
 
@@ -210,16 +209,17 @@ impl<'a> Type<'a> {
         } else {
             &[]
         };
-        words.chunks_exact(3).map(move |m| {
+        words.chunks_exact(12).map(move |m| {
+            let offset = word_at(m, 2);
             let (bit_offset, bitfield_size) = if kflag {
-                (m[2] & 0x00ff_ffff, m[2] >> 24)
+                (offset & 0x00ff_ffff, offset >> 24)
             } else {
-                (m[2], 0)
+                (offset, 0)
             };
             Member {
-                name: btf.name_at(m[0]),
-                name_off: m[0],
-                ty: TypeId(m[1]),
+                name: btf.name_at(word_at(m, 0)),
+                name_off: word_at(m, 0),
+                ty: TypeId(word_at(m, 1)),
                 bit_offset,
                 bitfield_size,
             }
@@ -241,21 +241,22 @@ impl<'a> Type<'a> {
         let btf = self.btf;
         let signed = self.kflag();
         let (words, step) = match self.kind() {
-            Kind::Enum => (self.extra(), 2),
-            Kind::Enum64 => (self.extra(), 3),
-            _ => (&[][..], 2),
+            Kind::Enum => (self.extra(), 8),
+            Kind::Enum64 => (self.extra(), 12),
+            _ => (&[][..], 8),
         };
         words.chunks_exact(step).map(move |v| {
-            let value = if step == 3 {
-                ((u64::from(v[2]) << 32) | u64::from(v[1])) as i64
+            let lo = word_at(v, 1);
+            let value = if step == 12 {
+                ((u64::from(word_at(v, 2)) << 32) | u64::from(lo)) as i64
             } else if signed {
-                i64::from(v[1] as i32)
+                i64::from(lo as i32)
             } else {
-                i64::from(v[1])
+                i64::from(lo)
             };
             EnumValue {
-                name: btf.name_at(v[0]),
-                name_off: v[0],
+                name: btf.name_at(word_at(v, 0)),
+                name_off: word_at(v, 0),
                 value,
             }
         })
@@ -269,10 +270,10 @@ impl<'a> Type<'a> {
         } else {
             &[]
         };
-        words.chunks_exact(2).map(move |p| Param {
-            name: btf.name_at(p[0]),
-            name_off: p[0],
-            ty: TypeId(p[1]),
+        words.chunks_exact(8).map(move |p| Param {
+            name: btf.name_at(word_at(p, 0)),
+            name_off: word_at(p, 0),
+            ty: TypeId(word_at(p, 1)),
         })
     }
 
@@ -283,17 +284,17 @@ impl<'a> Type<'a> {
         } else {
             &[]
         };
-        words.chunks_exact(3).map(|v| VarSecInfo {
-            ty: TypeId(v[0]),
-            offset: v[1],
-            size: v[2],
+        words.chunks_exact(12).map(|v| VarSecInfo {
+            ty: TypeId(word_at(v, 0)),
+            offset: word_at(v, 1),
+            size: word_at(v, 2),
         })
     }
 
     /// Linkage of a VAR (its extra word) or FUNC (its vlen).
     pub fn linkage(&self) -> Option<Linkage> {
         match self.kind() {
-            Kind::Var => Some(Linkage::from_u32(self.extra()[0])),
+            Kind::Var => Some(Linkage::from_u32(self.word(3))),
             Kind::Func => Some(Linkage::from_u32(self.vlen() as u32)),
             _ => None,
         }
@@ -301,7 +302,7 @@ impl<'a> Type<'a> {
 
     /// Component index of a DECL_TAG (-1: the declaration itself).
     pub fn component_idx(&self) -> Option<i32> {
-        (self.kind() == Kind::DeclTag).then(|| self.extra()[0] as i32)
+        (self.kind() == Kind::DeclTag).then(|| self.word(3) as i32)
     }
 
     /// Whether a FWD declares a union (its kind flag).
@@ -314,20 +315,40 @@ impl<'a> Type<'a> {
         self.kind().is_composite()
     }
 
+    /// Word `field` of each vlen entry (members, enumerators, parameters,
+    /// section variables), read without resolving names.
+    pub(crate) fn entry_words(&self, field: usize) -> impl Iterator<Item = u32> + 'a {
+        let stride = match self.kind() {
+            Kind::Struct | Kind::Union | Kind::Enum64 | Kind::Datasec => 12,
+            Kind::Enum | Kind::FuncProto => 8,
+            _ => 4,
+        };
+        let entries = if stride == 4 { &[][..] } else { self.extra() };
+        entries.chunks_exact(stride).map(move |e| word_at(e, field))
+    }
+
     /// Every type id this record refers to, in record order.
     pub fn referenced_ids(&self) -> impl Iterator<Item = TypeId> + 'a {
         let kind = self.kind();
         let e = self.extra();
-        let header = kind.has_type().then_some(TypeId(self.words[2]));
-        let (list, step, pos): (&'a [u32], usize, usize) = match kind {
-            Kind::Array => (&e[..2], 1, 0),
-            Kind::Struct | Kind::Union => (e, 3, 1),
-            Kind::FuncProto => (e, 2, 1),
-            Kind::Datasec => (e, 3, 0),
-            _ => (&[], 1, 0),
+        let header = kind.has_type().then_some(TypeId(self.word(2)));
+        let (list, step, pos): (&'a [u8], usize, usize) = match kind {
+            Kind::Array => (&e[..8], 4, 0),
+            Kind::Struct | Kind::Union => (e, 12, 1),
+            Kind::FuncProto => (e, 8, 1),
+            Kind::Datasec => (e, 12, 0),
+            _ => (&[], 4, 0),
         };
-        header
-            .into_iter()
-            .chain(list.chunks_exact(step).map(move |c| TypeId(c[pos])))
+        header.into_iter().chain(
+            list.chunks_exact(step)
+                .map(move |c| TypeId(word_at(c, pos))),
+        )
     }
+}
+
+/// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
+/// parsing checked).
+fn word_at(bytes: &[u8], i: usize) -> u32 {
+    let b = &bytes[i * 4..i * 4 + 4];
+    u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
 }

@@ -14,7 +14,7 @@ pub(crate) fn validate(btf: &Btf, type_start: usize) -> Result<()> {
         let t = btf.ty(id);
         let offset = || record_offset(btf, id, type_start);
         let check_str = |field: &'static str, str_off: u32| {
-            if btf.str_at(str_off).is_none() {
+            if !btf.is_str_off(str_off) {
                 return Err(Error::BadString {
                     id,
                     offset: offset(),
@@ -26,14 +26,16 @@ pub(crate) fn validate(btf: &Btf, type_start: usize) -> Result<()> {
             Ok(())
         };
         check_str("name", t.name_off())?;
-        for m in t.members() {
-            check_str("member name", m.name_off)?;
-        }
-        for v in t.enum_values() {
-            check_str("enumerator name", v.name_off)?;
-        }
-        for p in t.params() {
-            check_str("parameter name", p.name_off)?;
+        let entry_name = match t.kind() {
+            Kind::Struct | Kind::Union => Some("member name"),
+            Kind::Enum | Kind::Enum64 => Some("enumerator name"),
+            Kind::FuncProto => Some("parameter name"),
+            _ => None,
+        };
+        if let Some(field) = entry_name {
+            for name_off in t.entry_words(0) {
+                check_str(field, name_off)?;
+            }
         }
         for r in t.referenced_ids() {
             if r.0 > last {
@@ -85,12 +87,14 @@ fn check_shape(btf: &Btf, id: TypeId, offset: impl Fn() -> usize) -> Result<()> 
             }
         }
         Kind::Struct | Kind::Union => {
-            for m in t.members() {
-                if m.bitfield_size > 128 {
-                    return bad(format!(
-                        "member '{}' has a bitfield size of {} bits",
-                        m.name, m.bitfield_size
-                    ));
+            if t.kflag() {
+                for (i, offset) in t.entry_words(2).enumerate() {
+                    let bitfield_size = offset >> 24;
+                    if bitfield_size > 128 {
+                        return bad(format!(
+                            "member #{i} has a bitfield size of {bitfield_size} bits"
+                        ));
+                    }
                 }
             }
         }

@@ -23,7 +23,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
 pub fn load_btf(path: &Path, base: Option<&Path>) -> Result<LoadedBtf> {
     let base = base.map(load_base).transpose()?;
     let data = read(path)?;
-    corex_btf::load(&data, base).with_context(|| format!("{}", path.display()))
+    corex_btf::load_vec(data, base).with_context(|| format!("{}", path.display()))
 }
 
 /// Reads a base BTF for split BTF.
