@@ -1,0 +1,182 @@
+//! The one error type of this crate. Object errors name the ELF section,
+//! symbol or byte offset; CO-RE errors say in plain words why a relocation
+//! cannot be applied, as a person reading `corex reloc` needs to hear it.
+
+/// Everything that can go wrong reading a BPF object or relocating it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file is not an ELF file the `object` crate can read.
+    #[error("not a readable ELF file: {0}")]
+    Elf(String),
+    /// The ELF file is not a 64-bit BPF object.
+    #[error("not a BPF object: {0}")]
+    NotBpf(String),
+    /// An ELF section is malformed.
+    #[error("section '{section}' (#{index}, file offset {offset}): {why}")]
+    Section {
+        /// Section name.
+        section: String,
+        /// Section index.
+        index: usize,
+        /// File offset of the section's contents.
+        offset: u64,
+        /// What is wrong.
+        why: String,
+    },
+    /// A symbol is malformed or points somewhere it cannot.
+    #[error("symbol #{index} '{name}': {why}")]
+    Symbol {
+        /// Symbol table index.
+        index: usize,
+        /// Symbol name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// An ELF relocation entry (`.rel<section>`) is malformed.
+    #[error("relocation #{index} of section '{section}' at offset {offset}: {why}")]
+    Relocation {
+        /// The section the relocations apply to.
+        section: String,
+        /// Index of the entry in its relocation section.
+        index: usize,
+        /// `r_offset`: byte offset in the section it applies to.
+        offset: u64,
+        /// What is wrong.
+        why: String,
+    },
+    /// A map definition is malformed.
+    #[error("map '{name}': {why}")]
+    Map {
+        /// Map name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The `.BTF` or `.BTF.ext` section is malformed.
+    #[error("{section}: {source}")]
+    Btf {
+        /// `.BTF` or `.BTF.ext`.
+        section: &'static str,
+        /// The BTF layer's error (it names the offset).
+        source: corex_btf::Error,
+    },
+    /// A `.BTF.ext` CO-RE record does not fit the object.
+    #[error(".BTF.ext CO-RE record #{index} of section '{section}' (at .BTF.ext byte offset {offset}): {why}")]
+    CoreRecord {
+        /// The ELF section the record belongs to.
+        section: String,
+        /// Index of the record among its section's records.
+        index: usize,
+        /// Byte offset of the record in `.BTF.ext`.
+        offset: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// The relocation names a type id the object's BTF does not have.
+    #[error("the relocation refers to type id {id}, but the object's BTF has only {count} types")]
+    NoSuchLocalType {
+        /// The type id.
+        id: u32,
+        /// Number of types in the local BTF.
+        count: u32,
+    },
+    /// The relocation kind number is not one of the 13 kinds.
+    #[error("unknown CO-RE relocation kind {0} (kinds 0 to 12 exist)")]
+    UnknownKind(u32),
+    /// The access string cannot be read or does not fit the local type.
+    #[error("access string '{access}' on {root}: {why}")]
+    AccessString {
+        /// The access string as stored (or a note that it is unreadable).
+        access: String,
+        /// The root type, e.g. `[7] struct foo`.
+        root: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The root type is anonymous: candidates are found by name.
+    #[error(
+        "the relocation's root type {root} is anonymous, and CO-RE finds target types by name"
+    )]
+    AnonymousRoot {
+        /// The root type, e.g. `[7] struct <anon>`.
+        root: String,
+    },
+    /// A relocation kind that cannot apply to what the access string reaches.
+    #[error("{kind} cannot be computed for {what}")]
+    Unsupported {
+        /// libbpf's name of the kind.
+        kind: &'static str,
+        /// What the access string reaches.
+        what: String,
+    },
+    /// A bitfield that no single load of at most 8 bytes covers.
+    #[error("bitfield {field} cannot be read with one load of at most 8 bytes")]
+    Bitfield {
+        /// The field, as a spec.
+        field: String,
+    },
+    /// Two candidate types place the field differently.
+    #[error("{local} matches {count} types with different layouts: {detail}")]
+    OffsetAmbiguity {
+        /// The local root, e.g. `struct foo___x`.
+        local: String,
+        /// How many candidates matched so far.
+        count: usize,
+        /// Which candidates disagree and how.
+        detail: String,
+    },
+    /// Two candidate types give different values.
+    #[error("{local} matches {count} types that disagree: {detail}")]
+    DecisionAmbiguity {
+        /// The local root.
+        local: String,
+        /// How many candidates matched so far.
+        count: usize,
+        /// Which candidates disagree and how.
+        detail: String,
+    },
+    /// Matching a candidate hit a limit (nesting depth, cycles).
+    #[error("matching candidate {candidate}: {why}")]
+    CandidateError {
+        /// The candidate type.
+        candidate: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// The instruction does not hold the value the local BTF implies.
+    #[error("instruction #{insn} holds {held}, but the local BTF says {what} {expected}")]
+    Validation {
+        /// Instruction index in its program.
+        insn: usize,
+        /// The value found in the instruction.
+        held: i64,
+        /// What the value is ("the field is at offset", ...).
+        what: &'static str,
+        /// The value the local BTF gives.
+        expected: u64,
+    },
+    /// The relocated instruction has a form CO-RE cannot patch.
+    #[error("instruction #{insn} (opcode {code:#04x}) cannot be patched: {why}")]
+    Patch {
+        /// Instruction index in its program.
+        insn: usize,
+        /// Its opcode.
+        code: u8,
+        /// Why not.
+        why: String,
+    },
+    /// The record's instruction lies outside its program.
+    #[error("instruction #{insn} is past the end of program '{program}' ({len} instructions)")]
+    InsnOutOfRange {
+        /// Instruction index in the program.
+        insn: usize,
+        /// Program name.
+        program: String,
+        /// Number of instructions.
+        len: usize,
+    },
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
