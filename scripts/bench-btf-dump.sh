@@ -40,15 +40,19 @@ parse_time=$target/release/examples/parse_time
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The commands, by tool and format.
-cmd_corex_raw="$corex btf dump $file --format raw"
-cmd_bpftool_raw="bpftool btf dump file $file"
-cmd_corex_c="$corex btf dump $file --format c"
-cmd_bpftool_c="bpftool btf dump file $file format c"
+# The commands, by tool.format. They are split on spaces when run (as
+# hyperfine -N does), so paths with spaces are not supported.
+declare -A cmd=(
+    [corex.raw]="$corex btf dump $file --format raw"
+    [bpftool.raw]="bpftool btf dump file $file"
+    [corex.c]="$corex btf dump $file --format c"
+    [bpftool.c]="bpftool btf dump file $file format c"
+)
 
 # available CMD: whether CMD succeeds and prints something.
 available() {
     local bytes
+    # shellcheck disable=SC2086 # the command's words
     bytes=$($1 2>/dev/null | wc -c) || return 1
     ((bytes > 0))
 }
@@ -65,6 +69,7 @@ wall() {
         for ((i = 0; i < warmup; i++)); do $1 >/dev/null; done
         : >"$tmp/t"
         for ((i = 0; i < runs; i++)); do
+            # shellcheck disable=SC2086 # the command's words
             /usr/bin/time -a -o "$tmp/t" -f "%e" $1 >/dev/null
         done
         awk '{ s += $1; q += $1 * $1; n++ }
@@ -78,24 +83,25 @@ peak_rss() {
     local i
     : >"$tmp/m"
     for ((i = 0; i < 3; i++)); do
+        # shellcheck disable=SC2086 # the command's words
         /usr/bin/time -a -o "$tmp/m" -f "%M" $1 >/dev/null
     done
     sort -n "$tmp/m" | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'
 }
 
-declare -A wall_of rss_of
+# Figures by measure.tool.format: "MEAN SD" (wall), MiB (rss) or unavailable.
+declare -A fig
 for fmt in raw c; do
     for tool in corex bpftool; do
-        var=cmd_${tool}_$fmt
-        cmd=${!var}
-        if available "$cmd"; then
-            log "$tool $fmt: timing $runs runs: $cmd"
-            wall_of[$tool.$fmt]=$(wall "$cmd")
-            rss_of[$tool.$fmt]=$(peak_rss "$cmd")
+        c=${cmd[$tool.$fmt]}
+        if available "$c"; then
+            log "$tool $fmt: timing $runs runs: $c"
+            fig[wall.$tool.$fmt]=$(wall "$c")
+            fig[rss.$tool.$fmt]=$(peak_rss "$c")
         else
-            log "$tool $fmt: unavailable ($cmd fails)"
-            wall_of[$tool.$fmt]=unavailable
-            rss_of[$tool.$fmt]=unavailable
+            log "$tool $fmt: unavailable ($c fails)"
+            fig[wall.$tool.$fmt]=unavailable
+            fig[rss.$tool.$fmt]=unavailable
         fi
     done
 done
@@ -122,8 +128,7 @@ ratio() {
 }
 # row LABEL FORMAT MEASURE(wall|rss)
 row() {
-    local -n of=${3}_of
-    local c=${of[corex.$2]} b=${of[bpftool.$2]}
+    local c=${fig[$3.corex.$2]} b=${fig[$3.bpftool.$2]}
     echo "| $1 | $(cell "$c") | $(cell "$b") | $(ratio "$c" "$b") |"
 }
 

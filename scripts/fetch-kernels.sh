@@ -53,16 +53,15 @@ need_tool() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2 || die "cannot install $2"
 }
 
-# newest_package REGEX: the highest-versioned package whose name matches.
+# newest_package REGEX: sets $newest to the highest-versioned package whose
+# name matches (run in this shell, not a subshell, so apt_updated sticks).
 newest_package() {
-    local regex=$1 found
-    found=$(apt-cache search --names-only "$regex" | awk '{print $1}' | sort -V | tail -n 1)
-    if [[ -z $found ]]; then
+    newest=$(apt-cache search --names-only "$1" | awk '{print $1}' | sort -V | tail -n 1)
+    if [[ -z $newest && -z $apt_updated ]]; then
         apt_update_once
-        found=$(apt-cache search --names-only "$regex" | awk '{print $1}' | sort -V | tail -n 1)
+        newest=$(apt-cache search --names-only "$1" | awk '{print $1}' | sort -V | tail -n 1)
     fi
-    [[ -n $found ]] || die "no package matches $regex"
-    echo "$found"
+    [[ -n $newest ]] || die "no package matches $1"
 }
 
 # u8/u32 FILE OFFSET: little-endian integers from a file.
@@ -119,17 +118,24 @@ fetch_kernel() {
         log "$name: present ($(head -n 1 "$dir/version.txt")), skipping"
         return
     fi
-    local pkg version
-    pkg=$(newest_package "$regex")
-    version=$(apt-cache show --no-all-versions "$pkg" | awk '/^Version:/ {print $2; exit}')
-    [[ -n $version ]] || die "$pkg: no version in apt-cache show"
-    log "$name: $pkg $version"
-
     local work
     work=$(mktemp -d "$out/.work-$name.XXXXXX")
     # shellcheck disable=SC2064
     trap "rm -rf '$work'" EXIT
-    (cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >&2) || die "apt-get download $pkg=$version failed"
+    # Stale apt lists can name a version the mirror no longer has: then
+    # update them once and choose again.
+    local pkg version
+    while :; do
+        newest_package "$regex"
+        pkg=$newest
+        version=$(apt-cache show --no-all-versions "$pkg" | awk '/^Version:/ {print $2; exit}')
+        [[ -n $version ]] || die "$pkg: no version in apt-cache show"
+        log "$name: $pkg $version"
+        (cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >&2) && break
+        [[ -z $apt_updated ]] || die "apt-get download $pkg=$version failed"
+        log "$name: download failed; updating the apt lists and choosing again"
+        apt_update_once
+    done
     local deb
     deb=$(echo "$work"/*.deb)
     [[ -f $deb ]] || die "apt-get download left no .deb in $work"
