@@ -1,0 +1,73 @@
+//! The libbpf 1.1 oracle for CO-RE relocation: `core_log.c` (built here at
+//! test time against Debian's libbpf-dev), the parser of its log
+//! ([`log`]), and the synthetic target BTFs ([`targets`]).
+
+pub mod log;
+pub mod targets;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Directory for everything the oracle builds and writes.
+pub fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reloc_libbpf");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    dir
+}
+
+/// The `core_log` harness, compiled against libbpf once per test process.
+pub fn core_log_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/libbpf/core_log.c");
+        let out = work_dir().join("core_log");
+        // Built under a private name, then renamed: test processes may race.
+        let tmp = work_dir().join(format!("core_log.{}", std::process::id()));
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+        let status = Command::new(&cc)
+            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&tmp)
+            .arg(&src)
+            .args(["-lbpf", "-lelf", "-lz"])
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+        assert!(
+            status.success(),
+            "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
+            src.display()
+        );
+        std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
+        out
+    })
+}
+
+/// libbpf's complete log for loading `obj` with `btf_custom_path = btf`.
+pub fn core_log_text(obj: &Path, btf: &Path) -> String {
+    let out = Command::new(core_log_bin())
+        .arg(obj)
+        .arg(btf)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run core_log: {e}"));
+    assert!(
+        out.status.success(),
+        "core_log {} {} failed: {}\n{}",
+        obj.display(),
+        btf.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// libbpf's relocation records for `obj` against `btf`.
+pub fn relocate(obj: &Path, btf: &Path) -> log::CoreLog {
+    let text = core_log_text(obj, btf);
+    log::parse(&text).unwrap_or_else(|e| {
+        panic!(
+            "libbpf log of {} against {}: {e}\n{text}",
+            obj.display(),
+            btf.display()
+        )
+    })
+}
