@@ -426,10 +426,7 @@ fn filters_select_bpftool_entries_in_kernel() {
 fn filters_select_bpftool_entries_in_module() {
     let base_path = kernel_file(DEBIAN_6_1, "vmlinux.btf");
     let base = Arc::new(load(&base_path));
-    let module = kernel_modules(DEBIAN_6_1)
-        .into_iter()
-        .find(|m| m.ends_with("nf_conntrack.ko"))
-        .expect("scripts/fetch-kernels.sh fetches nf_conntrack.ko");
+    let module = kernel_module(DEBIAN_6_1, "nf_conntrack.ko");
     let btf = load_as(&module, Some(&base), Container::Elf);
     let first = btf.first_id();
     let mut sel = vec![
@@ -497,4 +494,30 @@ fn writer_round_trips_debian_6_12() {
 fn writer_round_trips_bpf_objects() {
     check_round_trip(LE_OBJECT, &bpf_object(LE_OBJECT));
     check_round_trip(BE_OBJECT, &bpf_object(BE_OBJECT));
+}
+
+/// Split BTF is written standalone, its base's types first, so ids stay the
+/// same: the written file dumps as the base's dump followed by the module's.
+#[test]
+fn writer_writes_split_btf_standalone() {
+    let base_path = kernel_file(DEBIAN_6_12, "vmlinux.btf");
+    let base = Arc::new(load(&base_path));
+    let module = kernel_module(DEBIAN_6_12, "veth.ko");
+    let btf = load_as(&module, Some(&base), Container::Elf);
+    let expected = [
+        bpftool_dump(&base_path, None, Format::Raw).as_slice(),
+        bpftool_dump(&module, Some(&base_path), Format::Raw).as_slice(),
+    ]
+    .concat();
+    let bytes = write(&btf, Endian::Little);
+    let again = Btf::parse(&bytes).expect("written split BTF parses standalone");
+    assert_eq!(again.type_count(), btf.type_count());
+    let what = "6.12 veth.ko written standalone";
+    assert_same_text(what, &raw_dump(&again, &Filter::default()), &expected);
+    let file = scratch_file("veth-standalone.btf", &bytes);
+    assert_same_text(
+        &format!("{what}: bpftool's dump of it"),
+        &run_bpftool_dump(&file, None, Format::Raw),
+        &expected,
+    );
 }

@@ -60,6 +60,14 @@ pub fn kernel_modules(kernel: &str) -> Vec<PathBuf> {
     mods
 }
 
+/// One fetched module of a kernel, by file name (e.g. `veth.ko`).
+pub fn kernel_module(kernel: &str, file: &str) -> PathBuf {
+    kernel_modules(kernel)
+        .into_iter()
+        .find(|m| m.ends_with(file))
+        .unwrap_or_else(|| panic!("{kernel}: no module {file}: run scripts/fetch-kernels.sh again"))
+}
+
 /// Reads a file, naming it on failure.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
