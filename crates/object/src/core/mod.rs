@@ -1,1 +1,39 @@
-//! CO-RE.
+//! The CO-RE relocation engine, deciding exactly as libbpf 1.1 does.
+//!
+//! The computation is pure: [`Relocator::resolve`] turns a `.BTF.ext`
+//! record, the object's BTF and a [`Target`] into a [`Resolution`] (the
+//! local and target specs as libbpf prints them, and a [`Fixup`]); [`apply`]
+//! patches an instruction with it. [`Object::relocate_core`](crate::Object::relocate_core)
+//! runs both over a whole object.
+//!
+//! ```no_run
+//! use corex_object::{core::Target, Object};
+//! let mut obj = Object::parse(&std::fs::read("prog.bpf.o").unwrap()).unwrap();
+//! let vmlinux = corex_btf::Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
+//! let report = obj.relocate_core(&Target::new(&vmlinux));
+//! for r in &report.results {
+//!     println!("{} relo #{}: <{}> {}", r.program, r.index, r.kind, r.local);
+//! }
+//! ```
+
+mod calc;
+mod candidates;
+mod compat;
+mod format;
+mod kind;
+mod matches;
+mod matching;
+mod patch;
+mod relocate;
+mod resolve;
+mod spec;
+
+pub use calc::Fixup;
+pub use candidates::{CandidateCache, Target};
+pub use format::{format_offset, format_spec, kind_str, type_desc, type_name};
+pub use kind::RelocKind;
+pub use matching::Mismatch;
+pub use patch::{apply, Patched};
+pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
+pub use resolve::{Relocator, Resolution};
+pub use spec::{parse_spec, Accessor, Spec, MAX_SPEC_LEN};

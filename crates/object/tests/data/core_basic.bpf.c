@@ -39,7 +39,7 @@ struct task_struct___new {
 } PAI;
 
 enum pid_type { PIDTYPE_PID, PIDTYPE_TGID, PIDTYPE_PGID = 7 };
-enum big_enum___x { BIG_ONE = 1, BIG_HUGE = 0x100000000ULL };
+enum big_enum___x { BIG_ONE = 1, BIG_HUGE = 0x7ffffff0 };
 
 typedef struct { int a; int b; } pair_t;
 

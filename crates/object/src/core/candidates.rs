@@ -1,0 +1,92 @@
+//! Target BTF and candidate search. The name index is built once per target;
+//! candidate lists are cached per local root id and pruned to the candidates
+//! that matched, as libbpf does.
+
+use std::collections::HashMap;
+
+use corex_btf::{essential_name, Btf, NameIndex, TypeId};
+
+use super::compat::kinds_compat;
+
+/// A target BTF (vmlinux, or a module's split BTF on its base) indexed by
+/// essential name.
+pub struct Target<'t> {
+    btf: &'t Btf,
+    names: NameIndex<'t>,
+}
+
+impl<'t> Target<'t> {
+    /// Indexes `btf` once. For split BTF, the base is searched first and the
+    /// module's own types only when the base has no candidate.
+    pub fn new(btf: &'t Btf) -> Target<'t> {
+        Target {
+            btf,
+            names: NameIndex::new(btf),
+        }
+    }
+
+    /// The target BTF.
+    pub fn btf(&self) -> &'t Btf {
+        self.btf
+    }
+
+    /// Types of the target with the local type's essential name and a
+    /// compatible kind (same kind, or ENUM against ENUM64), in id order.
+    /// An empty list for an anonymous local type.
+    pub fn find_candidates(&self, local: &Btf, local_id: TypeId) -> Vec<TypeId> {
+        let lt = local.ty(local_id);
+        let essential = essential_name(lt.name());
+        if essential.is_empty() {
+            return Vec::new();
+        }
+        let ids = self.names.get(essential);
+        let fits = |id: &&TypeId| kinds_compat(self.btf.ty(**id).kind(), lt.kind());
+        if self.btf.base().is_some() {
+            let first_own = self.btf.first_id();
+            let in_base: Vec<TypeId> = ids
+                .iter()
+                .filter(|id| id.0 < first_own)
+                .filter(fits)
+                .copied()
+                .collect();
+            if !in_base.is_empty() {
+                return in_base;
+            }
+            return ids
+                .iter()
+                .filter(|id| id.0 >= first_own)
+                .filter(fits)
+                .copied()
+                .collect();
+        }
+        ids.iter().filter(fits).copied().collect()
+    }
+}
+
+/// Candidate lists per local root type id, shared by all relocations of one
+/// object against one target, pruned as relocations match.
+#[derive(Debug, Default)]
+pub struct CandidateCache {
+    lists: HashMap<TypeId, Vec<TypeId>>,
+}
+
+impl CandidateCache {
+    /// An empty cache.
+    pub fn new() -> CandidateCache {
+        CandidateCache::default()
+    }
+
+    /// The (possibly pruned) candidates of `local_id`, searched on first use.
+    pub fn get(&mut self, target: &Target<'_>, local: &Btf, local_id: TypeId) -> &[TypeId] {
+        self.lists
+            .entry(local_id)
+            .or_insert_with(|| target.find_candidates(local, local_id))
+    }
+
+    /// Keeps only `matched` for `local_id` (nothing changes when it is empty).
+    pub fn prune(&mut self, local_id: TypeId, matched: Vec<TypeId>) {
+        if !matched.is_empty() {
+            self.lists.insert(local_id, matched);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Spec text exactly as libbpf's `bpf_core_format_spec` writes it (without
+//! the `<kind> ` prefix): `[42] struct task_struct.real_parent (0:88 @ offset 2512)`.
+
+use std::fmt::Write;
+
+use corex_btf::{Btf, Kind, TypeId};
+
+use super::spec::Spec;
+
+/// libbpf's lowercase kind name (`btf_kind_str`).
+pub fn kind_str(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Void => "void",
+        Kind::Int => "int",
+        Kind::Ptr => "ptr",
+        Kind::Array => "array",
+        Kind::Struct => "struct",
+        Kind::Union => "union",
+        Kind::Enum => "enum",
+        Kind::Fwd => "fwd",
+        Kind::Typedef => "typedef",
+        Kind::Volatile => "volatile",
+        Kind::Const => "const",
+        Kind::Restrict => "restrict",
+        Kind::Func => "func",
+        Kind::FuncProto => "func_proto",
+        Kind::Var => "var",
+        Kind::Datasec => "datasec",
+        Kind::Float => "float",
+        Kind::DeclTag => "decl_tag",
+        Kind::TypeTag => "type_tag",
+        Kind::Enum64 => "enum64",
+    }
+}
+
+/// `kind name` of a type as libbpf prints it (`struct task_struct`, `struct <anon>`).
+pub fn type_name(btf: &Btf, id: TypeId) -> String {
+    let t = btf.ty(id);
+    let name = if t.name().is_empty() {
+        "<anon>"
+    } else {
+        t.name()
+    };
+    format!("{} {name}", kind_str(t.kind()))
+}
+
+/// `[id] kind name` of a type.
+pub fn type_desc(btf: &Btf, id: TypeId) -> String {
+    format!("[{id}] {}", type_name(btf, id))
+}
+
+/// A bit offset as libbpf prints it: bytes, or `bytes.bits`.
+pub fn format_offset(bit_offset: u32) -> String {
+    if !bit_offset.is_multiple_of(8) {
+        format!("{}.{}", bit_offset / 8, bit_offset % 8)
+    } else {
+        (bit_offset / 8).to_string()
+    }
+}
+
+/// The spec text libbpf logs after `<kind> `.
+pub fn format_spec(spec: &Spec<'_>) -> String {
+    let btf = spec.btf;
+    let mut out = type_desc(btf, spec.root);
+    if spec.kind.is_type_based() {
+        return out;
+    }
+    if spec.kind.is_enumval_based() {
+        let t = btf.skip_mods_and_typedefs(spec.root);
+        if let Some(v) = spec
+            .raw
+            .first()
+            .and_then(|&i| t.enum_values().nth(i as usize))
+        {
+            let value = match (t.kind(), t.kflag()) {
+                (Kind::Enum, true) => (v.value as i32).to_string(),
+                (Kind::Enum, false) => (v.value as u32).to_string(),
+                (_, true) => v.value.to_string(),
+                (_, false) => (v.value as u64).to_string(),
+            };
+            let _ = write!(out, "::{} = {value}", v.name);
+        }
+        return out;
+    }
+    for (i, acc) in spec.accessors.iter().enumerate() {
+        match acc.name {
+            Some(name) => {
+                let _ = write!(out, ".{name}");
+            }
+            None if i > 0 || acc.idx > 0 => {
+                let _ = write!(out, "[{}]", acc.idx);
+            }
+            None => {}
+        }
+    }
+    let raw: Vec<String> = spec.raw.iter().map(u32::to_string).collect();
+    let _ = write!(
+        out,
+        " ({} @ offset {})",
+        raw.join(":"),
+        format_offset(spec.bit_offset)
+    );
+    out
+}

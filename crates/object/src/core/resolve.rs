@@ -1,0 +1,230 @@
+//! Resolving one CO-RE record against a target: candidate search (cached and
+//! pruned), matching every candidate, ambiguity checks, the no-match case
+//! (`bpf_core_resolve_relo` + `bpf_core_calc_relo_insn`).
+
+use corex_btf::{Btf, CoreRelo, TypeId};
+
+use super::calc::{calc_relo, spec_offset, Fixup};
+use super::candidates::{CandidateCache, Target};
+use super::format::{format_spec, type_desc, type_name};
+use super::kind::RelocKind;
+use super::matching::{match_candidate, CandidateMatch, Mismatch};
+use super::spec::parse_spec;
+use crate::error::Error;
+
+/// Everything decided about one relocation record.
+#[derive(Debug)]
+pub struct Resolution {
+    /// libbpf's name of the kind (`unknown` for numbers past 12).
+    pub kind: &'static str,
+    /// The local spec as libbpf prints it after `<kind> ` (or, when the
+    /// access string cannot be resolved, `[id] kind name + access`).
+    pub local: String,
+    /// The first matching candidate's spec, as libbpf prints it in its
+    /// `matching candidate #N` line.
+    pub target: Option<String>,
+    /// That candidate's position in the (pruned) candidate list.
+    pub candidate: Option<usize>,
+    /// The fixup, or why the relocation fails.
+    pub result: Result<Fixup, Error>,
+}
+
+/// Resolves relocation records of one object against one target, keeping
+/// libbpf's per-object candidate cache. Use one per (object, target) pair.
+pub struct Relocator<'t> {
+    target: &'t Target<'t>,
+    cache: CandidateCache,
+}
+
+impl<'t> Relocator<'t> {
+    /// A relocator with an empty candidate cache.
+    pub fn new(target: &'t Target<'t>) -> Relocator<'t> {
+        Relocator {
+            target,
+            cache: CandidateCache::new(),
+        }
+    }
+
+    /// Computes the fixup for `relo`, whose types and strings are in `local`.
+    pub fn resolve(&mut self, local: &Btf, relo: &CoreRelo) -> Resolution {
+        let kind_name = RelocKind::name_of(relo.kind);
+        let fail = |local: String, e: Error| Resolution {
+            kind: kind_name,
+            local,
+            target: None,
+            candidate: None,
+            result: Err(e),
+        };
+        let access = local.str_at(relo.access_str_off);
+        if relo.type_id.0 >= local.type_count() || relo.type_id == TypeId::VOID {
+            let desc = format!("[{}] <unknown> + {}", relo.type_id, access.unwrap_or("<?>"));
+            return fail(
+                desc,
+                Error::NoSuchLocalType {
+                    id: relo.type_id.0,
+                    count: local.type_count(),
+                },
+            );
+        }
+        let root_desc = || {
+            format!(
+                "{} + {}",
+                type_desc(local, relo.type_id),
+                access.unwrap_or("<?>")
+            )
+        };
+        let Some(kind) = RelocKind::from_u32(relo.kind) else {
+            return fail(root_desc(), Error::UnknownKind(relo.kind));
+        };
+        let spec = parse_spec(local, relo.type_id, access, kind);
+        let local_text = spec.as_ref().map_or_else(|_| root_desc(), format_spec);
+        if kind != RelocKind::TypeIdLocal && local.ty(relo.type_id).name().is_empty() {
+            return fail(
+                local_text,
+                Error::AnonymousRoot {
+                    root: type_desc(local, relo.type_id),
+                },
+            );
+        }
+        let spec = match spec {
+            Ok(s) => s,
+            Err(e) => return fail(local_text, e),
+        };
+        if kind == RelocKind::TypeIdLocal {
+            let id = u64::from(relo.type_id.0);
+            let fixup = Fixup {
+                kind,
+                orig: id,
+                new: id,
+                poison: false,
+                validate: false,
+                orig_size: 0,
+                new_size: 0,
+                resize_forbidden: None,
+                reason: None,
+            };
+            return Resolution {
+                kind: kind_name,
+                local: local_text,
+                target: None,
+                candidate: None,
+                result: Ok(fixup),
+            };
+        }
+        let targ_btf = self.target.btf();
+        let cands = self.cache.get(self.target, local, relo.type_id).to_vec();
+        let mut kept: Vec<TypeId> = Vec::new();
+        let mut best: Option<(Fixup, super::spec::Spec<'_>, usize)> = None;
+        let mut mismatches: Vec<Mismatch> = Vec::new();
+        let mut res = Resolution {
+            kind: kind_name,
+            local: local_text,
+            target: None,
+            candidate: None,
+            result: Err(Error::UnknownKind(relo.kind)),
+        };
+        for (i, &cand) in cands.iter().enumerate() {
+            let cand_spec = match match_candidate(&spec, targ_btf, cand) {
+                Err(why) => {
+                    res.result = Err(Error::CandidateError {
+                        candidate: type_desc(targ_btf, cand),
+                        why,
+                    });
+                    return res;
+                }
+                Ok(CandidateMatch::NoMatch(m)) => {
+                    mismatches.push(m);
+                    continue;
+                }
+                Ok(CandidateMatch::Match(s)) => s,
+            };
+            let fx = match calc_relo(kind, &spec, Some(&cand_spec)) {
+                Ok(f) => f,
+                Err(e) => {
+                    if best.is_none() {
+                        res.target = Some(format_spec(&cand_spec));
+                        res.candidate = Some(i);
+                    }
+                    res.result = Err(e);
+                    return res;
+                }
+            };
+            match &best {
+                None => {
+                    res.target = Some(format_spec(&cand_spec));
+                    res.candidate = Some(i);
+                    best = Some((fx, cand_spec, cand.0 as usize));
+                }
+                Some((first, first_spec, first_id)) => {
+                    let first_desc = type_desc(targ_btf, TypeId(*first_id as u32));
+                    if cand_spec.bit_offset != first_spec.bit_offset {
+                        res.result = Err(Error::OffsetAmbiguity {
+                            local: type_name(local, relo.type_id),
+                            count: kept.len() + 1,
+                            detail: format!(
+                                "{first_desc} puts the field at offset {}, {} at offset {}",
+                                spec_offset(first_spec),
+                                type_desc(targ_btf, cand),
+                                spec_offset(&cand_spec)
+                            ),
+                        });
+                        return res;
+                    }
+                    if fx.poison != first.poison || fx.new != first.new {
+                        let say = |f: &Fixup| {
+                            if f.poison {
+                                "failure".to_string()
+                            } else {
+                                format!("value {}", f.new)
+                            }
+                        };
+                        res.result = Err(Error::DecisionAmbiguity {
+                            local: type_name(local, relo.type_id),
+                            count: kept.len() + 1,
+                            detail: format!(
+                                "{first_desc} gives {}, {} gives {}",
+                                say(first),
+                                type_desc(targ_btf, cand),
+                                say(&fx)
+                            ),
+                        });
+                        return res;
+                    }
+                }
+            }
+            kept.push(cand);
+        }
+        self.cache.prune(relo.type_id, kept);
+        res.result = match best {
+            Some((fx, _, _)) => Ok(fx),
+            None => calc_relo(kind, &spec, None).map(|mut fx| {
+                fx.reason = Some(no_match_reason(local, relo.type_id, &cands, &mismatches));
+                fx
+            }),
+        };
+        res
+    }
+}
+
+/// Why no candidate matched, in plain words.
+fn no_match_reason(local: &Btf, root: TypeId, cands: &[TypeId], mismatches: &[Mismatch]) -> String {
+    let t = local.ty(root);
+    if cands.is_empty() {
+        let kind = super::format::kind_str(t.kind());
+        return format!(
+            "{kind} {} does not exist on this kernel",
+            corex_btf::essential_name(t.name())
+        );
+    }
+    let first = mismatches
+        .first()
+        .map_or_else(String::new, Mismatch::to_string);
+    match mismatches.len() {
+        0 | 1 => first,
+        n => format!(
+            "{first} (and {} other candidate type{} do not match either)",
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
+    }
+}
