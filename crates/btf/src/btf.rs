@@ -167,10 +167,10 @@ pub fn parse_header(data: &[u8]) -> Result<(Header, Endian)> {
         );
     }
     let body = data.len() as u64 - u64::from(header.hdr_len);
-    if header.type_off % 4 != 0 {
+    if !header.type_off.is_multiple_of(4) {
         return bad("type_off", header.type_off.into(), 8, "not 4-byte aligned");
     }
-    if header.type_len % 4 != 0 {
+    if !header.type_len.is_multiple_of(4) {
         return bad(
             "type_len",
             header.type_len.into(),

@@ -186,7 +186,7 @@ fn read_blocks(
     }
     let end = start + len;
     let rec_size = r.u32(start)? as usize;
-    if rec_size < min_rec || rec_size % 4 != 0 {
+    if rec_size < min_rec || !rec_size.is_multiple_of(4) {
         return Err(bad(
             start,
             format!("{name} record size {rec_size} is below {min_rec} or not a multiple of 4"),

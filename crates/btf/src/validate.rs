@@ -86,26 +86,22 @@ fn check_shape(btf: &Btf, id: TypeId, offset: impl Fn() -> usize) -> Result<()> 
                 ));
             }
         }
-        Kind::Struct | Kind::Union => {
-            if t.kflag() {
-                for (i, offset) in t.entry_words(2).enumerate() {
-                    let bitfield_size = offset >> 24;
-                    if bitfield_size > 128 {
-                        return bad(format!(
-                            "member #{i} has a bitfield size of {bitfield_size} bits"
-                        ));
-                    }
+        Kind::Struct | Kind::Union if t.kflag() => {
+            for (i, offset) in t.entry_words(2).enumerate() {
+                let bitfield_size = offset >> 24;
+                if bitfield_size > 128 {
+                    return bad(format!(
+                        "member #{i} has a bitfield size of {bitfield_size} bits"
+                    ));
                 }
             }
         }
-        Kind::Enum | Kind::Enum64 => {
-            if !matches!(t.size(), 1 | 2 | 4 | 8) {
-                return bad(format!(
-                    "{} of size {} (must be 1, 2, 4 or 8)",
-                    t.kind(),
-                    t.size()
-                ));
-            }
+        Kind::Enum | Kind::Enum64 if !matches!(t.size(), 1 | 2 | 4 | 8) => {
+            return bad(format!(
+                "{} of size {} (must be 1, 2, 4 or 8)",
+                t.kind(),
+                t.size()
+            ));
         }
         _ => {}
     }

@@ -38,7 +38,7 @@ impl Filter {
 }
 
 /// The name bpftool prints: the name, or `(anon)`.
-pub(crate) fn display_name<'a>(name: &'a str) -> &'a str {
+pub(crate) fn display_name(name: &str) -> &str {
     if name.is_empty() {
         "(anon)"
     } else {
