@@ -27,6 +27,7 @@ impl<'a> Dumper<'a> {
     /// Writes the declaration of `fname` with type `id` (`fname` empty for
     /// an abstract declarator).
     pub(super) fn emit_type_decl(&mut self, id: TypeId, fname: Name<'a>, lvl: usize) -> Result<()> {
+        self.step()?;
         self.descend(id)?;
         let start = self.decl_stack.len();
         let mut cur = id;
@@ -134,7 +135,7 @@ impl<'a> Dumper<'a> {
                 Kind::Enum | Kind::Enum64 => {
                     self.emit_mods(frame);
                     if t.name_off() == 0 {
-                        self.emit_enum_def(id, &t, lvl);
+                        self.emit_enum_def(id, &t, lvl)?;
                     } else {
                         self.emit_enum_fwd(id);
                     }

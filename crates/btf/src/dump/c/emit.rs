@@ -23,6 +23,7 @@ impl<'a> Dumper<'a> {
     /// struct or union (or typedef) being defined around it; `void` at the
     /// top level, where named types get their full definition.
     pub(super) fn emit_type(&mut self, id: TypeId, cont_id: TypeId) -> Result<()> {
+        self.step()?;
         let state = self.state[id.0 as usize];
         if state.emit == Emit::Emitted {
             return Ok(());
@@ -43,7 +44,7 @@ impl<'a> Dumper<'a> {
             }
             Kind::Enum | Kind::Enum64 => {
                 if top_level {
-                    self.emit_enum_def(id, &t, 0);
+                    self.emit_enum_def(id, &t, 0)?;
                     self.put(";\n\n");
                 }
                 self.st(id).emit = Emit::Emitted;
@@ -72,9 +73,9 @@ impl<'a> Dumper<'a> {
             }
             Kind::Struct | Kind::Union => self.emit_composite(id, &t, cont_id)?,
             Kind::FuncProto => {
-                self.emit_type(t.type_id(), cont_id)?;
-                for p in t.params() {
-                    self.emit_type(p.ty, cont_id)?;
+                // The return type, then each parameter's.
+                for r in t.referenced_ids() {
+                    self.emit_type(r, cont_id)?;
                 }
             }
             _ => {}
@@ -118,8 +119,8 @@ impl<'a> Dumper<'a> {
         // inline) needs its members' types declared first.
         if top_level || !named {
             let new_cont = if named { id } else { cont_id };
-            for m in t.members() {
-                self.emit_type(m.ty, new_cont)?;
+            for member_type in t.referenced_ids() {
+                self.emit_type(member_type, new_cont)?;
             }
         } else if !self.state[id.0 as usize].fwd_emitted && id != cont_id {
             self.emit_struct_fwd(id, t);
@@ -180,7 +181,7 @@ impl<'a> Dumper<'a> {
                 m_align.into(),
                 in_bitfield,
                 lvl + 1,
-            );
+            )?;
             self.put("\n");
             self.put_indent(lvl + 1);
             self.emit_type_decl(m.ty, Name::Plain(m.name), lvl + 1)?;
@@ -199,7 +200,7 @@ impl<'a> Dumper<'a> {
         }
         if is_struct {
             let end = t.size().wrapping_mul(8) as i32;
-            self.emit_bit_padding(off.into(), end.into(), align.into(), false, lvl + 1);
+            self.emit_bit_padding(off.into(), end.into(), align.into(), false, lvl + 1)?;
         }
         if t.vlen() != 0 || t.size() != 0 {
             self.put("\n");
@@ -219,19 +220,20 @@ impl<'a> Dumper<'a> {
     }
 
     /// The definition of an enum (no body for one without values).
-    pub(super) fn emit_enum_def(&mut self, id: TypeId, t: &Type<'a>, lvl: usize) {
+    pub(super) fn emit_enum_def(&mut self, id: TypeId, t: &Type<'a>, lvl: usize) -> Result<()> {
         self.put("enum");
         if t.name_off() != 0 {
             self.put(" ");
         }
         self.put_tag_name(id);
         if t.vlen() == 0 {
-            return;
+            return Ok(());
         }
         self.put(" {");
         let is64 = t.kind() == Kind::Enum64;
         let signed = t.kflag();
         for v in t.enum_values() {
+            self.step()?;
             self.put("\n");
             self.put_indent(lvl + 1);
             self.put(v.name);
@@ -257,6 +259,7 @@ impl<'a> Dumper<'a> {
         self.put("\n");
         self.put_indent(lvl);
         self.put("}");
+        Ok(())
     }
 
     /// `struct foo` or `union foo` for a FWD.

@@ -3,6 +3,7 @@
 //! `btf_dump_emit_bit_padding`), with the pointer size libbpf guesses.
 
 use crate::btf::{Btf, TypeId};
+use crate::error::Result;
 use crate::kind::Kind;
 use crate::types::Type;
 
@@ -178,9 +179,9 @@ impl Dumper<'_> {
         next_align: i64,
         in_bitfield: bool,
         lvl: usize,
-    ) {
+    ) -> Result<()> {
         if cur >= next {
-            return;
+            return Ok(());
         }
         let pads: [(&str, i64); 4] = [
             ("long", i64::from(self.ptr_size) * 8),
@@ -203,31 +204,34 @@ impl Dumper<'_> {
                 || (new_off != next && next - new_off <= new_off - cur)
             {
                 let width = if in_bitfield { new_off - cur } else { 0 };
-                self.emit_pad(pad_type, width, lvl);
+                self.emit_pad(pad_type, width, lvl)?;
             }
             cur = new_off;
         }
         while cur < next {
             let bits = (next - cur).min(pad_bits);
             if bits == pad_bits {
-                self.emit_pad(pad_type, pad_bits, lvl);
+                self.emit_pad(pad_type, pad_bits, lvl)?;
                 cur += bits;
                 continue;
             }
             if let Some(&(name, size)) = pads.iter().rev().find(|&&(_, size)| size >= bits) {
                 (pad_type, pad_bits) = (name, size);
-                self.emit_pad(pad_type, bits, lvl);
+                self.emit_pad(pad_type, bits, lvl)?;
             }
             cur += bits;
         }
+        Ok(())
     }
 
-    fn emit_pad(&mut self, ty: &str, bits: i64, lvl: usize) {
+    fn emit_pad(&mut self, ty: &str, bits: i64, lvl: usize) -> Result<()> {
+        self.step()?;
         self.put("\n");
         self.put_indent(lvl);
         self.put(ty);
         self.put(": ");
         self.put_i64(bits);
         self.put(";");
+        Ok(())
     }
 }

@@ -56,12 +56,22 @@ const FLUSH_AT: usize = 1 << 16;
 /// pointer and modifier chains, parameters, inline definitions).
 const MAX_DEPTH: usize = 512;
 
+/// Work budget for one dump, in types visited plus padding fields and
+/// enumerators written: a base plus an allowance per type. libbpf walks
+/// arrays, modifiers and function prototypes again at each use, so a hostile
+/// graph (prototypes whose parameters are the previous prototype, twice)
+/// would take exponential time; a kernel takes about 5 steps per type.
+const BASE_STEPS: u64 = 1 << 20;
+/// Steps allowed per type on top of [`BASE_STEPS`].
+const STEPS_PER_TYPE: u64 = 256;
+
 /// Writes the C header for every type of `btf`.
 ///
 /// On an unrepresentable type graph (a reference cycle not broken by a
-/// pointer to a named struct or union, or nesting deeper than 512 levels),
-/// the declarations of the types before the offending one are written and
-/// [`Error::Unrepresentable`] names the type id.
+/// pointer to a named struct or union, nesting deeper than 512 levels, or
+/// more work than the budget allows), the declarations of the types before
+/// the offending one are written and [`Error::Unrepresentable`] names the
+/// type id.
 pub fn dump(btf: &Btf, out: &mut impl Write) -> Result<()> {
     let mut d = Dumper::new(btf);
     out.write_all(HEADER)?;
@@ -131,6 +141,12 @@ struct Dumper<'a> {
     order_path: Vec<(TypeId, bool)>,
     /// Current recursion depth of the emit pass.
     depth: usize,
+    /// Steps taken so far.
+    steps: u64,
+    /// The step budget (see [`BASE_STEPS`]).
+    max_steps: u64,
+    /// The type `dump_type` is working on.
+    current: TypeId,
     /// Text not yet handed to the writer.
     out: Vec<u8>,
     /// Length of `out` covering completely dumped types.
@@ -150,6 +166,9 @@ impl<'a> Dumper<'a> {
             decl_stack: Vec::new(),
             order_path: Vec::new(),
             depth: 0,
+            steps: 0,
+            max_steps: BASE_STEPS + STEPS_PER_TYPE * count as u64,
+            current: TypeId::VOID,
             out: Vec::with_capacity(FLUSH_AT * 2),
             committed: 0,
         };
@@ -162,6 +181,7 @@ impl<'a> Dumper<'a> {
     /// libbpf's `btf_dump__dump_type`: orders `id` and its dependencies,
     /// then emits what was queued.
     fn dump_type(&mut self, id: TypeId) -> Result<()> {
+        self.current = id;
         self.emit_queue.clear();
         self.order_path.clear();
         self.order_type(id, false)?;
@@ -176,6 +196,22 @@ impl<'a> Dumper<'a> {
 
     fn st(&mut self, id: TypeId) -> &mut TypeState {
         &mut self.state[id.0 as usize]
+    }
+
+    /// Counts one step of work, failing past the budget (naming the type
+    /// being dumped).
+    fn step(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(Error::Unrepresentable {
+                id: self.current,
+                why: format!(
+                    "type graph too tangled: writing it takes more than {} steps",
+                    self.max_steps
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Enters one more level of emit recursion, failing past [`MAX_DEPTH`].

@@ -43,9 +43,10 @@ pub(super) struct Names<'a> {
 
 impl<'a> Names<'a> {
     pub(super) fn new(type_count: usize) -> Names<'a> {
+        // Kernels have about one tag per 4 types and one identifier per 2.
         Names {
-            tags: HashMap::default(),
-            idents: HashMap::default(),
+            tags: HashMap::with_capacity(type_count / 4),
+            idents: HashMap::with_capacity(type_count / 2),
             settled: vec![0; type_count],
             suffixed: Vec::new(),
         }
@@ -65,16 +66,16 @@ impl<'a> Names<'a> {
     /// The unique name of type `id`, settling it on first use.
     pub(super) fn resolve(&mut self, btf: &'a Btf, id: TypeId, ns: Namespace) -> Name<'a> {
         let t = btf.ty(id);
-        let name = t.name();
         if t.name_off() == 0 {
             return Name::Plain("");
         }
         let slot = id.0 as usize;
         match self.settled.get(slot).copied() {
-            None | Some(1) => return Name::Plain(name),
+            None | Some(1) => return Name::Plain(t.name()),
             Some(0) => {}
             Some(n) => return Name::Suffixed(n - 2),
         }
+        let name = t.name();
         let never_clash = t.kind() == Kind::Fwd || (t.kind() == Kind::Enum && t.vlen() == 0);
         if !never_clash {
             let dups = self.count(ns, name);

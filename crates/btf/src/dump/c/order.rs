@@ -14,31 +14,12 @@ impl Dumper<'_> {
     pub(super) fn mark_referenced(&mut self) {
         let btf = self.btf;
         for t in btf.types() {
-            let mut mark = |id: TypeId| {
-                if let Some(s) = self.state.get_mut(id.0 as usize) {
+            // A FUNC_PROTO's first reference is its return type.
+            let skip = usize::from(t.kind() == Kind::FuncProto);
+            for r in t.referenced_ids().skip(skip) {
+                if let Some(s) = self.state.get_mut(r.0 as usize) {
                     s.referenced = true;
                 }
-            };
-            match t.kind() {
-                Kind::Volatile
-                | Kind::Const
-                | Kind::Restrict
-                | Kind::Ptr
-                | Kind::Typedef
-                | Kind::Func
-                | Kind::Var
-                | Kind::DeclTag
-                | Kind::TypeTag => mark(t.type_id()),
-                Kind::Array => {
-                    if let Some(a) = t.array() {
-                        mark(a.index);
-                        mark(a.elem);
-                    }
-                }
-                Kind::Struct | Kind::Union => t.members().for_each(|m| mark(m.ty)),
-                Kind::FuncProto => t.params().for_each(|p| mark(p.ty)),
-                Kind::Datasec => t.datasec_vars().for_each(|v| mark(v.ty)),
-                _ => {}
             }
         }
     }
@@ -47,6 +28,7 @@ impl Dumper<'_> {
     /// the link to it is strong (its definition must come first) rather
     /// than weak (a forward declaration will do).
     pub(super) fn order_type(&mut self, id: TypeId, through_ptr: bool) -> Result<bool> {
+        self.step()?;
         let btf = self.btf;
         let state = self.state[id.0 as usize].order;
         if state == Order::Ordered {
@@ -85,8 +67,8 @@ impl Dumper<'_> {
                 }
                 self.st(id).order = Order::Ordering;
                 self.enter_composite(id, through_ptr)?;
-                for m in t.members() {
-                    self.order_type(m.ty, false)?;
+                for member_type in t.referenced_ids() {
+                    self.order_type(member_type, false)?;
                 }
                 self.order_path.pop();
                 if named {
@@ -121,9 +103,10 @@ impl Dumper<'_> {
             }
             Kind::FuncProto => {
                 self.enter(id, through_ptr)?;
-                let mut strong = self.order_type(t.type_id(), through_ptr)?;
-                for p in t.params() {
-                    strong |= self.order_type(p.ty, through_ptr)?;
+                // The return type, then each parameter's.
+                let mut strong = false;
+                for r in t.referenced_ids() {
+                    strong |= self.order_type(r, through_ptr)?;
                 }
                 self.leave(id, through_ptr);
                 Ok(strong)
