@@ -1,0 +1,68 @@
+//! Times CO-RE relocation alone, for `scripts/bench-reloc.sh`: reads the
+//! object and the target BTF once, then RUNS times parses the object (not
+//! timed: libbpf's window excludes it too) and times indexing the target
+//! ([`Target::new`]) plus relocating every program
+//! ([`Object::relocate_core`]). Prints the same line as libbpf's timer,
+//! `crates/cli/tests/libbpf/reloc_time.c`.
+//!
+//! ```sh
+//! cargo run --release -p corex-object --example reloc_time -- OBJ [BTF] [RUNS]
+//! ```
+//! BTF defaults to /sys/kernel/btf/vmlinux, RUNS to 20.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use corex_object::core::Target;
+use corex_object::Object;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("reloc_time: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<String, String> {
+    let mut args = std::env::args().skip(1);
+    let obj_path = args.next().ok_or("usage: reloc_time OBJ [BTF] [RUNS]")?;
+    let btf_path = args
+        .next()
+        .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".to_owned());
+    let runs: u32 = match args.next().map(|n| n.parse()) {
+        None => 20,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => return Err("RUNS must be a positive integer".into()),
+    };
+    let obj_data = std::fs::read(&obj_path).map_err(|e| format!("{obj_path}: {e}"))?;
+    let btf_data = std::fs::read(&btf_path).map_err(|e| format!("{btf_path}: {e}"))?;
+    let btf = corex_btf::load(&btf_data, None)
+        .map_err(|e| format!("{btf_path}: {e}"))?
+        .btf;
+
+    let mut times = Vec::with_capacity(runs as usize);
+    let mut relocations = 0;
+    for _ in 0..runs {
+        let mut obj = Object::parse(&obj_data).map_err(|e| format!("{obj_path}: {e}"))?;
+        let start = Instant::now();
+        let target = Target::new(&btf);
+        let report = obj.relocate_core(&target);
+        times.push(start.elapsed());
+        relocations = report.results.len();
+    }
+    times.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let mean = times.iter().sum::<Duration>() / runs;
+    Ok(format!(
+        "relocations={relocations} runs={runs} mean_us={:.1} min_us={:.1} median_us={:.1}",
+        us(mean),
+        us(times[0]),
+        us(times[times.len() / 2])
+    ))
+}
