@@ -21,12 +21,18 @@ enum Command {
     /// Work with BTF type information.
     #[command(subcommand)]
     Btf(cmd::btf::BtfCommand),
+    /// Show a BPF object's programs, maps, global data and CO-RE relocations.
+    Inspect(cmd::inspect::InspectArgs),
+    /// Apply a BPF object's CO-RE relocations against a kernel's BTF and report each.
+    Reloc(cmd::reloc::RelocArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Btf(c) => cmd::btf::run(c),
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Reloc(a) => cmd::reloc::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
 pub mod btf;
+pub mod inspect;
+pub mod reloc;

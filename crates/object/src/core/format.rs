@@ -58,8 +58,24 @@ pub fn format_offset(bit_offset: u32) -> String {
     }
 }
 
-/// The spec text libbpf logs after `<kind> `.
+/// Size of libbpf's spec text buffer (`char spec_buf[256]`): the logged
+/// `<kind> spec` is cut to 255 bytes.
+pub const SPEC_BUF_SIZE: usize = 256;
+
+/// The spec text libbpf logs after `<kind> `, cut where libbpf's 256-byte
+/// buffer cuts `<kind> spec` (only very long names reach that).
 pub fn format_spec(spec: &Spec<'_>) -> String {
+    let full = format_spec_full(spec);
+    let prefix = spec.kind.name().len() + 3;
+    let mut keep = (SPEC_BUF_SIZE - 1).saturating_sub(prefix).min(full.len());
+    while !full.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    full[..keep].to_owned()
+}
+
+/// The whole spec text, never cut.
+pub fn format_spec_full(spec: &Spec<'_>) -> String {
     let btf = spec.btf;
     let mut out = type_desc(btf, spec.root);
     if spec.kind.is_type_based() {

@@ -30,7 +30,9 @@ mod spec;
 
 pub use calc::Fixup;
 pub use candidates::{CandidateCache, Target};
-pub use format::{format_offset, format_spec, kind_str, type_desc, type_name};
+pub use format::{
+    format_offset, format_spec, format_spec_full, kind_str, type_desc, type_name, SPEC_BUF_SIZE,
+};
 pub use kind::RelocKind;
 pub use matching::Mismatch;
 pub use patch::{apply, Patched};

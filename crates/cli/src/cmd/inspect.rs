@@ -1,0 +1,297 @@
+//! `corex inspect OBJ`: what a BPF object holds — programs, maps, global
+//! data, externs, license — and every CO-RE relocation as libbpf writes it.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use corex_object::core::{format_spec_full, parse_spec, type_desc, RelocKind};
+use corex_object::{CoreRecord, Object, Program, RelocTarget};
+use serde_json::{json, Value};
+
+use crate::input;
+
+/// Output formats of `corex inspect` and `corex reloc`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For tools.
+    Json,
+}
+
+/// Arguments of `corex inspect`.
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    /// The BPF object (ELF, as clang -target bpf writes it).
+    object: PathBuf,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// A CO-RE record as libbpf prints it: `<kind> spec`.
+pub fn core_record_text(obj: &Object, rec: &CoreRecord) -> String {
+    let kind = RelocKind::name_of(rec.relo.kind);
+    let Some(btf) = obj.btf.as_ref() else {
+        return format!("<{kind}> (no BTF)");
+    };
+    let access = btf.str_at(rec.relo.access_str_off);
+    let root = rec.relo.type_id;
+    if root.0 == 0 || root.0 >= btf.type_count() {
+        return format!(
+            "<{kind}> [{root}] <unknown> + {}: type id {root} does not exist",
+            access.unwrap_or("<?>")
+        );
+    }
+    let Some(k) = RelocKind::from_u32(rec.relo.kind) else {
+        return format!(
+            "<{kind}> {} + {}: unknown kind {}",
+            type_desc(btf, root),
+            access.unwrap_or("<?>"),
+            rec.relo.kind
+        );
+    };
+    match parse_spec(btf, root, access, k) {
+        Ok(spec) => format!("<{kind}> {}", format_spec_full(&spec)),
+        Err(e) => format!(
+            "<{kind}> {} + {}: {e}",
+            type_desc(btf, root),
+            access.unwrap_or("<?>")
+        ),
+    }
+}
+
+fn insn_hex(p: &Program, insn: usize, obj: &Object) -> String {
+    p.insns
+        .get(insn)
+        .map(|i| {
+            i.encode(obj.endian)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+fn program_kind(p: &Program) -> (String, String, String) {
+    if p.subprog {
+        return ("subprog".into(), "-".into(), "-".into());
+    }
+    match &p.attach {
+        Some(a) => (
+            a.prog_type.into(),
+            a.kind.name().into(),
+            a.target.clone().unwrap_or_else(|| "-".into()),
+        ),
+        None => ("unknown".into(), "-".into(), "-".into()),
+    }
+}
+
+fn reloc_target_text(obj: &Object, t: &RelocTarget) -> String {
+    match t {
+        RelocTarget::Map { map } => format!("map '{}'", obj.maps[*map].name),
+        RelocTarget::Data { data, offset } => format!("{} + {offset}", obj.data[*data].name),
+        RelocTarget::Call { section_insn } => format!("call .text insn {section_insn}"),
+        RelocTarget::FuncAddr { section_insn } => format!("address of .text insn {section_insn}"),
+        RelocTarget::Extern { ext } => format!(
+            "extern '{}' ({})",
+            obj.externs[*ext].name,
+            obj.externs[*ext].kind.name()
+        ),
+    }
+}
+
+fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "object: {path}")?;
+    writeln!(
+        out,
+        "license: {}",
+        obj.license.as_deref().unwrap_or("(none)")
+    )?;
+    if let Some(v) = obj.kern_version {
+        writeln!(out, "kernel version: {v:#x}")?;
+    }
+    writeln!(out, "\nprograms ({}):", obj.programs.len())?;
+    for p in &obj.programs {
+        let (ty, attach, target) = program_kind(p);
+        let flags = if p.autoload {
+            ""
+        } else {
+            "  (not loaded by default)"
+        };
+        writeln!(
+            out,
+            "  {:<16} {:<36} type {:<14} attach {:<14} target {:<28} {} insns{flags}",
+            p.name,
+            p.section,
+            ty,
+            attach,
+            target,
+            p.insns.len()
+        )?;
+        for r in &p.relocations {
+            writeln!(
+                out,
+                "      insn #{:<5} {} -> {}",
+                r.insn,
+                r.symbol,
+                reloc_target_text(obj, &r.target)
+            )?;
+        }
+    }
+    writeln!(out, "\nmaps ({}):", obj.maps.len())?;
+    for m in &obj.maps {
+        let d = &m.def;
+        writeln!(
+            out,
+            "  {:<16} {:<16} key {:<4} value {:<6} max_entries {:<8} flags {:#x}  ({})",
+            m.name,
+            d.type_name(),
+            d.key_size,
+            d.value_size,
+            d.max_entries,
+            d.map_flags,
+            m.section
+        )?;
+    }
+    writeln!(out, "\nglobal data ({}):", obj.data.len())?;
+    for d in &obj.data {
+        writeln!(
+            out,
+            "  {:<16} {:<8} {} bytes",
+            d.name,
+            d.kind.name(),
+            d.size
+        )?;
+        for v in &d.variables {
+            writeln!(
+                out,
+                "      {} (offset {}, {} bytes)",
+                v.name, v.offset, v.size
+            )?;
+        }
+    }
+    if !obj.externs.is_empty() {
+        writeln!(out, "\nexterns ({}):", obj.externs.len())?;
+        for e in &obj.externs {
+            writeln!(
+                out,
+                "  {:<24} {}{}",
+                e.name,
+                e.kind.name(),
+                if e.weak { " (weak)" } else { "" }
+            )?;
+        }
+    }
+    writeln!(out, "\nCO-RE relocations ({}):", obj.core_relos.len())?;
+    for (i, p) in obj.programs.iter().enumerate() {
+        let mut recs = obj.core_records_of(i).peekable();
+        if recs.peek().is_none() {
+            continue;
+        }
+        writeln!(out, "  prog '{}' ({}):", p.name, p.section)?;
+        for rec in recs {
+            writeln!(
+                out,
+                "    relo #{:<3} insn #{:<5} [{}]  {}",
+                rec.index,
+                rec.insn,
+                insn_hex(p, rec.insn, obj),
+                core_record_text(obj, rec)
+            )?;
+        }
+    }
+    for rec in obj.core_relos.iter().filter(|r| r.program.is_none()) {
+        writeln!(
+            out,
+            "  (no program) section '{}' relo #{} insn #{}: {}",
+            rec.section,
+            rec.index,
+            rec.insn,
+            core_record_text(obj, rec)
+        )?;
+    }
+    Ok(())
+}
+
+fn json_doc(obj: &Object, path: &str) -> Value {
+    let programs: Vec<Value> = obj
+        .programs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (ty, attach, _) = program_kind(p);
+            json!({
+                "name": p.name,
+                "section": p.section,
+                "type": ty,
+                "attach": if p.subprog || p.attach.is_none() { Value::Null } else { attach.into() },
+                "target": p.attach.as_ref().and_then(|a| a.target.clone()),
+                "insns": p.insns.len(),
+                "subprog": p.subprog,
+                "autoload": p.autoload,
+                "global": p.global,
+                "relocations": p.relocations.iter().map(|r| json!({
+                    "insn": r.insn,
+                    "symbol": r.symbol,
+                    "target": reloc_target_text(obj, &r.target),
+                })).collect::<Vec<_>>(),
+                "core_relocations": obj.core_records_of(i).map(|r| json!({
+                    "index": r.index,
+                    "insn": r.insn,
+                    "kind": RelocKind::name_of(r.relo.kind),
+                    "spec": core_record_text(obj, r),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "object": path,
+        "license": obj.license,
+        "kern_version": obj.kern_version,
+        "programs": programs,
+        "maps": obj.maps.iter().map(|m| json!({
+            "name": m.name,
+            "section": m.section,
+            "type": m.def.type_name(),
+            "key_size": m.def.key_size,
+            "value_size": m.def.value_size,
+            "max_entries": m.def.max_entries,
+            "flags": m.def.map_flags,
+        })).collect::<Vec<_>>(),
+        "data": obj.data.iter().map(|d| json!({
+            "name": d.name,
+            "kind": d.kind.name(),
+            "size": d.size,
+            "variables": d.variables.iter().map(|v| json!({"name": v.name, "offset": v.offset, "size": v.size})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "externs": obj.externs.iter().map(|e| json!({"name": e.name, "kind": e.kind.name(), "weak": e.weak})).collect::<Vec<_>>(),
+    })
+}
+
+/// Reads and parses a BPF object, naming the file in errors.
+pub fn load_object(path: &std::path::Path) -> Result<Object> {
+    let data = input::read(path)?;
+    Object::parse(&data).with_context(|| format!("{}", path.display()))
+}
+
+/// Runs `corex inspect`.
+pub fn run(args: InspectArgs) -> Result<ExitCode> {
+    let obj = load_object(&args.object)?;
+    let path = args.object.display().to_string();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Text => text(&obj, &path, &mut out)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &json_doc(&obj, &path))?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
