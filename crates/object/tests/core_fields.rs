@@ -374,9 +374,11 @@ fn candidates_are_pruned_after_a_match_as_libbpf_does() {
     );
 }
 
-/// Raw split BTF of structs `(name, size, [(member, type id, byte offset)])`
-/// on top of `base`.
-fn split_structs(base: &Btf, structs: &[(&str, u32, &[(&str, u32, u32)])]) -> Vec<u8> {
+/// A struct of split BTF: name, size, `(member, type id, byte offset)`.
+type SplitStruct<'a> = (&'a str, u32, &'a [(&'a str, u32, u32)]);
+
+/// Raw split BTF of `structs` on top of `base`.
+fn split_structs(base: &Btf, structs: &[SplitStruct<'_>]) -> Vec<u8> {
     let mut strings = vec![0u8];
     let mut add = |s: &str| {
         let off = base.strings_len() + strings.len() as u32;

@@ -89,7 +89,7 @@ fn load_store_offsets_and_memory_size() {
     assert_eq!(e.to_string(), "instruction #0 (opcode 0x79) cannot be patched: it accesses 8 bytes, but the local field is 4 bytes");
     // A new size no load has.
     (f.orig_size, f.new_size) = (4, 3);
-    let e = apply(&f, &mut vec![insn(LDX_W, 4, 0)], 0).unwrap_err();
+    let e = apply(&f, &mut [insn(LDX_W, 4, 0)], 0).unwrap_err();
     assert!(
         e.to_string()
             .contains("the field is 3 bytes on this kernel"),
@@ -109,7 +109,7 @@ fn load_store_offsets_and_memory_size() {
     // Offsets past 32767 do not fit.
     let e = apply(
         &fx(RelocKind::FieldByteOffset, 4, 40000),
-        &mut vec![insn(LDX_W, 4, 0)],
+        &mut [insn(LDX_W, 4, 0)],
         0,
     )
     .unwrap_err();
@@ -205,7 +205,7 @@ fn validation_failures_name_the_instruction_and_the_value() {
     );
     let e = apply(
         &fx(RelocKind::TypeSize, 8, 24),
-        &mut vec![insn(MOV64_IMM, 0, 4)],
+        &mut [insn(MOV64_IMM, 0, 4)],
         0,
     )
     .unwrap_err();
@@ -226,13 +226,13 @@ fn validation_failures_name_the_instruction_and_the_value() {
 #[test]
 fn instructions_that_cannot_hold_a_value() {
     let f = fx(RelocKind::FieldByteOffset, 0, 8);
-    let e = apply(&f, &mut vec![insn(ADD64_REG, 0, 0)], 0).unwrap_err();
+    let e = apply(&f, &mut [insn(ADD64_REG, 0, 0)], 0).unwrap_err();
     assert!(e.to_string().contains("register source"), "{e}");
-    let e = apply(&f, &mut vec![insn(JA, 0, 0)], 0).unwrap_err();
+    let e = apply(&f, &mut [insn(JA, 0, 0)], 0).unwrap_err();
     assert_eq!(
         e.to_string(),
         "instruction #0 (opcode 0x05) cannot be patched: only ALU immediates, loads/stores and ld_imm64 can be relocated"
     );
-    let e = apply(&f, &mut vec![], 3).unwrap_err();
+    let e = apply(&f, &mut [], 3).unwrap_err();
     assert!(e.to_string().contains("has only 0 instructions"), "{e}");
 }

@@ -13,6 +13,15 @@ fn fixup(r: &Resolution) -> &Fixup {
         .unwrap_or_else(|e| panic!("{}: {e}", r.local))
 }
 
+/// A target enum and what relocating `B` against it gives.
+type EnumCase = (
+    bool,
+    bool,
+    &'static [(&'static str, i64)],
+    Option<&'static str>,
+    u64,
+);
+
 /// `enum e { A = 1, B = 2 }` locally, with "1" (B) and "0" (A).
 fn local_enum() -> (Btf, u32) {
     let mut b = B::new();
@@ -24,7 +33,8 @@ fn local_enum() -> (Btf, u32) {
 #[test]
 fn enumerator_values_across_enum_kinds() {
     let (local, acc) = local_enum();
-    let cases: [(bool, bool, &[(&str, i64)], Option<&str>, u64); 4] = [
+    // (enum64, signed, enumerators, target spec, new value)
+    let cases: [EnumCase; 4] = [
         (
             false,
             false,
@@ -186,13 +196,13 @@ fn local_matches() -> (Btf, TypeId, u32) {
     let p = b.ptr(bar);
     let arr = b.array(int, 4);
     let e = b.enm("e", false, false, &[("A", 0)]);
-    let foo = b.strct(
+    let root = b.strct(
         "foo",
         40,
         &[("a", int, 0), ("p", p, 8), ("arr", arr, 16), ("k", e, 32)],
     );
     let zero = b.s("0");
-    (b.finish(), foo, zero)
+    (b.finish(), root, zero)
 }
 
 struct TargetSpec {
