@@ -122,7 +122,8 @@ impl<'a> Dumper<'a> {
             match kind {
                 Kind::Int | Kind::Float => {
                     self.emit_mods(frame);
-                    self.put(t.name());
+                    let name = self.names.raw(self.btf, id);
+                    self.put(name);
                 }
                 Kind::Struct | Kind::Union => {
                     self.emit_mods(frame);

@@ -37,6 +37,32 @@ pub(super) fn pointer_size(btf: &Btf) -> u32 {
         .map_or(8, |t| t.size())
 }
 
+/// Where a member sits; [`Type::members`] without the names.
+struct MemberLayout {
+    ty: TypeId,
+    bit_offset: u32,
+    bitfield_size: u32,
+}
+
+/// The members of a struct or union, without looking up their names.
+fn member_layouts<'a>(t: &Type<'a>) -> impl Iterator<Item = MemberLayout> + 'a {
+    let kflag = t.kflag();
+    t.referenced_ids()
+        .zip(t.entry_words(2))
+        .map(move |(ty, offset)| {
+            let (bit_offset, bitfield_size) = if kflag {
+                (offset & 0x00ff_ffff, offset >> 24)
+            } else {
+                (offset, 0)
+            };
+            MemberLayout {
+                ty,
+                bit_offset,
+                bitfield_size,
+            }
+        })
+}
+
 /// `x` rounded up to a multiple of `to` (`x` itself for `to == 0`).
 fn round_up(x: i64, to: i64) -> i64 {
     if to <= 0 {
@@ -85,7 +111,7 @@ impl Dumper<'_> {
 
     fn composite_align(&mut self, t: &Type<'_>, depth: usize) -> u32 {
         let mut max_align = 1;
-        for m in t.members() {
+        for m in member_layouts(t) {
             let align = self.align_at(m.ty, depth + 1);
             if align == 0 {
                 return 0;
@@ -156,7 +182,7 @@ impl Dumper<'_> {
     /// member alignment.
     pub(super) fn is_packed(&mut self, t: &Type<'_>) -> bool {
         let mut max_align = 1;
-        for m in t.members() {
+        for m in member_layouts(t) {
             let align = self.align_of(m.ty);
             if align != 0
                 && m.bitfield_size == 0

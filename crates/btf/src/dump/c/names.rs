@@ -38,6 +38,8 @@ pub(super) struct Names<'a> {
     idents: HashMap<&'a str, usize>,
     /// Per type id: 0 unsettled, 1 the plain name, `n + 2` `suffixed[n]`.
     settled: Vec<u32>,
+    /// Per type id: its name as stored, once looked up.
+    raw: Vec<Option<&'a str>>,
     suffixed: Vec<Vec<u8>>,
 }
 
@@ -48,6 +50,7 @@ impl<'a> Names<'a> {
             tags: HashMap::with_capacity(type_count / 4),
             idents: HashMap::with_capacity(type_count / 2),
             settled: vec![0; type_count],
+            raw: vec![None; type_count],
             suffixed: Vec::new(),
         }
     }
@@ -71,11 +74,11 @@ impl<'a> Names<'a> {
         }
         let slot = id.0 as usize;
         match self.settled.get(slot).copied() {
-            None | Some(1) => return Name::Plain(t.name()),
+            None | Some(1) => return Name::Plain(self.raw(btf, id)),
             Some(0) => {}
             Some(n) => return Name::Suffixed(n - 2),
         }
-        let name = t.name();
+        let name = self.raw(btf, id);
         let never_clash = t.kind() == Kind::Fwd || (t.kind() == Kind::Enum && t.vlen() == 0);
         if !never_clash {
             let dups = self.count(ns, name);
@@ -90,6 +93,15 @@ impl<'a> Names<'a> {
         }
         self.settled[slot] = 1;
         Name::Plain(name)
+    }
+
+    /// The name of type `id` as stored in the BTF.
+    pub(super) fn raw(&mut self, btf: &'a Btf, id: TypeId) -> &'a str {
+        match self.raw.get_mut(id.0 as usize) {
+            Some(Some(name)) => name,
+            Some(slot) => slot.insert(btf.ty(id).name()),
+            None => "",
+        }
     }
 
     /// The bytes of `name`.
