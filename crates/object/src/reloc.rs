@@ -181,7 +181,12 @@ fn classify(
             section_insn: byte as usize / INSN_SIZE,
         });
     }
-    let target_sec = &elf.sections[sym.shndx as usize];
+    let target_sec = elf.sections.get(sym.shndx as usize).ok_or_else(|| {
+        format!(
+            "symbol '{}' is in section #{}, which does not exist",
+            sym.name, sym.shndx
+        )
+    })?;
     if let Some(map) = t
         .maps
         .iter()
