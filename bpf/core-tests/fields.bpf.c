@@ -149,6 +149,29 @@ int other_roots(void *ctx)
 	return acc;
 }
 
+/* Roots behind a typedef and a const qualifier. */
+SEC("tracepoint/corex/qualified_roots")
+int qualified_roots(void *ctx)
+{
+	corex_test_t *t = ctx;
+	const struct corex_test_s *c = ctx;
+	long acc = 0;
+
+	KEEP(acc, BPF_CORE_READ(t, i32));
+	KEEP(acc, bpf_core_field_exists(t->gone));
+	KEEP(acc, BPF_CORE_READ(c, u64));
+	return acc;
+}
+
+/* Not loaded by default (`?`): libbpf skips its relocations. */
+SEC("?tracepoint/corex/not_autoloaded")
+int not_autoloaded(void *ctx)
+{
+	struct corex_test_s *s = ctx;
+
+	return BPF_CORE_READ(s, i64) + bpf_core_field_size(s->arr);
+}
+
 /* Bitfields: byte_off/byte_sz of the load unit, lshift_u64, rshift_u64. */
 SEC("raw_tp/corex_bitfields")
 int bitfields_direct(u64 *ctx)

@@ -88,6 +88,25 @@ struct corex_long_names {
 	struct corex_long_mid corex_the_outer_member_also_has_a_long_name_so_that_three_of_them_exceed_the_buffer;
 };
 
+typedef struct corex_test_s corex_test_t;
+typedef enum corex_color corex_color_t;
+
+typedef struct {
+	int x;
+	int y;
+} corex_anon_t;
+
+struct corex_fn {
+	int (*cb)(int, long);
+};
+
+/* Declared, never defined: BTF has a FWD behind the pointer. */
+struct corex_opaque;
+
+struct corex_opaque_holder {
+	struct corex_opaque *p;
+};
+
 /* The error cases' types (err_*.bpf.c); the `dup` and `errors` targets edit them. */
 struct corex_amb {
 	int a;
@@ -132,3 +151,8 @@ struct corex_big corex_keep_big;
 struct corex_wide_mem corex_keep_wide_mem;
 struct corex_bits corex_keep_bits;
 struct corex_sgn corex_keep_sgn;
+corex_test_t *corex_keep_test_t;
+corex_color_t corex_keep_color_t;
+corex_anon_t corex_keep_anon_t;
+struct corex_fn corex_keep_fn;
+struct corex_opaque_holder corex_keep_opaque_holder;

@@ -25,6 +25,7 @@ enum corex_wide {
 };
 
 typedef unsigned int corex_u32_t;
+typedef enum corex_color corex_color_t;
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
@@ -95,7 +96,16 @@ struct corex_long_names {
 	struct corex_long_mid corex_the_outer_member_also_has_a_long_name_so_that_three_of_them_exceed_the_buffer;
 };
 
+/* A root type behind a typedef: libbpf searches candidates by the typedef's name. */
+typedef struct corex_test_s corex_test_t;
+
 #pragma clang attribute pop
+
+/* A typedef of an anonymous struct: type relocations go by the typedef's name. */
+typedef struct {
+	int x;
+	int y;
+} corex_anon_t;
 
 /* type_matches flavors (see common.h). */
 struct corex_inner___tm {
@@ -108,6 +118,20 @@ struct corex_test_s___tm {
 	int i32;
 	unsigned int u32;
 	struct corex_inner *inner_ptr;
+};
+
+/* Function pointers: same arity and matching parameter types. */
+struct corex_fn___tm {
+	int (*cb)(int, long);
+};
+
+/* Only declared in the target: a FWD behind the pointer matches a struct. */
+struct corex_opaque {
+	int hidden;
+};
+
+struct corex_opaque_holder___tm {
+	struct corex_opaque *p;
 };
 
 enum corex_color___tm {

@@ -11,21 +11,6 @@
 
 typedef struct task_struct corex_task_t;
 
-SEC("tracepoint/corex/type_ids")
-int type_ids(void *ctx)
-{
-	long acc = 0;
-
-	KEEP(acc, bpf_core_type_id_local(struct corex_test_s));
-	KEEP(acc, bpf_core_type_id_local(enum corex_color));
-	KEEP(acc, bpf_core_type_id_kernel(struct task_struct));
-	KEEP(acc, bpf_core_type_id_kernel(struct corex_test_s));
-	KEEP(acc, bpf_core_type_id_kernel(union corex_un));
-	KEEP(acc, bpf_core_type_id_kernel(corex_u32_t));
-	KEEP(acc, bpf_core_type_id_kernel(struct corex_absent));
-	return acc;
-}
-
 SEC("tracepoint/corex/type_exists")
 int type_exists(void *ctx)
 {
@@ -39,6 +24,8 @@ int type_exists(void *ctx)
 	KEEP(acc, bpf_core_type_exists(enum corex_color));
 	KEEP(acc, bpf_core_type_exists(enum pid_type));
 	KEEP(acc, bpf_core_type_exists(corex_u32_t));
+	KEEP(acc, bpf_core_type_exists(corex_anon_t));
+	KEEP(acc, bpf_core_type_exists(corex_color_t));
 	KEEP(acc, bpf_core_type_exists(struct corex_absent));
 	return acc;
 }
@@ -57,6 +44,7 @@ int type_size(void *ctx)
 	KEEP(acc, bpf_core_type_size(enum corex_color));
 	KEEP(acc, bpf_core_type_size(enum corex_wide));
 	KEEP(acc, bpf_core_type_size(corex_u32_t));
+	KEEP(acc, bpf_core_type_size(corex_anon_t));
 	KEEP(acc, bpf_core_type_size(struct corex_absent));
 	return acc;
 }
@@ -73,6 +61,8 @@ int type_matches(void *ctx)
 	KEEP(acc, corex_type_matches(struct corex_inner___tm));
 	KEEP(acc, corex_type_matches(struct corex_test_s___tm));
 	KEEP(acc, corex_type_matches(enum corex_color___tm));
+	KEEP(acc, corex_type_matches(struct corex_fn___tm));
+	KEEP(acc, corex_type_matches(struct corex_opaque_holder___tm));
 	return acc;
 }
 
@@ -107,5 +97,27 @@ int enum_test(void *ctx)
 	KEEP(acc, bpf_core_enum_value(enum corex_wide, COREX_WIDE_LOW));
 	KEEP(acc, bpf_core_enum_value(enum corex_wide, COREX_WIDE_HIGH));
 	KEEP(acc, bpf_core_enum_value(enum corex_color___tm, COREX_GREEN___tm));
+	KEEP(acc, bpf_core_enum_value(corex_color_t, COREX_BLUE));
+	return acc;
+}
+
+/*
+ * Last: libbpf fails a target_type_id relocation with more than one
+ * matching candidate (the object's own `task_struct___old` when relocated
+ * against itself; `corex_test_s___dup` in the `dup` target) and stops there.
+ */
+SEC("tracepoint/corex/type_ids")
+int type_ids(void *ctx)
+{
+	long acc = 0;
+
+	KEEP(acc, bpf_core_type_id_local(struct corex_test_s));
+	KEEP(acc, bpf_core_type_id_local(enum corex_color));
+	KEEP(acc, bpf_core_type_id_kernel(struct task_struct));
+	KEEP(acc, bpf_core_type_id_kernel(struct corex_test_s));
+	KEEP(acc, bpf_core_type_id_kernel(union corex_un));
+	KEEP(acc, bpf_core_type_id_kernel(corex_u32_t));
+	KEEP(acc, bpf_core_type_id_kernel(struct corex_absent));
+	KEEP(acc, bpf_core_type_id_kernel(corex_anon_t));
 	return acc;
 }

@@ -9,7 +9,10 @@
  * bpf_object__load(). Its CO-RE phase logs each relocation of each program
  * (`sec '...': found N CO-RE relocations`, `prog '...': relo #N: ...`)
  * before anything reaches the kernel. The captured messages are printed to
- * stdout verbatim, followed by one `core_log: load returned ERR` line.
+ * stdout verbatim, followed by one `core_log: program NAME section SEC autoload 0|1`
+ * line per program (libbpf does not relocate programs whose autoload is
+ * off, e.g. those in `?` sections) and one `core_log: load returned ERR`
+ * line.
  *
  * To keep the kernel out of it, every program's type is set to
  * BPF_PROG_TYPE_UNSPEC after open: libbpf's CO-RE phase never looks at the
@@ -97,6 +100,9 @@ int main(int argc, char **argv)
 		bpf_program__set_type(prog, BPF_PROG_TYPE_UNSPEC);
 	err = bpf_object__load(obj);
 	fputs(log_buf ? log_buf : "", stdout);
+	bpf_object__for_each_program(prog, obj)
+		printf("core_log: program %s section %s autoload %d\n", bpf_program__name(prog),
+		       bpf_program__section_name(prog), bpf_program__autoload(prog));
 	printf("core_log: load returned %d\n", err);
 	bpf_object__close(obj);
 	free(log_buf);

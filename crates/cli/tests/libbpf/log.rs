@@ -142,6 +142,10 @@ pub struct CoreLog {
     pub relocations: Vec<Relo>,
     /// libbpf gave up after a failed relocation (later ones are not logged).
     pub stopped: bool,
+    /// Programs libbpf does not load by default (autoload off, e.g. in `?`
+    /// sections), with their sections: it does not relocate them (from
+    /// `core_log: program NAME section SEC autoload 0`).
+    pub not_autoloaded: Vec<(String, String)>,
 }
 
 /// A record being assembled from its lines.
@@ -286,6 +290,14 @@ pub fn parse(text: &str) -> Result<CoreLog, String> {
         }
     }
     flush(&mut log, &mut pending)?;
+    log.not_autoloaded = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("core_log: program ")?;
+            let (name, sec) = rest.strip_suffix(" autoload 0")?.split_once(" section ")?;
+            Some((name.to_owned(), sec.to_owned()))
+        })
+        .collect();
     Ok(log)
 }
 
@@ -530,10 +542,14 @@ libbpf: prog 'p': relo #0: <type_exists> [5] struct x
 libbpf: prog 'p': relo #0: patched insn #0 (ALU/ALU64) imm 1 -> 1
 libbpf: prog 'p': missing BPF prog type, check ELF section name 's'
 libbpf: prog 'p': relo #0: poisoning insn #4 that loads map #0 'm'
+core_log: program p section s autoload 1
+core_log: program q section ?t autoload 0
+core_log: load returned -22
 ";
         let log = parse(text).unwrap();
         assert_eq!(log.relocations.len(), 1);
         assert!(!log.stopped);
+        assert_eq!(log.not_autoloaded, [("q".into(), "?t".into())]);
     }
 
     #[test]

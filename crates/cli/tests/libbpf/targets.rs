@@ -277,7 +277,9 @@ fn rename(t: &mut TypeTable) {
     t.members_mut(Kind::Union, "corex_un")[1].name = "ll".into();
 }
 
-/// Members swapped with others of their size, and bitfields reordered.
+/// Members swapped with others of their size, bitfields reordered, `arr`
+/// shrunk to 2 elements (so `arr[3]` is out of bounds) and a member added
+/// after `flex` (so it is no longer a flexible array).
 fn move_members(t: &mut TypeTable) {
     for (a, b) in [("i32", "u32"), ("i64", "u64"), ("s8", "u8")] {
         let off_a = t.member_mut("corex_test_s", a).bit_offset;
@@ -289,6 +291,24 @@ fn move_members(t: &mut TypeTable) {
     let start = t.member_mut("corex_test_s", "bf_b").bit_offset;
     t.member_mut("corex_test_s", "bf_a").bit_offset = start;
     t.member_mut("corex_test_s", "bf_b").bit_offset = start + 3;
+    let arr = t.member_mut("corex_test_s", "arr").ty;
+    let mut shorter = t.def(arr).clone();
+    if let Body::Array { nelems, .. } = &mut shorter.body {
+        *nelems = 2;
+    }
+    let shorter = t.add(shorter);
+    t.member_mut("corex_test_s", "arr").ty = shorter;
+    let flex = t.member_mut("corex_test_s", "flex").clone();
+    let int = t.int("int", 4, true);
+    t.members_mut(Kind::Struct, "corex_test_s").push(MemberDef {
+        name: "after_flex".into(),
+        ty: int,
+        ..flex
+    });
+    let id = t.find(Kind::Struct, "corex_test_s");
+    if let Body::Composite { size, .. } = &mut t.def_mut(id).body {
+        *size += 8;
+    }
 }
 
 /// `s16` moved into an anonymous struct, `inner_ptr` into an anonymous
@@ -333,7 +353,7 @@ fn nest(t: &mut TypeTable) {
 
 /// Members whose types changed size: unsigned ones shrink or grow (libbpf
 /// adjusts the load), signed ones make libbpf poison the load; an array's
-/// element and a bitfield's width change.
+/// element, a bitfield's width and a function pointer's parameter change.
 fn retype(t: &mut TypeTable) {
     let u16_ = t.int("unsigned short", 2, false);
     let u64_ = t.int("unsigned long long", 8, false);
@@ -360,10 +380,23 @@ fn retype(t: &mut TypeTable) {
         },
     });
     t.member_mut("corex_test_s", "arr").ty = shorts;
+    let cb_ptr = t.member_mut("corex_fn", "cb").ty;
+    let Body::Ref { target: proto, .. } = t.def(cb_ptr).body else {
+        panic!("corex_fn.cb is not a pointer");
+    };
+    let mut new_proto = t.def(proto).clone();
+    if let Body::FuncProto { params, .. } = &mut new_proto.body {
+        params[1].1 = s32;
+    }
+    let new_proto = t.add(new_proto);
+    let new_ptr = t.ptr(new_proto);
+    t.member_mut("corex_fn", "cb").ty = new_ptr;
 }
 
-/// Integers become pointers and back; an enum becomes an int: no longer
-/// compatible, so the members are as good as missing.
+/// Integers become pointers and back, an enum becomes an int, a struct
+/// member a forward declaration, an array's elements pointers, and `i32` an
+/// old-style bitfield INT (non-zero encoding offset): no longer compatible,
+/// so the members are as good as missing.
 fn retype_ptr(t: &mut TypeTable) {
     let int = t.int("int", 4, true);
     let int_ptr = t.ptr(int);
@@ -384,11 +417,38 @@ fn retype_ptr(t: &mut TypeTable) {
     if let Body::Composite { members, .. } = &mut t.def_mut(anon_union).body {
         members[1].ty = void_ptr;
     }
+    let fwd = t.add(TypeDef {
+        name: "corex_inner".into(),
+        kflag: false,
+        body: Body::Fwd,
+    });
+    t.member_mut("corex_test_s", "inner").ty = fwd;
+    let shifted_int = t.add(TypeDef {
+        name: "int".into(),
+        kflag: false,
+        body: Body::Int {
+            size: 4,
+            info: IntInfo {
+                encoding: INT_SIGNED,
+                offset: 1,
+                bits: 31,
+            },
+        },
+    });
+    t.member_mut("corex_test_s", "i32").ty = shifted_int;
+    let arr = t.member_mut("corex_test_s", "arr").ty;
+    let mut ptrs = t.def(arr).clone();
+    if let Body::Array { elem, .. } = &mut ptrs.body {
+        *elem = int_ptr;
+    }
+    let ptrs = t.add(ptrs);
+    t.member_mut("corex_test_s", "arr").ty = ptrs;
 }
 
 /// Second definitions: a flavored `corex_test_s___dup` that lacks some
 /// members but agrees on the others (libbpf keeps both candidates, then
-/// prunes), a same-named union (not a candidate: wrong kind), and second
+/// prunes), a same-named union and forward declaration (not candidates:
+/// wrong kind), and second
 /// `corex_amb`/`corex_amb2` that disagree with the first on `b`'s offset or
 /// size (libbpf fails: ambiguity).
 fn duplicate(t: &mut TypeTable) {
@@ -414,6 +474,11 @@ fn duplicate(t: &mut TypeTable) {
             }],
         },
     });
+    t.add(TypeDef {
+        name: "corex_test_s".into(),
+        kflag: false,
+        body: Body::Fwd,
+    });
     for name in ["corex_amb", "corex_amb2"] {
         let id = t.find(Kind::Struct, name);
         let mut second = t.def(id).clone();
@@ -434,8 +499,11 @@ fn duplicate(t: &mut TypeTable) {
 }
 
 /// Enumerators removed and changed: `COREX_BLUE` and `PIDTYPE_SID` gone,
-/// `COREX_GREEN` now 7, `COREX_WIDE_HIGH` the largest 32-bit value.
+/// `COREX_GREEN` now 7, `COREX_WIDE_HIGH` the largest 32-bit value and
+/// `corex_wide` signed.
 fn enum_values(t: &mut TypeTable) {
+    let wide = t.find(Kind::Enum, "corex_wide");
+    t.def_mut(wide).kflag = true;
     t.enum_mut("corex_color")
         .2
         .retain(|(n, _)| n != "COREX_BLUE");
