@@ -641,6 +641,20 @@ fn anonymous_struct_pointing_to_itself_is_the_same_error_as_bpftool() {
     assert_same_cycle_error_as_bpftool("anon_self_ptr", &b, 2);
 }
 
+/// The pointer is reached again before the struct is: corex notices at the
+/// pointer and, like libbpf one step later, blames the anonymous struct.
+#[test]
+fn pointer_to_anonymous_struct_holding_it_is_the_same_error_as_bpftool() {
+    let mut b = BtfBuilder::new();
+    b.add(&int("int", 4, true));
+    b.add(&def("", refer(Kind::Ptr, TypeId(3))));
+    b.add(&def(
+        "",
+        composite(false, 8, vec![member("p", TypeId(2), 0, 0)]),
+    ));
+    assert_same_cycle_error_as_bpftool("ptr_anon_ptr", &b, 3);
+}
+
 /// `struct list { struct list *next; }` and friends are fine.
 #[test]
 fn cycles_through_named_struct_pointers_are_fine() {

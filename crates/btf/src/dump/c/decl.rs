@@ -16,11 +16,14 @@ use crate::types::Type;
 use super::names::{Name, Namespace};
 use super::{Dumper, MAX_DEPTH};
 
-/// A frame of the declarator stack: `start..start + len` of `decl_stack`,
-/// its top at the end.
-struct Frame {
+/// One declarator being written: its frame of the stack, `start..start +
+/// len` of `decl_stack` with the top at the end, and the declared name and
+/// indentation, which nested parts share.
+struct Frame<'a> {
     start: usize,
     len: usize,
+    fname: Name<'a>,
+    lvl: usize,
 }
 
 impl<'a> Dumper<'a> {
@@ -59,14 +62,16 @@ impl<'a> Dumper<'a> {
         let mut frame = Frame {
             start,
             len: self.decl_stack.len() - start,
+            fname,
+            lvl,
         };
-        let result = self.emit_type_chain(&mut frame, fname, lvl);
+        let result = self.emit_type_chain(&mut frame);
         self.decl_stack.truncate(start);
         self.ascend();
         result
     }
 
-    fn top(&self, frame: &Frame) -> Option<TypeId> {
+    fn top(&self, frame: &Frame<'a>) -> Option<TypeId> {
         frame
             .len
             .checked_sub(1)
@@ -74,7 +79,7 @@ impl<'a> Dumper<'a> {
     }
 
     /// Writes the qualifiers on top of the stack, `const volatile ` style.
-    fn emit_mods(&mut self, frame: &mut Frame) {
+    fn emit_mods(&mut self, frame: &mut Frame<'a>) {
         while let Some(id) = self.top(frame) {
             let word = match self.btf.ty(id).kind() {
                 Kind::Volatile => "volatile ",
@@ -89,7 +94,7 @@ impl<'a> Dumper<'a> {
 
     /// Pops the qualifiers (type tags included) on top of the stack unseen:
     /// GCC puts them on arrays and `noreturn` function pointers.
-    fn drop_mods(&mut self, frame: &mut Frame) {
+    fn drop_mods(&mut self, frame: &mut Frame<'a>) {
         while let Some(id) = self.top(frame) {
             if !self.btf.ty(id).kind().is_modifier() {
                 break;
@@ -106,7 +111,8 @@ impl<'a> Dumper<'a> {
         self.put_name(fname);
     }
 
-    fn emit_type_chain(&mut self, frame: &mut Frame, fname: Name<'a>, lvl: usize) -> Result<()> {
+    fn emit_type_chain(&mut self, frame: &mut Frame<'a>) -> Result<()> {
+        let lvl = frame.lvl;
         // A lone pointer (of a function pointer) is written `(*name)`.
         let mut last_was_ptr = true;
         while let Some(id) = self.top(frame) {
@@ -160,28 +166,25 @@ impl<'a> Dumper<'a> {
                     self.put(t.name());
                     self.put("\")))");
                 }
-                Kind::Array => return self.emit_array(frame, &t, fname, lvl, last_was_ptr),
-                Kind::FuncProto => {
-                    return self.emit_func_proto(frame, &t, fname, lvl, last_was_ptr)
-                }
+                Kind::Array => return self.emit_array(frame, &t, last_was_ptr),
+                Kind::FuncProto => return self.emit_func_proto(frame, &t, last_was_ptr),
                 // Not a type a declarator can hold (libbpf warns).
                 _ => return Ok(()),
             }
             last_was_ptr = kind == Kind::Ptr;
         }
-        self.emit_name(fname, last_was_ptr);
+        self.emit_name(frame.fname, last_was_ptr);
         Ok(())
     }
 
     /// `name[N]`, or `(<rest of the chain>)[N]`.
     fn emit_array(
         &mut self,
-        frame: &mut Frame,
+        frame: &mut Frame<'a>,
         t: &Type<'a>,
-        fname: Name<'a>,
-        lvl: usize,
         last_was_ptr: bool,
     ) -> Result<()> {
+        let fname = frame.fname;
         let nelems = t.array().map_or(0, |a| a.nelems);
         // Qualifiers on an array are GCC's copies of the element's.
         self.drop_mods(frame);
@@ -193,16 +196,25 @@ impl<'a> Dumper<'a> {
         if !self.names.bytes(fname).is_empty() && !last_was_ptr {
             self.put(" ");
         }
-        if !multidim {
-            self.put("(");
-        }
-        self.descend(t.id())?;
-        self.emit_type_chain(frame, fname, lvl)?;
-        self.ascend();
-        if !multidim {
-            self.put(")");
-        }
+        let (open, close) = if multidim { ("", "") } else { ("(", ")") };
+        self.emit_inner_chain(frame, t.id(), (open, close))?;
         self.put_dimension(nelems)
+    }
+
+    /// The rest of the chain, between `parens`, as the declarator an array
+    /// or function prototype `id` applies to.
+    fn emit_inner_chain(
+        &mut self,
+        frame: &mut Frame<'a>,
+        id: TypeId,
+        parens: (&str, &str),
+    ) -> Result<()> {
+        self.put(parens.0);
+        self.descend(id)?;
+        self.emit_type_chain(frame)?;
+        self.ascend();
+        self.put(parens.1);
+        Ok(())
     }
 
     fn put_dimension(&mut self, nelems: u32) -> Result<()> {
@@ -215,22 +227,16 @@ impl<'a> Dumper<'a> {
     /// `name(params)` or `(<rest of the chain>)(params)`.
     fn emit_func_proto(
         &mut self,
-        frame: &mut Frame,
+        frame: &mut Frame<'a>,
         t: &Type<'a>,
-        fname: Name<'a>,
-        lvl: usize,
         last_was_ptr: bool,
     ) -> Result<()> {
         // GCC marks `noreturn` function pointers volatile.
         self.drop_mods(frame);
         if frame.len > 0 {
-            self.put(" (");
-            self.descend(t.id())?;
-            self.emit_type_chain(frame, fname, lvl)?;
-            self.ascend();
-            self.put(")");
+            self.emit_inner_chain(frame, t.id(), (" (", ")"))?;
         } else {
-            self.emit_name(fname, last_was_ptr);
+            self.emit_name(frame.fname, last_was_ptr);
         }
         self.put("(");
         let vlen = t.vlen();
@@ -248,7 +254,7 @@ impl<'a> Dumper<'a> {
                 self.put("...");
                 break;
             }
-            self.emit_type_decl(p.ty, Name::Plain(p.name), lvl)?;
+            self.emit_type_decl(p.ty, Name::Plain(p.name), frame.lvl)?;
         }
         self.put(")");
         Ok(())

@@ -128,53 +128,37 @@ impl Dumper<'_> {
     }
 
     /// Size of a type in bytes, following typedefs, modifiers and arrays;
-    /// negative where libbpf's `btf__resolve_size` fails.
+    /// negative where libbpf's `btf__resolve_size` fails (no size, a chain
+    /// over 32 types, or more than `u32::MAX` bytes).
     pub(super) fn resolve_size(&self, id: TypeId) -> i64 {
         let mut t = self.btf.ty(id);
         let mut nelems: u32 = 1;
-        let mut size: i64 = -1;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            match t.kind() {
-                Kind::Void => break,
-                Kind::Int
-                | Kind::Struct
-                | Kind::Union
-                | Kind::Enum
-                | Kind::Enum64
-                | Kind::Datasec
-                | Kind::Float => {
-                    size = i64::from(t.size());
-                    break;
+            let kind = t.kind();
+            let size = if kind.has_size() {
+                t.size()
+            } else if kind == Kind::Ptr {
+                self.ptr_size
+            } else if let Some(a) = t.array() {
+                if nelems != 0 && a.nelems > u32::MAX / nelems {
+                    return -1;
                 }
-                Kind::Ptr => {
-                    size = i64::from(self.ptr_size);
-                    break;
-                }
-                Kind::Typedef
-                | Kind::Volatile
-                | Kind::Const
-                | Kind::Restrict
-                | Kind::Var
-                | Kind::DeclTag
-                | Kind::TypeTag => t = self.btf.ty(t.type_id()),
-                Kind::Array => {
-                    let Some(a) = t.array() else { return -1 };
-                    if nelems != 0 && a.nelems > u32::MAX / nelems {
-                        return -1;
-                    }
-                    nelems *= a.nelems;
-                    t = self.btf.ty(a.elem);
-                }
-                Kind::Fwd | Kind::Func | Kind::FuncProto => return -1,
+                nelems *= a.nelems;
+                t = self.btf.ty(a.elem);
+                continue;
+            } else if kind.has_type() && !matches!(kind, Kind::Func | Kind::FuncProto) {
+                // Typedefs, modifiers, type tags, VARs and DECL_TAGs.
+                t = self.btf.ty(t.type_id());
+                continue;
+            } else {
+                return -1;
+            };
+            if nelems != 0 && size > u32::MAX / nelems {
+                return -1;
             }
+            return i64::from(nelems) * i64::from(size);
         }
-        if size < 0 {
-            return -1;
-        }
-        if nelems != 0 && size > i64::from(u32::MAX / nelems) {
-            return -1;
-        }
-        i64::from(nelems) * size
+        -1
     }
 
     /// Whether a struct needs `__attribute__((packed))`: a member off its
