@@ -107,6 +107,43 @@ struct corex_opaque_holder {
 	struct corex_opaque *p;
 };
 
+/* Candidates by essential name (names.bpf.c); `x` sits at a different offset in each. */
+struct corex_flv {
+	int x;
+};
+
+struct corex_flv___a {
+	int pad[1];
+	int x;
+};
+
+struct corex_flv___a___z {
+	int pad[2];
+	int x;
+};
+
+struct corex_flv____odd {
+	int pad[3];
+	int x;
+};
+
+struct corex_flv___ {
+	int pad[4];
+	int x;
+};
+
+struct corex_flv___7 {
+	int pad[5];
+	int x;
+};
+
+struct corex_flv_x {
+	int pad[6];
+	int x;
+};
+
+typedef int (*corex_cb_t)(int a, long b);
+
 /* The error cases' types (err_*.bpf.c); the `dup` and `errors` targets edit them. */
 struct corex_amb {
 	int a;
@@ -156,3 +193,11 @@ corex_color_t corex_keep_color_t;
 corex_anon_t corex_keep_anon_t;
 struct corex_fn corex_keep_fn;
 struct corex_opaque_holder corex_keep_opaque_holder;
+struct corex_flv corex_keep_flv;
+struct corex_flv___a corex_keep_flv___a;
+struct corex_flv___a___z corex_keep_flv___a___z;
+struct corex_flv____odd corex_keep_flv____odd;
+struct corex_flv___ corex_keep_flv___;
+struct corex_flv___7 corex_keep_flv___7;
+struct corex_flv_x corex_keep_flv_x;
+corex_cb_t corex_keep_cb;

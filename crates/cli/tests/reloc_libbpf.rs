@@ -28,6 +28,7 @@ const OBJECTS: &[&str] = &[
     "syscalls.bpf.o",
     "fields.bpf.o",
     "types_enums.bpf.o",
+    "names.bpf.o",
     "err_ambiguous_offset.bpf.o",
     "err_ambiguous_value.bpf.o",
     "err_offset_range.bpf.o",

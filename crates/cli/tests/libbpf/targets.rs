@@ -353,7 +353,9 @@ fn nest(t: &mut TypeTable) {
 
 /// Members whose types changed size: unsigned ones shrink or grow (libbpf
 /// adjusts the load), signed ones make libbpf poison the load; an array's
-/// element, a bitfield's width and a function pointer's parameter change.
+/// element, a bitfield's width and a function pointer's parameter change;
+/// the typedef `corex_u32_t` names a struct, `corex_cb_t` a function of one
+/// parameter.
 fn retype(t: &mut TypeTable) {
     let u16_ = t.int("unsigned short", 2, false);
     let u64_ = t.int("unsigned long long", 8, false);
@@ -391,6 +393,29 @@ fn retype(t: &mut TypeTable) {
     let new_proto = t.add(new_proto);
     let new_ptr = t.ptr(new_proto);
     t.member_mut("corex_fn", "cb").ty = new_ptr;
+    let inner = t.find(Kind::Struct, "corex_inner");
+    let u32_alias = t.find(Kind::Typedef, "corex_u32_t");
+    t.def_mut(u32_alias).body = Body::Ref {
+        kind: Kind::Typedef,
+        target: inner,
+    };
+    let cb_alias = t.find(Kind::Typedef, "corex_cb_t");
+    let Body::Ref { target: cb_ptr, .. } = t.def(cb_alias).body else {
+        panic!("corex_cb_t is not a typedef");
+    };
+    let Body::Ref { target: proto, .. } = t.def(cb_ptr).body else {
+        panic!("corex_cb_t is not a function pointer");
+    };
+    let mut unary = t.def(proto).clone();
+    if let Body::FuncProto { params, .. } = &mut unary.body {
+        params.truncate(1);
+    }
+    let unary = t.add(unary);
+    let unary_ptr = t.ptr(unary);
+    t.def_mut(cb_alias).body = Body::Ref {
+        kind: Kind::Typedef,
+        target: unary_ptr,
+    };
 }
 
 /// Integers become pointers and back, an enum becomes an int, a struct
@@ -446,9 +471,10 @@ fn retype_ptr(t: &mut TypeTable) {
 }
 
 /// Second definitions: a flavored `corex_test_s___dup` that lacks some
-/// members but agrees on the others (libbpf keeps both candidates, then
-/// prunes), a same-named union and forward declaration (not candidates:
-/// wrong kind), and second
+/// members and has `gone`, agreeing with the first on the others (libbpf
+/// keeps both candidates, then prunes to the first at the first `i64`
+/// relocation, so `gone` is never found), a same-named union and forward
+/// declaration (not candidates: wrong kind), and second
 /// `corex_amb`/`corex_amb2` that disagree with the first on `b`'s offset or
 /// size (libbpf fails: ambiguity).
 fn duplicate(t: &mut TypeTable) {
@@ -458,8 +484,17 @@ fn duplicate(t: &mut TypeTable) {
     if let Body::Composite { members, .. } = &mut dup.body {
         members.retain(|m| m.name != "i64" && m.name != "matrix");
     }
-    t.add(dup);
     let int = t.int("int", 4, true);
+    if let Body::Composite { size, members, .. } = &mut dup.body {
+        members.push(MemberDef {
+            name: "gone".into(),
+            ty: int,
+            bit_offset: *size * 8,
+            bitfield_size: 0,
+        });
+        *size += 8;
+    }
+    t.add(dup);
     t.add(TypeDef {
         name: "corex_test_s".into(),
         kflag: false,
