@@ -91,12 +91,32 @@ fn program_kind(p: &Program) -> (String, String, String) {
     }
 }
 
+/// The `.text` function starting at (or holding) instruction `section_insn`.
+fn text_function(obj: &Object, section_insn: usize) -> String {
+    obj.programs
+        .iter()
+        .find(|p| {
+            p.subprog
+                && p.section_insn <= section_insn
+                && section_insn < p.section_insn + p.insns.len()
+        })
+        .map_or_else(
+            || format!(".text insn {section_insn}"),
+            |p| match section_insn - p.section_insn {
+                0 => format!("'{}'", p.name),
+                off => format!("'{}' + {off} insns", p.name),
+            },
+        )
+}
+
 fn reloc_target_text(obj: &Object, t: &RelocTarget) -> String {
     match t {
         RelocTarget::Map { map } => format!("map '{}'", obj.maps[*map].name),
         RelocTarget::Data { data, offset } => format!("{} + {offset}", obj.data[*data].name),
-        RelocTarget::Call { section_insn } => format!("call .text insn {section_insn}"),
-        RelocTarget::FuncAddr { section_insn } => format!("address of .text insn {section_insn}"),
+        RelocTarget::Call { section_insn } => format!("call {}", text_function(obj, *section_insn)),
+        RelocTarget::FuncAddr { section_insn } => {
+            format!("address of {}", text_function(obj, *section_insn))
+        }
         RelocTarget::Extern { ext } => format!(
             "extern '{}' ({})",
             obj.externs[*ext].name,

@@ -2,7 +2,7 @@
 //! (`bpf_core_fields_are_compat`) and for type relocations
 //! (`__bpf_core_types_are_compat`). Errors are limits hit (depth, cycles).
 
-use corex_btf::{essential_name, Btf, Kind, TypeId};
+use corex_btf::{essential_name, Btf, Kind, Type, TypeId};
 
 /// Deepest type graph followed (libbpf's recursion limit).
 pub(crate) const MAX_DEPTH: i32 = 32;
@@ -14,8 +14,42 @@ pub(crate) fn kinds_compat(a: Kind, b: Kind) -> bool {
 
 /// Whether an INT has a non-zero bit offset in its encoding (the old,
 /// deprecated bitfield-like integers CO-RE rejects).
-fn int_has_offset(btf: &Btf, id: TypeId) -> bool {
-    btf.ty(id).int().is_some_and(|i| i.offset != 0)
+fn int_has_offset(t: &Type<'_>) -> bool {
+    t.int().is_some_and(|i| i.offset != 0)
+}
+
+/// One step of a lockstep walk down a local and a target type chain.
+pub(crate) enum Step {
+    /// The walk ends with this verdict.
+    Done(bool),
+    /// Continue with these two types.
+    Next(TypeId, TypeId),
+}
+
+/// Walks a local and a target type chain in lockstep (modifiers and
+/// typedefs skipped at each step), at most [`MAX_DEPTH`] steps, as libbpf's
+/// `goto recur` loops do.
+pub(crate) fn walk_pair<'l, 't>(
+    local: &'l Btf,
+    local_id: TypeId,
+    targ: &'t Btf,
+    targ_id: TypeId,
+    mut step: impl FnMut(Type<'l>, Type<'t>) -> Result<Step, String>,
+) -> Result<bool, String> {
+    let (mut lid, mut tid) = (local_id, targ_id);
+    for _ in 0..MAX_DEPTH {
+        let lt = local.skip_mods_and_typedefs(lid);
+        let tt = targ.skip_mods_and_typedefs(tid);
+        match step(lt, tt)? {
+            Step::Done(verdict) => return Ok(verdict),
+            Step::Next(l, t) => (lid, tid) = (l, t),
+        }
+    }
+    Err(format!("type chain deeper than {MAX_DEPTH} levels"))
+}
+
+fn array_elem(t: &Type<'_>) -> TypeId {
+    t.array().map_or(TypeId::VOID, |a| a.elem)
 }
 
 /// Whether a local field type and a target field type are compatible.
@@ -25,32 +59,24 @@ pub(crate) fn fields_are_compat(
     targ: &Btf,
     targ_id: TypeId,
 ) -> Result<bool, String> {
-    let (mut lid, mut tid) = (local_id, targ_id);
-    for _ in 0..MAX_DEPTH {
-        let lt = local.skip_mods_and_typedefs(lid);
-        let tt = targ.skip_mods_and_typedefs(tid);
+    walk_pair(local, local_id, targ, targ_id, |lt, tt| {
         if lt.is_composite() && tt.is_composite() {
-            return Ok(true);
+            return Ok(Step::Done(true));
         }
         if !kinds_compat(lt.kind(), tt.kind()) {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
-        return Ok(match lt.kind() {
-            Kind::Ptr | Kind::Float => true,
+        Ok(match lt.kind() {
+            Kind::Ptr | Kind::Float => Step::Done(true),
             Kind::Fwd | Kind::Enum | Kind::Enum64 => {
                 let (ln, tn) = (essential_name(lt.name()), essential_name(tt.name()));
-                ln.is_empty() || tn.is_empty() || ln == tn
+                Step::Done(ln.is_empty() || tn.is_empty() || ln == tn)
             }
-            Kind::Int => !int_has_offset(local, lt.id()) && !int_has_offset(targ, tt.id()),
-            Kind::Array => {
-                lid = lt.array().map_or(TypeId::VOID, |a| a.elem);
-                tid = tt.array().map_or(TypeId::VOID, |a| a.elem);
-                continue;
-            }
-            _ => false,
-        });
-    }
-    Err(format!("array nesting deeper than {MAX_DEPTH} levels"))
+            Kind::Int => Step::Done(!int_has_offset(&lt) && !int_has_offset(&tt)),
+            Kind::Array => Step::Next(array_elem(&lt), array_elem(&tt)),
+            _ => Step::Done(false),
+        })
+    })
 }
 
 /// Whether a local type and a same-named target type are compatible for
@@ -65,36 +91,20 @@ pub(crate) fn types_are_compat(
     if !kinds_compat(local.ty(local_id).kind(), targ.ty(targ_id).kind()) {
         return Ok(false);
     }
-    let (mut lid, mut tid) = (local_id, targ_id);
-    let mut depth = MAX_DEPTH;
-    loop {
-        depth -= 1;
-        if depth < 0 {
-            return Err(format!("type chain deeper than {MAX_DEPTH} levels"));
-        }
-        let lt = local.skip_mods_and_typedefs(lid);
-        let tt = targ.skip_mods_and_typedefs(tid);
+    walk_pair(local, local_id, targ, targ_id, |lt, tt| {
         if !kinds_compat(lt.kind(), tt.kind()) {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
-        match lt.kind() {
+        Ok(match lt.kind() {
             Kind::Void | Kind::Struct | Kind::Union | Kind::Enum | Kind::Fwd | Kind::Enum64 => {
-                return Ok(true)
+                Step::Done(true)
             }
-            Kind::Int => {
-                return Ok(!int_has_offset(local, lt.id()) && !int_has_offset(targ, tt.id()))
-            }
-            Kind::Ptr => {
-                lid = lt.type_id();
-                tid = tt.type_id();
-            }
-            Kind::Array => {
-                lid = lt.array().map_or(TypeId::VOID, |a| a.elem);
-                tid = tt.array().map_or(TypeId::VOID, |a| a.elem);
-            }
+            Kind::Int => Step::Done(!int_has_offset(&lt) && !int_has_offset(&tt)),
+            Kind::Ptr => Step::Next(lt.type_id(), tt.type_id()),
+            Kind::Array => Step::Next(array_elem(&lt), array_elem(&tt)),
             Kind::FuncProto => {
                 if lt.vlen() != tt.vlen() {
-                    return Ok(false);
+                    return Ok(Step::Done(false));
                 }
                 for (lp, tp) in lt.params().zip(tt.params()) {
                     if level <= 0 {
@@ -105,13 +115,15 @@ pub(crate) fn types_are_compat(
                     let l = local.skip_mods_and_typedefs(lp.ty).id();
                     let t = targ.skip_mods_and_typedefs(tp.ty).id();
                     if !types_are_compat(local, l, targ, t, level - 1)? {
-                        return Ok(false);
+                        return Ok(Step::Done(false));
                     }
                 }
-                lid = local.skip_mods_and_typedefs(lt.type_id()).id();
-                tid = targ.skip_mods_and_typedefs(tt.type_id()).id();
+                Step::Next(
+                    local.skip_mods_and_typedefs(lt.type_id()).id(),
+                    targ.skip_mods_and_typedefs(tt.type_id()).id(),
+                )
             }
-            _ => return Ok(false),
-        }
-    }
+            _ => Step::Done(false),
+        })
+    })
 }

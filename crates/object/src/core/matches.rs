@@ -5,7 +5,7 @@
 
 use corex_btf::{essential_name, Btf, Kind, Type, TypeId};
 
-use super::compat::MAX_DEPTH;
+use super::compat::{walk_pair, Step, MAX_DEPTH};
 
 /// Flavor-less names are equal; an anonymous target matches only an anonymous local.
 fn names_match(local: &str, targ: &str) -> bool {
@@ -65,20 +65,12 @@ pub(crate) fn types_match(
     if level <= 0 {
         return Err(format!("types nested deeper than {MAX_DEPTH} levels"));
     }
-    let (mut lid, mut tid) = (local_id, targ_id);
-    let mut depth = MAX_DEPTH;
-    loop {
-        depth -= 1;
-        if depth < 0 {
-            return Err(format!("type chain deeper than {MAX_DEPTH} levels"));
-        }
-        let lt = local.skip_mods_and_typedefs(lid);
-        let tt = targ.skip_mods_and_typedefs(tid);
+    walk_pair(local, local_id, targ, targ_id, |lt, tt| {
         if !names_match(lt.name(), tt.name()) {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
         let (lk, tk) = (lt.kind(), tt.kind());
-        return Ok(match lk {
+        let verdict = match lk {
             Kind::Void => lk == tk,
             Kind::Fwd => {
                 let lf = lt.kflag();
@@ -89,51 +81,36 @@ pub(crate) fn types_match(
                 }
             }
             Kind::Enum | Kind::Enum64 => tk.is_any_enum() && enums_match(lt, tt),
+            Kind::Struct | Kind::Union if behind_ptr => {
+                lk == tk || (tk == Kind::Fwd && (lk == Kind::Union) == tt.kflag())
+            }
             Kind::Struct | Kind::Union => {
-                if behind_ptr {
-                    lk == tk || (tk == Kind::Fwd && (lk == Kind::Union) == tt.kflag())
-                } else {
-                    lk == tk && composites_match(local, lt, targ, tt, behind_ptr, level)?
-                }
+                lk == tk && composites_match(local, lt, targ, tt, behind_ptr, level)?
             }
             Kind::Int => {
                 let signed = |t: &Type<'_>| t.int().is_some_and(|i| i.is_signed());
                 lk == tk && lt.size() == tt.size() && signed(&lt) == signed(&tt)
             }
-            Kind::Ptr => {
-                if lk != tk {
-                    return Ok(false);
-                }
+            Kind::Ptr if lk == tk => {
                 behind_ptr = true;
-                lid = lt.type_id();
-                tid = tt.type_id();
-                continue;
+                return Ok(Step::Next(lt.type_id(), tt.type_id()));
             }
-            Kind::Array => {
-                let (Some(la), Some(ta)) = (lt.array(), tt.array()) else {
-                    return Ok(false);
-                };
-                if la.nelems != ta.nelems {
-                    return Ok(false);
+            Kind::Array => match (lt.array(), tt.array()) {
+                (Some(la), Some(ta)) if la.nelems == ta.nelems => {
+                    return Ok(Step::Next(la.elem, ta.elem))
                 }
-                lid = la.elem;
-                tid = ta.elem;
-                continue;
-            }
-            Kind::FuncProto => {
-                if lk != tk || lt.vlen() != tt.vlen() {
-                    return Ok(false);
-                }
+                _ => false,
+            },
+            Kind::FuncProto if lk == tk && lt.vlen() == tt.vlen() => {
                 for (lp, tp) in lt.params().zip(tt.params()) {
                     if !types_match(local, lp.ty, targ, tp.ty, behind_ptr, level - 1)? {
-                        return Ok(false);
+                        return Ok(Step::Done(false));
                     }
                 }
-                lid = lt.type_id();
-                tid = tt.type_id();
-                continue;
+                return Ok(Step::Next(lt.type_id(), tt.type_id()));
             }
             _ => false,
-        });
-    }
+        };
+        Ok(Step::Done(verdict))
+    })
 }
