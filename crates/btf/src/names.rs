@@ -1,6 +1,8 @@
 //! Essential names (without a `___flavor` suffix) and an index by them.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet;
 
 use crate::btf::{Btf, TypeId};
 
@@ -23,18 +25,18 @@ pub fn essential_name(name: &str) -> &str {
 /// All named types of a BTF (its base's included) grouped by essential name,
 /// in id order. Built once per BTF, it answers "which types are called X".
 ///
-/// Uses rustc's Fx hash: names are not attacker-chosen keys here and SipHash
-/// made building the index for a 120k-type vmlinux twice as slow.
+/// The map is keyed with std's SipHash, so a hostile BTF full of colliding
+/// names cannot make building it quadratic.
 #[derive(Debug)]
 pub struct NameIndex<'a> {
-    by_name: FxHashMap<&'a str, Vec<TypeId>>,
+    by_name: HashMap<&'a str, Vec<TypeId>>,
 }
 
 impl<'a> NameIndex<'a> {
     /// Indexes every named type of `btf`.
     pub fn new(btf: &'a Btf) -> NameIndex<'a> {
-        let mut by_name: FxHashMap<&'a str, Vec<TypeId>> = FxHashMap::default();
-        by_name.reserve(btf.type_count() as usize / 2);
+        let mut by_name: HashMap<&'a str, Vec<TypeId>> =
+            HashMap::with_capacity(btf.type_count() as usize / 2);
         for t in btf.types() {
             let name = t.name();
             if !name.is_empty() {
@@ -57,8 +59,10 @@ impl<'a> NameIndex<'a> {
         btf: &'a Btf,
         wanted: impl IntoIterator<Item = &'w str>,
     ) -> NameIndex<'a> {
+        // Fx hashing of the few wanted names keeps the per-type check cheap;
+        // the map only ever holds wanted names, so collisions stay bounded.
         let wanted: FxHashSet<&str> = wanted.into_iter().map(essential_name).collect();
-        let mut by_name: FxHashMap<&'a str, Vec<TypeId>> = FxHashMap::default();
+        let mut by_name: HashMap<&'a str, Vec<TypeId>> = HashMap::new();
         for t in btf.types() {
             let essential = essential_name(t.name());
             if !essential.is_empty() && wanted.contains(essential) {
