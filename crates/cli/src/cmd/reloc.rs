@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use corex_object::core::{CoreReport, Outcome, Patched, RelocResult, Target};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::inspect::{load_object, Format};
 use crate::input;
@@ -46,28 +46,56 @@ fn outcome_fields(r: &RelocResult) -> (&'static str, Option<u64>, Option<u64>, O
     }
 }
 
-fn json_doc(report: &CoreReport, object: &str, btf: &str) -> Value {
-    let relocations: Vec<Value> = report
+/// The JSON document, fields in the schema's order.
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    object: &'a str,
+    btf: &'a str,
+    relocations: Vec<JsonRelo<'a>>,
+}
+
+/// One relocation of the JSON document.
+#[derive(Serialize)]
+struct JsonRelo<'a> {
+    program: &'a str,
+    section: &'a str,
+    index: usize,
+    insn: usize,
+    kind: &'a str,
+    local: &'a str,
+    target: Option<&'a str>,
+    result: &'static str,
+    old: Option<u64>,
+    new: Option<u64>,
+    reason: Option<String>,
+}
+
+fn json_doc<'a>(report: &'a CoreReport, object: &'a str, btf: &'a str) -> JsonDoc<'a> {
+    let relocations = report
         .results
         .iter()
         .map(|r| {
             let (result, old, new, reason) = outcome_fields(r);
-            json!({
-                "program": r.program,
-                "section": r.section,
-                "index": r.index,
-                "insn": r.insn,
-                "kind": r.kind,
-                "local": r.local,
-                "target": r.target,
-                "result": result,
-                "old": old,
-                "new": new,
-                "reason": reason,
-            })
+            JsonRelo {
+                program: &r.program,
+                section: &r.section,
+                index: r.index,
+                insn: r.insn,
+                kind: r.kind,
+                local: &r.local,
+                target: r.target.as_deref(),
+                result,
+                old,
+                new,
+                reason,
+            }
         })
         .collect();
-    json!({ "object": object, "btf": btf, "relocations": relocations })
+    JsonDoc {
+        object,
+        btf,
+        relocations,
+    }
 }
 
 fn text(report: &CoreReport, object: &str, btf: &str, out: &mut impl Write) -> io::Result<()> {
