@@ -22,5 +22,5 @@ pub use crate::error::{Error, Result};
 pub use crate::insn::Insn;
 pub use crate::maps::{map_type_name, Map, MapDef, MapOrigin};
 pub use crate::object::{CoreRecord, Object};
-pub use crate::program::Program;
+pub use crate::program::{Call, Program};
 pub use crate::reloc::{InsnReloc, RelocTarget};

@@ -9,7 +9,7 @@ use crate::elf::ElfView;
 use crate::error::{Error, Result};
 use crate::insn::INSN_SIZE;
 use crate::maps::{btf_maps, legacy_maps, Map};
-use crate::program::{discover, find_program, Program};
+use crate::program::{discover, find_program, Call, Program};
 use crate::reloc::{collect, Targets};
 
 /// A CO-RE relocation record of `.BTF.ext`, attributed to its program.
@@ -191,6 +191,16 @@ impl Object {
             btf_ext,
             core_relos,
         })
+    }
+
+    /// The BPF-to-BPF calls of program `index` (see [`Call`]).
+    pub fn calls(&self, index: usize) -> Vec<Call> {
+        let text = self
+            .programs
+            .iter()
+            .find(|p| p.subprog)
+            .map(|p| p.section_index);
+        crate::program::calls(&self.programs, index, text)
     }
 
     /// The program called `name`.

@@ -122,3 +122,61 @@ pub(crate) fn find_program(
         .iter()
         .position(|p| p.contains(section_index, section_insn))
 }
+
+/// A BPF-to-BPF call of a program (`call` with `src_reg` 1, or an
+/// `ld_imm64` of a function's address for callbacks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The calling instruction, relative to the program.
+    pub insn: usize,
+    /// Section of the called function.
+    pub section_index: usize,
+    /// Instruction index of the called function within its section.
+    pub section_insn: usize,
+    /// The called program (index into the object's programs), when one
+    /// starts or lies there.
+    pub callee: Option<usize>,
+    /// Whether the instruction loads the function's address instead of calling it.
+    pub address_only: bool,
+}
+
+/// The calls of program `index`: those with an ELF relocation (into `.text`)
+/// and those to a static function of the same section, which clang leaves
+/// without one (the immediate is relative to the next instruction).
+pub(crate) fn calls(programs: &[Program], index: usize, text_index: Option<usize>) -> Vec<Call> {
+    let p = &programs[index];
+    let mut out = Vec::new();
+    for (i, insn) in p.insns.iter().enumerate() {
+        if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+            continue;
+        }
+        let relocated = p
+            .relocations
+            .iter()
+            .find(|r| r.insn == i)
+            .and_then(|r| match r.target {
+                crate::reloc::RelocTarget::Call { section_insn } => Some((section_insn, false)),
+                crate::reloc::RelocTarget::FuncAddr { section_insn } => Some((section_insn, true)),
+                _ => None,
+            });
+        let (section_index, section_insn, address_only) = match (relocated, text_index) {
+            (Some((target, address_only)), Some(text)) => (text, target, address_only),
+            _ if insn.is_pseudo_call() => {
+                let target = (p.section_insn + i + 1) as i64 + i64::from(insn.imm);
+                let Ok(target) = usize::try_from(target) else {
+                    continue;
+                };
+                (p.section_index, target, false)
+            }
+            _ => continue,
+        };
+        out.push(Call {
+            insn: i,
+            section_index,
+            section_insn,
+            callee: find_program(programs, section_index, section_insn),
+            address_only,
+        });
+    }
+    out
+}

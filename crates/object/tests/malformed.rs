@@ -94,7 +94,7 @@ fn core_record_past_its_section() {
         "{e}"
     );
     assert!(
-        e.ends_with("instruction offset 65536 is past the end of section '.text' (232 bytes)"),
+        e.ends_with("instruction offset 65536 is past the end of section '.text' (272 bytes)"),
         "{e}"
     );
 }
@@ -148,7 +148,7 @@ fn access_string_that_does_not_fit_the_type() {
     let e = first_failure(&d);
     assert_eq!(
         e,
-        format!("read_comm0 relo #3 insn #7: access string '0:7' on [{mm}] struct mm_struct: member #7 does not exist ([{mm}] struct mm_struct has 2 members)")
+        format!("read_comm0 relo #3 insn #11: access string '0:7' on [{mm}] struct mm_struct: member #7 does not exist ([{mm}] struct mm_struct has 2 members)")
     );
 }
 

@@ -17,15 +17,16 @@ fn finds_programs_several_per_section_and_subprograms() {
         .map(|p| (p.name.as_str(), p.section.as_str(), p.insns.len()))
         .collect();
     assert_eq!(
-        names[..4],
+        names[..5],
         [
             ("read_pid", ".text", 16),
-            ("read_comm0", ".text", 13),
+            ("read_comm0", ".text", 15),
+            ("twice", ".text", 3),
             ("exec_one", "tracepoint/sched/sched_process_exec", 57),
             (
                 "exec_two",
                 "tracepoint/sched/sched_process_exec",
-                names[3].2
+                names[4].2
             ),
         ]
     );
@@ -156,4 +157,24 @@ fn attributes_core_records_to_programs() {
     assert_eq!(first.section, "tracepoint/sched/sched_process_exec");
     // Record indices count within the ELF section, across both programs.
     assert!(first.index > 0);
+}
+
+#[test]
+fn finds_bpf_to_bpf_calls_with_and_without_relocations() {
+    let obj = load("core_basic.bpf.o");
+    let names = |prog: &str| -> Vec<(usize, String)> {
+        let i = obj.programs.iter().position(|p| p.name == prog).unwrap();
+        obj.calls(i)
+            .iter()
+            .map(|c| (c.insn, obj.programs[c.callee.unwrap()].name.clone()))
+            .collect()
+    };
+    // Relocated calls from another section into .text.
+    assert_eq!(
+        names("exec_one"),
+        [(7, "read_pid".to_string()), (10, "read_comm0".to_string())]
+    );
+    // A static call inside .text has no relocation: the immediate is relative.
+    assert_eq!(names("read_comm0"), [(10, "twice".to_string())]);
+    assert!(names("xdp_pass").is_empty());
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use corex_object::core::{format_spec_full, parse_spec, type_desc, RelocKind};
-use corex_object::{CoreRecord, Object, Program, RelocTarget};
+use corex_object::{Call, CoreRecord, Object, Program, RelocTarget};
 use serde_json::{json, Value};
 
 use crate::input;
@@ -91,6 +91,14 @@ fn program_kind(p: &Program) -> (String, String, String) {
     }
 }
 
+/// The function a call reaches.
+fn callee_text(obj: &Object, c: &Call) -> String {
+    match c.callee {
+        Some(k) => format!("'{}'", obj.programs[k].name),
+        None => format!("section insn {}", c.section_insn),
+    }
+}
+
 /// The `.text` function starting at (or holding) instruction `section_insn`.
 fn text_function(obj: &Object, section_insn: usize) -> String {
     obj.programs
@@ -136,7 +144,7 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "kernel version: {v:#x}")?;
     }
     writeln!(out, "\nprograms ({}):", obj.programs.len())?;
-    for p in &obj.programs {
+    for (i, p) in obj.programs.iter().enumerate() {
         let (ty, attach, target) = program_kind(p);
         let flags = if p.autoload {
             ""
@@ -160,6 +168,18 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
                 r.insn,
                 r.symbol,
                 reloc_target_text(obj, &r.target)
+            )?;
+        }
+        let unrelocated = obj.calls(i);
+        for c in unrelocated
+            .iter()
+            .filter(|c| !p.relocations.iter().any(|r| r.insn == c.insn))
+        {
+            let callee = callee_text(obj, c);
+            writeln!(
+                out,
+                "      insn #{:<5} call {callee} (same section, no relocation)",
+                c.insn
             )?;
         }
     }
@@ -259,6 +279,11 @@ fn json_doc(obj: &Object, path: &str) -> Value {
                     "insn": r.insn,
                     "symbol": r.symbol,
                     "target": reloc_target_text(obj, &r.target),
+                })).collect::<Vec<_>>(),
+                "calls": obj.calls(i).iter().map(|c| json!({
+                    "insn": c.insn,
+                    "callee": c.callee.map(|k| obj.programs[k].name.as_str()),
+                    "address_only": c.address_only,
                 })).collect::<Vec<_>>(),
                 "core_relocations": obj.core_records_of(i).map(|r| json!({
                     "index": r.index,

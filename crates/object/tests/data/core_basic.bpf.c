@@ -75,9 +75,14 @@ __noinline int read_pid(struct task_struct *t)
 	return BPF_CORE_READ(t, real_parent, pid);
 }
 
+static __noinline int twice(int x)
+{
+	return x * 2;
+}
+
 static __noinline int read_comm0(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, comm[1]) + bpf_core_field_size(t->comm);
+	return twice(BPF_CORE_READ(t, comm[1])) + bpf_core_field_size(t->comm);
 }
 
 SEC("tracepoint/sched/sched_process_exec")
