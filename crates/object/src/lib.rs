@@ -5,6 +5,8 @@
 //! `.BTF` and `.BTF.ext`. The [`core`] module computes and applies CO-RE
 //! relocations with libbpf 1.1's decisions.
 
+#![warn(missing_docs)]
+
 mod attach;
 pub mod core;
 mod data;
