@@ -11,14 +11,21 @@ fn load(name: &str) -> Object {
 
 #[test]
 fn own_btf_gives_local_equal_target() {
-    let mut obj = load("core_basic.bpf.o");
+    check_against_itself("core_basic.bpf.o");
+}
+
+#[test]
+fn big_endian_object_against_its_own_btf() {
+    check_against_itself("core_basic.bpfeb.o");
+}
+
+fn check_against_itself(name: &str) {
+    let mut obj = load(name);
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     let btf = corex_btf::Btf::parse(
-        &std::fs::read(format!(
-            "{}/tests/data/core_basic.bpf.o",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .map(|d| corex_btf::elf_btf_sections(&d).unwrap().0)
-        .unwrap(),
+        &corex_btf::elf_btf_sections(&std::fs::read(path).unwrap())
+            .unwrap()
+            .0,
     )
     .unwrap();
     let report = obj.relocate_core(&Target::new(&btf));

@@ -178,3 +178,76 @@ fn finds_bpf_to_bpf_calls_with_and_without_relocations() {
     assert_eq!(names("read_comm0"), [(10, "twice".to_string())]);
     assert!(names("xdp_pass").is_empty());
 }
+
+#[test]
+fn reads_legacy_maps_and_the_version_section() {
+    let obj = load("legacy_maps.bpf.o");
+    let maps: Vec<_> = obj
+        .maps
+        .iter()
+        .map(|m| {
+            (
+                m.name.as_str(),
+                m.origin,
+                m.def.type_name(),
+                m.def.key_size,
+                m.def.value_size,
+                m.def.max_entries,
+                m.def.map_flags,
+            )
+        })
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            (
+                "legacy_hash",
+                MapOrigin::Legacy,
+                "hash".to_string(),
+                4,
+                8,
+                128,
+                1
+            ),
+            (
+                "legacy_array",
+                MapOrigin::Legacy,
+                "array".to_string(),
+                4,
+                16,
+                2,
+                0
+            ),
+        ]
+    );
+    assert_eq!(obj.kern_version, Some(0x060100));
+    assert_eq!(obj.license.as_deref(), Some("Dual BSD/GPL"));
+    let p = obj.program("count").unwrap();
+    let targets: Vec<_> = p.relocations.iter().map(|r| r.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [RelocTarget::Map { map: 0 }, RelocTarget::Map { map: 1 }]
+    );
+    assert_eq!(p.attach.as_ref().unwrap().kind, AttachKind::Socket);
+}
+
+#[test]
+fn big_endian_objects_read_the_same() {
+    let le = load("core_basic.bpf.o");
+    let be = load("core_basic.bpfeb.o");
+    assert_eq!(be.endian, corex_btf::Endian::Big);
+    // Bitfield code differs between the byte orders; the rest is the same.
+    let shape = |o: &Object| -> Vec<(String, usize)> {
+        o.programs
+            .iter()
+            .map(|p| (p.name.clone(), p.relocations.len()))
+            .collect()
+    };
+    assert_eq!(shape(&le), shape(&be));
+    // Same instructions once decoded, registers included.
+    let exec = |o: &Object| o.program("exec_one").unwrap().insns.clone();
+    assert_eq!(exec(&le), exec(&be));
+    assert_eq!(le.core_relos.len(), be.core_relos.len());
+    let maps = |o: &Object| o.maps.iter().map(|m| m.def.clone()).collect::<Vec<_>>();
+    assert_eq!(maps(&le), maps(&be));
+}

@@ -9,3 +9,6 @@ for src in *.bpf.c; do
 	clang -g -O2 -target bpf -I"$ARCH_INC" -c "$src" -o "$obj"
 	echo "built $obj"
 done
+# A big-endian build of the same source, for the other byte order.
+clang -g -O2 -target bpfeb -I"$ARCH_INC" -c core_basic.bpf.c -o core_basic.bpfeb.o
+echo "built core_basic.bpfeb.o"
