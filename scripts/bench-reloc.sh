@@ -12,9 +12,11 @@
 #           last relocation message (see that file). Reading and parsing the
 #           object and the target BTF are outside the window; candidate
 #           search, matching, spec formatting and patching are inside.
-#   corex   crates/object/examples/reloc_time.rs: relocating every program of
-#           the object with the CO-RE engine, on an object and a target BTF
-#           already read and parsed (the same boundary as libbpf's window).
+#   corex   crates/object/examples/reloc_time.rs: indexing the target BTF by
+#           name (Target::new) and relocating every program of the object with
+#           the CO-RE engine, on an object and a target BTF already read and
+#           parsed (the same boundary as libbpf's window). The indexing part
+#           is also shown on its own.
 # If the corex example does not build yet, its column says so.
 set -euo pipefail
 
@@ -54,8 +56,8 @@ field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
 # ms MICROSECONDS: milliseconds with 2 decimals.
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
-echo "| object | target BTF | relocations | libbpf 1.1 CO-RE phase, ms (mean / median / best) | corex, ms (mean / median / best) | corex speedup (mean) |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| object | target BTF | relocations | libbpf 1.1 CO-RE phase, ms (mean / median / best) | corex, ms (mean / median / best) | of which corex indexes the target, ms (mean) | corex speedup (mean) |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 for obj in "${objs[@]}"; do
     [[ -r $obj ]] || die "cannot read $obj"
     log "libbpf: ${obj##*/} x $runs"
@@ -64,6 +66,7 @@ for obj in "${objs[@]}"; do
     lb_mean=$(field "$lb" mean_us)
     lb_cell="$(ms "$lb_mean") / $(ms "$(field "$lb" median_us)") / $(ms "$(field "$lb" min_us)")"
     cx_cell="unavailable"
+    index_cell="-"
     speedup="-"
     if [[ -n $corex_timer ]]; then
         log "corex: ${obj##*/} x $runs"
@@ -72,9 +75,10 @@ for obj in "${objs[@]}"; do
             log "warning: corex counted $(field "$cx" relocations) relocations, libbpf $relos"
         cx_mean=$(field "$cx" mean_us)
         cx_cell="$(ms "$cx_mean") / $(ms "$(field "$cx" median_us)") / $(ms "$(field "$cx" min_us)")"
+        index_cell=$(ms "$(field "$cx" index_mean_us)")
         speedup=$(awk -v a="$lb_mean" -v b="$cx_mean" 'BEGIN { printf "%.1fx", a / b }')
     fi
-    echo "| ${obj#"$repo"/} | $btf | $relos | $lb_cell | $cx_cell | $speedup |"
+    echo "| ${obj#"$repo"/} | $btf | $relos | $lb_cell | $cx_cell | $index_cell | $speedup |"
 done
 echo
 echo "In-process, $runs runs each, $(nproc) CPUs, $(uname -r); libbpf $(dpkg-query -W -f '${Version}' libbpf1 2>/dev/null || echo '?')."
