@@ -1,0 +1,30 @@
+#!/bin/sh
+# Regenerates the seed corpus under fuzz/corpus/<target>/ from seeds/prog.bpf.c
+# (clang, llvm-objcopy) and src/seeds.rs (corex-btf's writer). Inputs the
+# fuzzer found are kept: only the seed files named here are overwritten.
+set -eu
+cd "$(dirname "$0")"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cargo run -q --bin gen_corpus -- "$tmp"
+inc=/usr/include/$(gcc -print-multiarch)
+for target in bpfel bpfeb; do
+	clang -g -O2 -target "$target" -I"$inc" -c seeds/prog.bpf.c -o "$tmp/full.o"
+	llvm-objcopy --strip-debug "$tmp/full.o" "$tmp/prog-$target.o"
+	llvm-objcopy --dump-section .BTF="$tmp/prog-$target.btf" \
+		--dump-section .BTF.ext="$tmp/prog-$target.btf.ext" "$tmp/prog-$target.o"
+done
+xz -9 -k -c "$tmp/prog-bpfel.btf" >"$tmp/prog.btf.xz"
+tar -C "$tmp" --owner=0 --group=0 --mtime=@0 -cf "$tmp/all-kinds.tar" all-kinds.btf
+xz -9 -c "$tmp/all-kinds.tar" >"$tmp/all-kinds.tar.xz"
+
+mkdir -p corpus/btf_parse corpus/btf_load corpus/btf_ext
+for f in all-kinds.btf all-kinds-be.btf cycles.btf split-on-all-kinds.btf \
+	prog-bpfel.btf prog-bpfeb.btf; do
+	cp "$tmp/$f" corpus/btf_parse/
+done
+for f in all-kinds.btf cycles.btf prog-bpfel.o prog-bpfeb.o prog.btf.xz all-kinds.tar.xz; do
+	cp "$tmp/$f" corpus/btf_load/
+done
+cp "$tmp/prog-bpfel.btf.ext" "$tmp/prog-bpfeb.btf.ext" corpus/btf_ext/

@@ -1,0 +1,36 @@
+//! Writes the BtfBuilder-made seed inputs into the directory given as the only
+//! argument. `gen-corpus.sh` adds the clang-compiled ones and sorts them into
+//! `corpus/<target>/`.
+
+use std::path::PathBuf;
+
+use corex_btf::{Btf, Endian};
+use corex_fuzz::seeds;
+
+fn main() -> std::io::Result<()> {
+    let dir = PathBuf::from(
+        std::env::args_os()
+            .nth(1)
+            .expect("usage: gen_corpus OUTPUT_DIR"),
+    );
+    let all_kinds = seeds::build(&seeds::all_kinds(), Endian::Little);
+    let base_strings = Btf::parse(&all_kinds)
+        .expect("the all-kinds seed parses")
+        .strings_len();
+    let files = [
+        ("all-kinds.btf", all_kinds.clone()),
+        (
+            "all-kinds-be.btf",
+            seeds::build(&seeds::all_kinds(), Endian::Big),
+        ),
+        ("cycles.btf", seeds::build(&seeds::cycles(), Endian::Little)),
+        (
+            "split-on-all-kinds.btf",
+            seeds::split_on_all_kinds(base_strings, Endian::Little),
+        ),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    Ok(())
+}

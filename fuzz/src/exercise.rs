@@ -1,0 +1,122 @@
+//! What every fuzz input goes through: parse it, and if it parses, use every
+//! part of the result (lookups, size resolution, dumps, a write/re-parse round
+//! trip). Nothing here may panic or hang, whatever the bytes.
+//!
+//! This file is also compiled into `crates/btf/tests/fuzz_props.rs` (by
+//! `#[path]`), so it depends on nothing but `corex_btf`.
+
+use std::io;
+use std::sync::{Arc, OnceLock};
+
+use corex_btf::dump::{self, Filter};
+use corex_btf::{write, Btf, BtfExt, Endian};
+
+use crate::seeds;
+
+/// The base that inputs are also parsed on as split BTF: [`seeds::all_kinds`].
+pub fn split_base() -> Arc<Btf> {
+    static BASE: OnceLock<Arc<Btf>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let bytes = seeds::build(&seeds::all_kinds(), Endian::Little);
+        Arc::new(Btf::parse(&bytes).expect("the seed base BTF parses"))
+    })
+    .clone()
+}
+
+/// Raw BTF, parsed both standalone and split on [`split_base`].
+pub fn btf_parse(data: &[u8]) {
+    if let Ok(btf) = Btf::parse(data) {
+        btf_everything(&btf);
+    }
+    if let Ok(btf) = Btf::parse_split(data, split_base()) {
+        btf_everything(&btf);
+    }
+}
+
+/// Any container `corex_btf::load` recognises.
+pub fn btf_load(data: &[u8]) {
+    if let Ok(loaded) = corex_btf::load(data, None) {
+        btf_everything(&loaded.btf);
+        if let Some(ext) = &loaded.ext {
+            ext_everything(&loaded.btf, ext);
+        }
+    }
+}
+
+/// A `.BTF.ext` section on its own, its records looked up in [`split_base`].
+pub fn btf_ext(data: &[u8]) {
+    if let Ok(ext) = BtfExt::parse(data) {
+        ext_everything(&split_base(), &ext);
+    }
+}
+
+/// Uses every record of `ext`, resolving its type ids and strings in `btf`.
+pub fn ext_everything(btf: &Btf, ext: &BtfExt) {
+    for s in &ext.func_info {
+        let _ = btf.str_at(s.sec_name_off);
+        for r in &s.records {
+            let _ = btf.type_by_id(r.type_id).map(|t| t.name());
+        }
+    }
+    for s in &ext.line_info {
+        for r in &s.records {
+            let _ = (btf.str_at(r.file_name_off), btf.str_at(r.line_off));
+            let _ = (r.line(), r.column());
+        }
+    }
+    for s in &ext.core_relos {
+        for r in &s.records {
+            let _ = btf.str_at(r.access_str_off);
+            let _ = btf.type_by_id(r.type_id).map(|t| btf.resolve_size(t.id()));
+        }
+    }
+}
+
+/// Everything a parsed BTF offers: every lookup on every id, raw, JSON and C
+/// dumps, and a write/re-parse round trip that must give the same raw dump.
+pub fn btf_everything(btf: &Btf) {
+    for id in btf.all_ids() {
+        let t = btf.get(id).expect("every id below type_count exists");
+        let _ = (t.name(), t.kind(), t.vlen(), t.kflag(), t.int(), t.array());
+        let _ = (t.linkage(), t.component_idx(), t.to_def());
+        let _ = (t.members().count(), t.enum_values().count());
+        let _ = (t.params().count(), t.datasec_vars().count());
+        for r in t.referenced_ids() {
+            assert!(
+                btf.type_by_id(r).is_some(),
+                "[{id}] refers to {r}, which parsing let through"
+            );
+        }
+        let _ = btf.resolve_size(id);
+        let _ = btf.skip_mods_and_typedefs(id);
+        let _ = btf.skip_mods(id);
+    }
+    let _ = btf.type_by_id(corex_btf::TypeId(btf.type_count()));
+    let _ = corex_btf::NameIndex::new(btf).get("int");
+
+    let all = Filter::default();
+    dump::json::dump(btf, &all, &mut io::sink()).expect("dumping to a sink cannot fail");
+    // Errors are fine here (a cycle C cannot express); panics and hangs are not.
+    let _ = dump::c::dump(btf, &mut io::sink());
+    let before = raw_dump_with_bases(btf);
+    for endian in [Endian::Little, Endian::Big] {
+        let written = write::write(btf, endian);
+        let again = Btf::parse(&written)
+            .unwrap_or_else(|e| panic!("BTF written from parsed BTF does not parse: {e}"));
+        assert_eq!(
+            raw_dump_with_bases(&again),
+            before,
+            "write/parse round trip changed the BTF"
+        );
+    }
+}
+
+/// Raw dump of `btf` preceded by its bases' (what `write` flattens into one).
+fn raw_dump_with_bases(btf: &Btf) -> Vec<u8> {
+    let mut out = match btf.base() {
+        Some(base) => raw_dump_with_bases(base),
+        None => Vec::new(),
+    };
+    dump::raw::dump(btf, &Filter::default(), &mut out).expect("dumping to memory cannot fail");
+    out
+}
