@@ -113,12 +113,31 @@ pub enum Error {
         /// What is wrong.
         why: String,
     },
+    /// An error inside one part of a container (an ELF section, an archive
+    /// member): the offsets in `inner` are relative to that part.
+    #[error("{within}: {inner}")]
+    Within {
+        /// The part, e.g. `ELF section .BTF (at file offset 4096)`.
+        within: String,
+        /// The error found in it.
+        inner: Box<Error>,
+    },
     /// A regular expression given as a filter is invalid.
     #[error("bad regular expression: {0}")]
     Regex(#[from] regex::Error),
     /// Writing the output failed.
     #[error("write error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// This error, found inside `within` (a part of a container).
+    pub(crate) fn within(self, within: impl Into<String>) -> Error {
+        Error::Within {
+            within: within.into(),
+            inner: Box::new(self),
+        }
+    }
 }
 
 /// Result with this crate's [`Error`].

@@ -61,11 +61,15 @@ pub fn load_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
 fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(XZ_MAGIC) {
         let plain = decompress_xz(&data)?;
-        let (inner, container) = match tar_single_member(&plain)? {
-            Some(member) => (member, Container::TarXz),
-            None => (plain, Container::Xz),
+        let (inner, container, within) = match tar_single_member(&plain)? {
+            Some((name, member)) => (
+                member,
+                Container::TarXz,
+                format!("file {name} in the tar.xz archive"),
+            ),
+            None => (plain, Container::Xz, "xz-decompressed data".to_owned()),
         };
-        let mut loaded = load_plain(Cow::Owned(inner), base)?;
+        let mut loaded = load_plain(Cow::Owned(inner), base).map_err(|e| e.within(within))?;
         loaded.container = container;
         return Ok(loaded);
     }
@@ -102,62 +106,138 @@ fn load_plain(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> 
 
 /// The `.BTF` (and `.BTF.ext`) sections of an ELF file.
 pub fn elf_btf_sections(data: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
-    let file = object::File::parse(data).map_err(|e| Error::Elf(e.to_string()))?;
-    let section_data = |name: &str| -> Result<Option<Vec<u8>>> {
-        match file.section_by_name(name) {
-            Some(s) => s
-                .data()
-                .map(|d| Some(d.to_vec()))
-                .map_err(|e| Error::Elf(format!("section {name}: {e}"))),
-            None => Ok(None),
-        }
+    let (btf, ext) = elf_sections(data)?;
+    Ok((btf.bytes, ext.map(|s| s.bytes)))
+}
+
+/// An ELF section's contents and where they start in the file.
+struct ElfSection {
+    name: &'static str,
+    bytes: Vec<u8>,
+    file_offset: u64,
+}
+
+impl ElfSection {
+    /// Places an error found in this section's bytes (its offsets are
+    /// relative to the section) in the file.
+    fn place(&self, e: Error) -> Error {
+        e.within(format!(
+            "ELF section {} (at file offset {})",
+            self.name, self.file_offset
+        ))
+    }
+}
+
+fn elf_sections(data: &[u8]) -> Result<(ElfSection, Option<ElfSection>)> {
+    let file =
+        object::File::parse(data).map_err(|e| Error::Elf(format!("{e} ({})", elf_layout(data))))?;
+    let section = |name: &'static str| -> Result<Option<ElfSection>> {
+        let Some(s) = file.section_by_name(name) else {
+            return Ok(None);
+        };
+        let (file_offset, size) = s.file_range().unwrap_or_default();
+        let bytes = s.data().map_err(|e| {
+            Error::Elf(format!(
+                "section {name} (file offset {file_offset}, {size} bytes; the file has {}): {e}",
+                data.len()
+            ))
+        })?;
+        Ok(Some(ElfSection {
+            name,
+            bytes: bytes.to_vec(),
+            file_offset,
+        }))
     };
-    let btf = section_data(".BTF")?
-        .ok_or_else(|| Error::Elf("the ELF file has no .BTF section".into()))?;
-    Ok((btf, section_data(".BTF.ext")?))
+    let btf =
+        section(".BTF")?.ok_or_else(|| Error::Elf("the ELF file has no .BTF section".into()))?;
+    Ok((btf, section(".BTF.ext")?))
+}
+
+/// Where the ELF header says the section headers are, for messages about an
+/// ELF file too broken to parse.
+fn elf_layout(data: &[u8]) -> String {
+    let big_endian = data.get(5) == Some(&2);
+    let field = |at: usize, len: usize| -> Option<u64> {
+        let b = data.get(at..at + len)?;
+        let fold = |v: u64, &x: &u8| (v << 8) | u64::from(x);
+        Some(if big_endian {
+            b.iter().fold(0, fold)
+        } else {
+            b.iter().rev().fold(0, fold)
+        })
+    };
+    let (shoff, shentsize, shnum) = if data.get(4) == Some(&2) {
+        (field(0x28, 8), field(0x3a, 2), field(0x3c, 2))
+    } else {
+        (field(0x20, 4), field(0x2e, 2), field(0x30, 2))
+    };
+    match (shoff, shentsize, shnum) {
+        (Some(off), Some(size), Some(n)) => format!(
+            "section headers at byte offset {off}: {n} of {size} bytes; the file has {} bytes",
+            data.len()
+        ),
+        _ => format!("the ELF header is cut short at {} bytes", data.len()),
+    }
 }
 
 fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>)> {
-    let (btf_bytes, ext_bytes) = elf_btf_sections(data)?;
-    let btf = Btf::from_vec(btf_bytes, base)?;
-    let ext = ext_bytes.map(|b| BtfExt::parse(&b)).transpose()?;
+    let (mut btf_section, ext_section) = elf_sections(data)?;
+    let bytes = std::mem::take(&mut btf_section.bytes);
+    let btf = Btf::from_vec(bytes, base).map_err(|e| btf_section.place(e))?;
+    let ext = ext_section
+        .map(|s| BtfExt::parse(&s.bytes).map_err(|e| s.place(e)))
+        .transpose()?;
     Ok((btf, ext))
 }
 
 fn decompress_xz(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     xz2::read::XzDecoder::new(data)
-        .take(MAX_DECOMPRESSED)
+        .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)
-        .map_err(|e| Error::Archive(format!("xz: {e}")))?;
+        .map_err(|e| {
+            Error::Archive(format!(
+                "xz stream ({} bytes) is corrupt after {} decompressed bytes: {e}",
+                data.len(),
+                out.len()
+            ))
+        })?;
+    if out.len() as u64 > MAX_DECOMPRESSED {
+        return Err(Error::Archive(format!(
+            "xz stream decompresses to more than {MAX_DECOMPRESSED} bytes"
+        )));
+    }
     Ok(out)
 }
 
-/// If `data` is a tar archive, the contents of its one regular file.
-fn tar_single_member(data: &[u8]) -> Result<Option<Vec<u8>>> {
+/// If `data` is a tar archive, the name and contents of its one regular file.
+fn tar_single_member(data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
     if data.len() < 263 || &data[257..262] != b"ustar" {
         return Ok(None);
     }
+    let tar_err = |e: std::io::Error| Error::Archive(format!("tar: {e}"));
     let mut archive = tar::Archive::new(data);
-    let mut found: Option<Vec<u8>> = None;
-    let entries = archive
-        .entries()
-        .map_err(|e| Error::Archive(format!("tar: {e}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| Error::Archive(format!("tar: {e}")))?;
+    let mut found: Option<(String, Vec<u8>)> = None;
+    for entry in archive.entries().map_err(tar_err)? {
+        let mut entry = entry.map_err(tar_err)?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        if found.is_some() {
-            return Err(Error::Archive(
-                "tar archive holds more than one file (expected one BTF file)".into(),
-            ));
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if let Some((first, _)) = &found {
+            return Err(Error::Archive(format!(
+                "tar archive holds more than one file (expected one BTF file): {first}, then {name} at byte offset {}",
+                entry.raw_header_position()
+            )));
         }
         let mut buf = Vec::new();
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::Archive(format!("tar: {e}")))?;
-        found = Some(buf);
+        entry.read_to_end(&mut buf).map_err(|e| {
+            Error::Archive(format!(
+                "tar: file {name} at byte offset {}: {e}",
+                entry.raw_header_position()
+            ))
+        })?;
+        found = Some((name, buf));
     }
     found
         .map(Some)
