@@ -13,7 +13,7 @@
 #           object and the target BTF are outside the window; candidate
 #           search, matching, spec formatting and patching are inside.
 #   corex   crates/object/examples/reloc_time.rs: indexing the target BTF by
-#           name (Target::new) and relocating every program of the object with
+#           the names the object looks up (Target::for_object) and relocating every program of the object with
 #           the CO-RE engine, on an object and a target BTF already read and
 #           parsed (the same boundary as libbpf's window). The indexing part
 #           is also shown on its own.

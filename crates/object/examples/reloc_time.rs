@@ -1,7 +1,7 @@
 //! Times CO-RE relocation alone, for `scripts/bench-reloc.sh`: reads the
 //! object and the target BTF once, then RUNS times parses the object (not
 //! timed: libbpf's window excludes it too) and times indexing the target
-//! ([`Target::new`]) plus relocating every program
+//! ([`Target::for_object`]) plus relocating every program
 //! ([`Object::relocate_core`]). Prints the same line as libbpf's timer,
 //! `crates/cli/tests/libbpf/reloc_time.c`, plus `index_mean_us`, the part
 //! spent indexing the target.
@@ -53,7 +53,7 @@ fn run() -> Result<String, String> {
     for _ in 0..runs {
         let mut obj = Object::parse(&obj_data).map_err(|e| format!("{obj_path}: {e}"))?;
         let start = Instant::now();
-        let target = Target::new(&btf);
+        let target = Target::for_object(&btf, &obj);
         indexing += start.elapsed();
         let report = obj.relocate_core(&target);
         times.push(start.elapsed());

@@ -179,7 +179,7 @@ pub fn run(args: RelocArgs) -> Result<ExitCode> {
     let mut obj = load_object(&args.object)?;
     let btf_path = input::btf_path(args.btf);
     let loaded = input::load_btf(&btf_path, args.base.as_deref())?;
-    let target = Target::new(&loaded.btf);
+    let target = Target::for_object(&loaded.btf, &obj);
     let report = obj.relocate_core(&target);
     let (object, btf) = (
         args.object.display().to_string(),
