@@ -393,6 +393,58 @@ fn libbpf_accepts_gcc_objects_and_fails_only_on_gcc_bugs() {
     }
 }
 
+/// GCC's big-endian build of `gcc/fields.bpf.c`: libbpf 1.1 refuses to open
+/// it on a little-endian host ("endianness mismatch"), so corex is held to
+/// the little-endian build of the same source, which libbpf relocates in the
+/// tests above: against every target, the same records with the same
+/// decisions and values.
+#[test]
+fn gcc_big_endian_object_relocates_as_its_little_endian_build() {
+    let be = corpus("gcc/fields_be.bpf.o");
+    let le = corpus("gcc/fields.bpf.o");
+    let out = Command::new(libbpf::core_log_bin())
+        .arg(&be)
+        .arg(&kernel_targets()[0].path)
+        .output()
+        .expect("cannot run core_log");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && log.contains("endianness mismatch"),
+        "libbpf 1.1 was expected to refuse the big-endian object at open:\n{log}"
+    );
+    let summary = |r: &CorexRelo| {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {}",
+            r.program,
+            r.section,
+            r.index,
+            r.insn,
+            r.kind,
+            r.local,
+            r.target,
+            r.result,
+            r.old,
+            r.new,
+            r.reason.is_null()
+        )
+    };
+    let mut compared = 0;
+    for target in kernel_targets().iter().chain(synthetic_targets()) {
+        let (b, b_failed) = corex_reloc(&be, &target.path).unwrap();
+        let (l, l_failed) = corex_reloc(&le, &target.path).unwrap();
+        assert_eq!(b_failed, l_failed, "exit status against {}", target.name);
+        let b: Vec<_> = b.iter().map(summary).collect();
+        let l: Vec<_> = l.iter().map(summary).collect();
+        assert_eq!(
+            b, l,
+            "big- and little-endian builds against {}",
+            target.name
+        );
+        compared += b.len();
+    }
+    assert!(compared > 0);
+}
+
 /// The oracle itself: libbpf's logs of the corpus against the synthetic
 /// targets and the running kernel are complete and show every relocation
 /// kind and outcome.
