@@ -259,3 +259,16 @@ pub fn split_on_all_kinds(base_strings: u32, endian: Endian) -> Vec<u8> {
     ];
     assemble(&words, strings, endian)
 }
+
+/// A clang-compiled BPF object (`seeds/prog.bpf.c`, little-endian) with
+/// `.BTF` and `.BTF.ext`: a seed of `btf_load`.
+pub const ELF_OBJECT: &[u8] = include_bytes!("../corpus/btf_load/prog-bpfel.o");
+
+/// Byte offset of the first `needle` in `haystack`, for corrupting a
+/// structure found by its contents. Panics if there is none.
+pub fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap_or_else(|| panic!("{needle:?} not found"))
+}

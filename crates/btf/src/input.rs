@@ -128,7 +128,22 @@ impl ElfSection {
     }
 }
 
+/// Alignment `object` needs to read ELF64 structures in place.
+const ELF_ALIGN: usize = 8;
+
 fn elf_sections(data: &[u8]) -> Result<(ElfSection, Option<ElfSection>)> {
+    // A slice that is not aligned (part of a larger buffer, `include_bytes!`)
+    // would be refused as a bad header: parse an aligned copy instead.
+    let mut copy = Vec::new();
+    let misalignment = data.as_ptr() as usize % ELF_ALIGN;
+    let data = if misalignment == 0 {
+        data
+    } else {
+        copy.resize(data.len() + ELF_ALIGN, 0);
+        let start = (ELF_ALIGN - copy.as_ptr() as usize % ELF_ALIGN) % ELF_ALIGN;
+        copy[start..start + data.len()].copy_from_slice(data);
+        &copy[start..start + data.len()]
+    };
     let file =
         object::File::parse(data).map_err(|e| Error::Elf(format!("{e} ({})", elf_layout(data))))?;
     let section = |name: &'static str| -> Result<Option<ElfSection>> {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use corex_btf::dump::{self, Filter};
 use corex_btf::{Btf, BtfExt, Endian, Kind, TypeId};
-use seeds::{assemble, info};
+use seeds::{assemble, find, info};
 
 /// Strings of the hand-made BTF: 0 `""`, 1 `"int"`, 5 `"x"`.
 const STRINGS: &[u8] = b"\0int\0x\0";
@@ -560,28 +560,28 @@ fn split_btf_string_offsets_past_base_and_own() {
 
 // ---- containers -----------------------------------------------------------
 
-fn elf_object() -> Vec<u8> {
-    std::fs::read(repo_file("fuzz/corpus/btf_load/prog-bpfel.o")).unwrap()
-}
-
-/// Byte offset of `needle` in `haystack` (which must contain it once or more).
-fn find(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .unwrap_or_else(|| panic!("{needle:?} not found"))
+#[test]
+fn elf_object_loads_from_an_unaligned_slice() {
+    for shift in 1..8 {
+        let mut buf = vec![0; shift];
+        buf.extend_from_slice(seeds::ELF_OBJECT);
+        let loaded = corex_btf::load(&buf[shift..], None)
+            .unwrap_or_else(|e| panic!("shifted by {shift}: {e}"));
+        assert!(loaded.btf.type_count() > 1);
+        corex_btf::elf_btf_sections(&buf[shift..]).unwrap();
+    }
 }
 
 #[test]
 fn elf_object_loads() {
-    let loaded = corex_btf::load(&elf_object(), None).unwrap();
+    let loaded = corex_btf::load(seeds::ELF_OBJECT, None).unwrap();
     assert_eq!(loaded.container, corex_btf::Container::Elf);
     assert!(loaded.ext.is_some());
 }
 
 #[test]
 fn elf_without_btf() {
-    let mut data = elf_object();
+    let mut data = seeds::ELF_OBJECT.to_vec();
     // Rename the section: ".BTF\0" (the end of ".rel.BTF" in .strtab) to ".XTF".
     let at = find(&data, b".BTF\0");
     data[at + 1] = b'X';
@@ -590,7 +590,7 @@ fn elf_without_btf() {
 
 #[test]
 fn elf_with_truncated_section_headers() {
-    let data = elf_object();
+    let data = seeds::ELF_OBJECT;
     let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
     let msg = expect_err(corex_btf::load(&data[..shoff + 100], None), &["ELF"]);
     assert!(
@@ -601,7 +601,7 @@ fn elf_with_truncated_section_headers() {
 
 #[test]
 fn elf_with_corrupt_btf_section_names_the_section() {
-    let mut data = elf_object();
+    let mut data = seeds::ELF_OBJECT.to_vec();
     let btf = parse(&corex_btf::elf_btf_sections(&data).unwrap().0).unwrap();
     let magic = BTF_LE_MAGIC_AND_VERSION;
     let at = find(&data, &magic);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use corex_btf::{Endian, Kind};
-use seeds::{assemble, info};
+use seeds::{assemble, find, info};
 
 /// A directory of its own for one test, emptied first, removed when dropped.
 struct Scratch(PathBuf);
@@ -75,19 +75,6 @@ fn with_int(rest: &[u32]) -> Vec<u8> {
     let int = [1, info(Kind::Int, false, 0), 4, (1 << 24) | 32];
     let words: Vec<u32> = int.iter().chain(rest).copied().collect();
     assemble(&words, b"\0int\0", Endian::Little)
-}
-
-fn elf_object() -> Vec<u8> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/btf_load/prog-bpfel.o");
-    std::fs::read(path).unwrap()
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .unwrap_or_else(|| panic!("{needle:?} not found"))
 }
 
 #[test]
@@ -168,7 +155,7 @@ fn header_errors_name_the_file_and_the_offset() {
 #[test]
 fn elf_errors_name_the_section_and_its_file_offset() {
     let dir = scratch("elf");
-    let mut btf = elf_object();
+    let mut btf = seeds::ELF_OBJECT.to_vec();
     let at = find(&btf, &[0x9f, 0xeb, 1, 0]);
     btf[at + 2] = 4;
     let btf = write(&dir, "btf.o", &btf);
@@ -182,7 +169,7 @@ fn elf_errors_name_the_section_and_its_file_offset() {
     );
 
     // .BTF.ext comes after .BTF: the second magic in the file.
-    let mut ext = elf_object();
+    let mut ext = seeds::ELF_OBJECT.to_vec();
     let ext_at = at + 4 + find(&ext[at + 4..], &[0x9f, 0xeb, 1, 0]);
     ext[ext_at + 4..ext_at + 8].copy_from_slice(&9999u32.to_le_bytes());
     let ext = write(&dir, "ext.o", &ext);
@@ -196,7 +183,7 @@ fn elf_errors_name_the_section_and_its_file_offset() {
         ],
     );
 
-    let object = elf_object();
+    let object = seeds::ELF_OBJECT;
     let shoff = u64::from_le_bytes(object[0x28..0x30].try_into().unwrap());
     let cut = write(&dir, "cut.o", &object[..shoff as usize + 64]);
     dump_fails(
