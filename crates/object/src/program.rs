@@ -36,6 +36,12 @@ pub struct Program {
 }
 
 impl Program {
+    /// The program's instructions, as in the file. New code reads them
+    /// through this accessor (their storage may become shared).
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
     /// Whether instruction `section_insn` of the program's section belongs to it.
     pub fn contains(&self, section_index: usize, section_insn: usize) -> bool {
         self.section_index == section_index
