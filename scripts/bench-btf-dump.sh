@@ -32,7 +32,7 @@ if ! command -v hyperfine >/dev/null && [[ $(id -u) == 0 ]]; then
 fi
 
 log "building corex and examples/parse_time (release)"
-(cd "$repo" && cargo build -q --release -p corex && cargo build -q --release -p corex-btf --example parse_time) >&2
+(cd "$repo" && cargo build -q --release -p corex-cli && cargo build -q --release -p corex-btf --example parse_time) >&2
 target=${CARGO_TARGET_DIR:-$repo/target}
 corex=$target/release/corex
 parse_time=$target/release/examples/parse_time
