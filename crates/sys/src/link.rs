@@ -10,7 +10,7 @@ use crate::attr::{
 use crate::error::{Error, Result};
 use crate::fd::{attr_fd, owned_fd, LinkFd, PerfEventFd, ProgFd};
 use crate::info::{link_info, LinkInfo};
-use crate::object::{fd_by_id, obj_get, obj_pin, ObjectKind};
+use crate::object::{fd_by_id, obj_get_kind, obj_pin, ObjectKind};
 use crate::syscall::bpf;
 use corex_uapi::{flags, AttachType, BpfCmd};
 use std::ffi::{c_char, CStr};
@@ -181,9 +181,9 @@ impl LinkFd {
         fd_by_id(ObjectKind::Link, id).map(LinkFd::from_owned)
     }
 
-    /// The object pinned at `path`, expected to be a link.
+    /// The link pinned at `path` (another kind of object is an error).
     pub fn from_pinned(path: &Path) -> Result<LinkFd> {
-        obj_get(path, 0).map(LinkFd::from_owned)
+        obj_get_kind(path, 0, ObjectKind::Link).map(LinkFd::from_owned)
     }
 
     /// Pins the link at `path`: it stays attached after its fds close.

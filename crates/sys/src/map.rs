@@ -6,7 +6,7 @@ use crate::attr::{MapCreateAttr, MapElemAttr};
 use crate::error::{Errno, Error, Result};
 use crate::fd::{attr_fd, owned_fd};
 use crate::info::{map_info, MapInfo};
-use crate::object::{fd_by_id, obj_get, obj_pin, object_name, ObjectKind};
+use crate::object::{fd_by_id, obj_get_kind, obj_pin, object_name, ObjectKind};
 use crate::syscall::{bpf, bpf_errno};
 use corex_uapi::{BpfCmd, MapType};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -130,8 +130,15 @@ impl MapFd {
         })
     }
 
-    /// Wraps an fd known to be a map, asking the kernel for its shape.
+    /// Wraps an fd of a map, asking the kernel for its shape. An fd of
+    /// another kind of BPF object is an error.
     pub fn from_owned(fd: OwnedFd) -> Result<MapFd> {
+        if let Some(kind) = ObjectKind::of_fd(fd.as_fd()).filter(|k| *k != ObjectKind::Map) {
+            return Err(Error::BadArgument {
+                call: "BPF_OBJ_GET_INFO_BY_FD",
+                why: format!("the fd is a {}, not a map", kind.name()),
+            });
+        }
         let info = map_info(fd.as_fd())?;
         Ok(MapFd {
             fd,
@@ -146,9 +153,9 @@ impl MapFd {
 
     /// The map pinned at `path` (`BPF_OBJ_GET`), with `file_flags`
     /// (`flags::map::RDONLY`...). A path holding another kind of object is an
-    /// error whose errno is EINVAL.
+    /// error that says so.
     pub fn from_pinned(path: &Path, file_flags: u32) -> Result<MapFd> {
-        MapFd::from_owned(obj_get(path, file_flags)?)
+        MapFd::from_owned(obj_get_kind(path, file_flags, ObjectKind::Map)?)
     }
 
     /// The map's shape.

@@ -44,6 +44,53 @@ impl ObjectKind {
     }
 }
 
+impl ObjectKind {
+    /// The name people use (`program`, `map`, `BTF object`, `link`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Prog => "program",
+            ObjectKind::Map => "map",
+            ObjectKind::Btf => "BTF object",
+            ObjectKind::Link => "link",
+        }
+    }
+
+    /// What kind of BPF object `fd` refers to, from its anonymous inode's
+    /// name in `/proc/self/fd`; `None` for anything else.
+    pub fn of_fd(fd: BorrowedFd<'_>) -> Option<ObjectKind> {
+        use std::os::fd::AsRawFd;
+        let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+        match target.to_str()? {
+            "anon_inode:bpf-prog" => Some(ObjectKind::Prog),
+            "anon_inode:bpf-map" => Some(ObjectKind::Map),
+            "anon_inode:bpf_link" => Some(ObjectKind::Link),
+            "anon_inode:btf" => Some(ObjectKind::Btf),
+            _ => None,
+        }
+    }
+}
+
+/// `obj_get` of a path that must hold an object of `kind`.
+pub(crate) fn obj_get_kind(path: &Path, file_flags: u32, kind: ObjectKind) -> Result<OwnedFd> {
+    use std::os::fd::AsFd;
+    let fd = obj_get(path, file_flags)?;
+    match ObjectKind::of_fd(fd.as_fd()) {
+        Some(found) if found == kind => Ok(fd),
+        found => Err(Error::BadArgument {
+            call: "BPF_OBJ_GET",
+            why: format!(
+                "{} holds {}, not a {}",
+                path.display(),
+                found.map_or("an object corex cannot identify".to_owned(), |k| format!(
+                    "a {}",
+                    k.name()
+                )),
+                kind.name()
+            ),
+        }),
+    }
+}
+
 /// The first id of `kind` above `start`, `None` past the last
 /// (`BPF_*_GET_NEXT_ID`; needs CAP_SYS_ADMIN).
 pub fn next_id(kind: ObjectKind, start: u32) -> Result<Option<u32>> {

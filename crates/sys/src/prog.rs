@@ -5,7 +5,7 @@ use crate::attr::{ProgAttachAttr, ProgLoadAttr, TestRunAttr};
 use crate::error::{Error, Result};
 use crate::fd::{attr_fd, owned_fd, ProgFd};
 use crate::info::{prog_info, prog_jited_func_lens, prog_xlated_insns, ProgInfo};
-use crate::object::{fd_by_id, obj_get, obj_pin, object_name, ObjectKind};
+use crate::object::{fd_by_id, obj_get_kind, obj_pin, object_name, ObjectKind};
 use crate::syscall::bpf;
 use corex_uapi::{AttachType, BpfCmd, ProgType};
 use std::ffi::CStr;
@@ -210,9 +210,9 @@ impl ProgFd {
         fd_by_id(ObjectKind::Prog, id).map(ProgFd::from_owned)
     }
 
-    /// The object pinned at `path`, expected to be a program.
+    /// The program pinned at `path` (another kind of object is an error).
     pub fn from_pinned(path: &Path) -> Result<ProgFd> {
-        obj_get(path, 0).map(ProgFd::from_owned)
+        obj_get_kind(path, 0, ObjectKind::Prog).map(ProgFd::from_owned)
     }
 
     /// What the kernel says about the program.
