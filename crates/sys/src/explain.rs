@@ -168,8 +168,8 @@ pub(crate) fn syscall_meaning(call: Syscall, errno: Errno) -> Option<&'static st
             "needs CAP_PERFMON (or CAP_SYS_ADMIN), or a lower kernel.perf_event_paranoid"
         }
         (S::PerfEventOpen, Errno::EINVAL) => {
-            "the kernel refused the event's attributes (a kernel older than a field used, or a \
-             bad name, offset or CPU)"
+            "the kernel refused the event's attributes: no tracepoint with that id, a bad \
+             function name, offset or CPU, or a field this kernel is too old for"
         }
         (S::PerfEventOpen, Errno::ENODEV) => "no such CPU or PMU",
         (S::PerfEventOpen, Errno::EMFILE) => "too many open files (raise RLIMIT_NOFILE)",

@@ -55,18 +55,22 @@ impl ObjectKind {
         }
     }
 
-    /// What kind of BPF object `fd` refers to, from its anonymous inode's
-    /// name in `/proc/self/fd`; `None` for anything else.
+    /// What kind of BPF object `fd` refers to, from the keys the kernel
+    /// shows in `/proc/self/fdinfo` (`link_type`, `prog_type`, `map_type`,
+    /// `btf_id`); `None` for anything else (or without /proc).
     pub fn of_fd(fd: BorrowedFd<'_>) -> Option<ObjectKind> {
         use std::os::fd::AsRawFd;
-        let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
-        match target.to_str()? {
-            "anon_inode:bpf-prog" => Some(ObjectKind::Prog),
-            "anon_inode:bpf-map" => Some(ObjectKind::Map),
-            "anon_inode:bpf_link" => Some(ObjectKind::Link),
-            "anon_inode:btf" => Some(ObjectKind::Btf),
-            _ => None,
-        }
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+        let has = |key: &str| info.lines().any(|l| l.split(':').next() == Some(key));
+        [
+            ("link_type", ObjectKind::Link),
+            ("prog_type", ObjectKind::Prog),
+            ("map_type", ObjectKind::Map),
+            ("btf_id", ObjectKind::Btf),
+        ]
+        .into_iter()
+        .find(|(key, _)| has(key))
+        .map(|(_, kind)| kind)
     }
 }
 
