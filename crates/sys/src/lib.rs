@@ -53,7 +53,7 @@ pub use prog::{
     prog_attach, prog_detach, BtfRecords, ProgLoad, TestRun, TestRunResult, VerifierLog,
 };
 pub use query::{enable_stats, task_fd_query, TaskFdInfo};
-pub use syscall::{fake_fd, with_fake_bpf, FakeBpf};
+pub use syscall::{fake_fd, with_fake_bpf, FakeBpf, FakeCall};
 pub use system::{
     memlock_limit, online_cpus, parse_cpu_list, possible_cpu_count, possible_cpus,
     set_memlock_limit, uname, Capabilities, Capability, Limit, Uname,

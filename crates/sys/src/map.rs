@@ -7,7 +7,7 @@ use crate::error::{Errno, Error, Result};
 use crate::fd::{attr_fd, owned_fd};
 use crate::info::{map_info, MapInfo};
 use crate::object::{fd_by_id, obj_get_kind, obj_pin, object_name, ObjectKind};
-use crate::syscall::{bpf, bpf_errno};
+use crate::syscall::{bpf, bpf_errno, bpf_out};
 use corex_uapi::{BpfCmd, MapType};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
@@ -227,7 +227,7 @@ impl MapFd {
         let key = self.check_key(cmd, key)?;
         self.check_value(cmd, value.len())?;
         let mut attr = self.elem(key, value.as_mut_ptr() as u64, flags);
-        found(cmd, bpf_errno(cmd, &mut attr))
+        found(cmd, bpf_out(cmd, &mut attr, Some(value)))
     }
 
     /// Sets `key` to `value` (`BPF_MAP_UPDATE_ELEM`); `flags`:
@@ -258,7 +258,7 @@ impl MapFd {
         };
         check_len(cmd, "next key", next.len(), self.shape.key_size as usize)?;
         let mut attr = self.elem(key, next.as_mut_ptr() as u64, 0);
-        found(cmd, bpf_errno(cmd, &mut attr))
+        found(cmd, bpf_out(cmd, &mut attr, Some(next)))
     }
 
     /// Every key, in the kernel's order (each `key_size` bytes).
@@ -278,7 +278,7 @@ impl MapFd {
         let key = self.check_key(cmd, key)?;
         self.check_value(cmd, value.len())?;
         let mut attr = self.elem(key, value.as_mut_ptr() as u64, flags);
-        found(cmd, bpf_errno(cmd, &mut attr))
+        found(cmd, bpf_out(cmd, &mut attr, Some(value)))
     }
 
     /// Makes the map read-only from user space (`BPF_MAP_FREEZE`); programs

@@ -4,7 +4,7 @@
 use crate::attr::{Attr, GetIdAttr, InfoAttr, ObjAttr};
 use crate::error::{Errno, Error, Result};
 use crate::fd::{attr_fd, owned_fd};
-use crate::syscall::{bpf, bpf_errno};
+use crate::syscall::{bpf, bpf_errno, bpf_out};
 use corex_uapi::BpfCmd;
 use std::ffi::CString;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -193,13 +193,16 @@ pub fn obj_get(path: &Path, file_flags: u32) -> Result<OwnedFd> {
 /// Pointer fields the caller set in `info` must point to buffers that live
 /// until this returns (the callers in this crate keep them in scope).
 pub(crate) fn obj_info<T: Attr>(fd: BorrowedFd<'_>, info: &mut T) -> Result<()> {
+    let cmd = BpfCmd::OBJ_GET_INFO_BY_FD;
     let bytes = crate::attr::as_bytes_mut(info);
     let mut attr = InfoAttr {
         bpf_fd: attr_fd(fd),
         info_len: bytes.len() as u32,
         info: bytes.as_mut_ptr() as u64,
     };
-    bpf(BpfCmd::OBJ_GET_INFO_BY_FD, &mut attr).map(drop)
+    bpf_out(cmd, &mut attr, Some(bytes))
+        .map(drop)
+        .map_err(|errno| Error::Bpf { cmd, errno })
 }
 
 /// An object name as the 16-byte field the kernel takes: at most 15 bytes

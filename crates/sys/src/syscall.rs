@@ -7,14 +7,28 @@ use crate::error::{Errno, Error, Result};
 use corex_uapi::BpfCmd;
 use std::cell::RefCell;
 
-/// A stand-in for bpf(2): gets the command and the attribute bytes (decode
-/// them with [`crate::attr::read_attr`], answer through
-/// [`crate::attr::write_attr`]) and returns what the syscall would: a value
-/// (an fd for commands that make one) or an errno.
+/// One bpf(2) call as a fake sees it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FakeCall<'a> {
+    /// The command.
+    pub cmd: BpfCmd,
+    /// The attribute bytes: decode them with [`crate::attr::read_attr`],
+    /// answer through [`crate::attr::write_attr`] (`next_id`, `retval`...).
+    pub attr: &'a mut [u8],
+    /// The buffer the kernel would write its answer into, where there is
+    /// one: the info struct of `BPF_OBJ_GET_INFO_BY_FD` (a
+    /// [`crate::info_attr`] layout), the value of `BPF_MAP_LOOKUP_ELEM` and
+    /// `LOOKUP_AND_DELETE_ELEM`, the next key of `BPF_MAP_GET_NEXT_KEY`.
+    pub out: Option<&'a mut [u8]>,
+}
+
+/// A stand-in for bpf(2): returns what the syscall would, a value (an fd
+/// for commands that make one) or an errno.
 ///
 /// A fake that returns an fd must return one it opened itself (for example
 /// with [`fake_fd`]): the caller owns it and closes it on drop.
-pub type FakeBpf<'a> = dyn FnMut(BpfCmd, &mut [u8]) -> Result<i64, Errno> + 'a;
+pub type FakeBpf<'a> = dyn FnMut(FakeCall<'_>) -> Result<i64, Errno> + 'a;
 
 thread_local! {
     static FAKE: RefCell<Option<Box<FakeBpf<'static>>>> = const { RefCell::new(None) };
@@ -26,7 +40,7 @@ thread_local! {
 ///
 /// The fake must not make bpf commands itself.
 pub fn with_fake_bpf<R>(
-    fake: impl FnMut(BpfCmd, &mut [u8]) -> Result<i64, Errno> + 'static,
+    fake: impl FnMut(FakeCall<'_>) -> Result<i64, Errno> + 'static,
     f: impl FnOnce() -> R,
 ) -> R {
     struct Restore(Option<Box<FakeBpf<'static>>>);
@@ -58,11 +72,26 @@ pub(crate) fn bpf<T: Attr>(cmd: BpfCmd, attr: &mut T) -> Result<i64> {
 /// [`bpf`] with the bare errno, for callers that turn some errnos into
 /// answers (ENOENT at the end of an id list).
 pub(crate) fn bpf_errno<T: Attr>(cmd: BpfCmd, attr: &mut T) -> Result<i64, Errno> {
+    bpf_out(cmd, attr, None)
+}
+
+/// [`bpf_errno`] for a command whose answer the kernel writes into `out`
+/// (through a pointer in `attr` to the same bytes): a fake gets `out` to
+/// write into.
+pub(crate) fn bpf_out<T: Attr>(
+    cmd: BpfCmd,
+    attr: &mut T,
+    out: Option<&mut [u8]>,
+) -> Result<i64, Errno> {
     let bytes = crate::attr::as_bytes_mut(attr);
     let faked = FAKE.with(|slot| {
-        slot.borrow_mut()
-            .as_mut()
-            .map(|fake| fake(cmd, &mut *bytes))
+        slot.borrow_mut().as_mut().map(|fake| {
+            fake(FakeCall {
+                cmd,
+                attr: &mut *bytes,
+                out,
+            })
+        })
     });
     if let Some(answer) = faked {
         return answer;
