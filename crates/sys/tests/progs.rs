@@ -25,6 +25,10 @@ fn load_without_log_test_run_and_info() {
     require_privileges();
     let prog = load(ProgType::SOCKET_FILTER, &return_imm(42), "corex_t_ret42");
     let info = prog.info().unwrap();
+    assert_eq!(
+        ObjectKind::of_fd(std::os::fd::AsFd::as_fd(&prog)),
+        Some(ObjectKind::Prog)
+    );
     assert_eq!(info.prog_type, ProgType::SOCKET_FILTER);
     assert_eq!(info.name, "corex_t_ret42");
     assert!(info.gpl_compatible);
@@ -143,6 +147,10 @@ fn btf_load_info_and_log() {
     assert_eq!(info.btf_size as usize, data.len());
     assert!(!info.kernel_btf);
     assert_eq!(btf.data().unwrap(), data);
+    assert_eq!(
+        ObjectKind::of_fd(std::os::fd::AsFd::as_fd(&btf)),
+        Some(ObjectKind::Btf)
+    );
     assert_present(ObjectKind::Btf, info.id);
 
     let mut buf = vec![0u8; 4096];

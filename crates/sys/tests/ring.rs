@@ -117,3 +117,89 @@ fn eventfd_from_another_thread_wakes_epoll() {
     wake.signal().unwrap();
     assert_eq!(poller.wait(&mut events, 0).unwrap(), 0);
 }
+
+/// A socket filter that sends the u64 `VALUE` to the current CPU's perf
+/// event in perf event array `events`.
+fn perf_writer(events: i32) -> Vec<u8> {
+    program(&[
+        mov64_reg(6, 1),
+        mov64_imm(7, VALUE),
+        stx64(10, -8, 7),
+        mov64_reg(1, 6),
+        ld_map_fd(2, events),
+        // BPF_F_CURRENT_CPU: the index mask, all ones in the low 32 bits.
+        vec![insn(0x18, 3, 0, 0, -1), insn(0, 0, 0, 0, 0)],
+        mov64_reg(4, 10),
+        add64_imm(4, -8),
+        mov64_imm(5, 8),
+        call(HelperId::PERF_EVENT_OUTPUT.0),
+        mov64_imm(0, 0),
+        exit(),
+    ])
+}
+
+#[test]
+fn perf_buffer_sample_through_mmap() {
+    require_privileges();
+    use corex_sys::{PerfEventFd, PerfEventKind, PerfEventOpen};
+    use corex_uapi::perf;
+    let page = corex_sys::page_size();
+    let cpus = corex_sys::possible_cpus().unwrap();
+    let online = corex_sys::online_cpus().unwrap();
+    let array = MapFd::create(&MapCreate::new(
+        MapType::PERF_EVENT_ARRAY,
+        4,
+        4,
+        corex_sys::possible_cpu_count().unwrap() as u32,
+    ))
+    .unwrap();
+    let mut rings = Vec::new();
+    for cpu in cpus.iter().filter(|c| online.contains(c)) {
+        let event =
+            PerfEventFd::open(&PerfEventOpen::new(PerfEventKind::BpfOutput, *cpu as i32)).unwrap();
+        // One control page and 2 data pages.
+        let ring = Mmap::map(event.as_fd(), 3 * page, 0, Protection::ReadWrite).unwrap();
+        array
+            .update(
+                &cpu.to_ne_bytes(),
+                &(event.as_raw_fd() as u32).to_ne_bytes(),
+                0,
+            )
+            .unwrap();
+        rings.push((event, ring));
+    }
+    let insns = perf_writer(array.as_raw_fd());
+    let prog = ProgFd::load(&mut ProgLoad::new(ProgType::SOCKET_FILTER, &insns, c"GPL")).unwrap();
+    let packet = [0u8; 64];
+    let mut run = TestRun::default();
+    run.data_in = &packet;
+    prog.test_run(&mut run).unwrap();
+
+    let mut samples = 0;
+    for (_, ring) in &rings {
+        let head = ring.load_acquire_u64(perf::MMAP_DATA_HEAD);
+        if head == 0 {
+            continue;
+        }
+        let data_offset = ring.load_acquire_u64(perf::MMAP_DATA_OFFSET) as usize;
+        assert_eq!(data_offset, page);
+        assert_eq!(
+            ring.load_acquire_u64(perf::MMAP_DATA_SIZE) as usize,
+            2 * page
+        );
+        let header = ring.bytes(data_offset, perf::EVENT_HEADER_SIZE).unwrap();
+        let record_type = u32::from_ne_bytes(header[0..4].try_into().unwrap());
+        let size = u16::from_ne_bytes(header[6..8].try_into().unwrap()) as u64;
+        assert_eq!(record_type, perf::RECORD_SAMPLE);
+        assert_eq!(size, head, "one record");
+        let raw = ring.bytes(data_offset + 8, 12).unwrap();
+        assert!(u32::from_ne_bytes(raw[0..4].try_into().unwrap()) >= 8);
+        assert_eq!(
+            u64::from_ne_bytes(raw[4..12].try_into().unwrap()),
+            VALUE as u64
+        );
+        ring.store_release_u64(perf::MMAP_DATA_TAIL, head);
+        samples += 1;
+    }
+    assert_eq!(samples, 1, "one sample, on the CPU the program ran on");
+}
