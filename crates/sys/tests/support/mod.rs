@@ -209,3 +209,9 @@ pub fn tracepoint_id(category: &str, name: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Makes a getpid system call (glibc does not cache the pid): the event
+/// the tracepoint tests watch.
+pub fn call_getpid() {
+    std::hint::black_box(std::process::id());
+}
