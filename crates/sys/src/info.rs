@@ -60,17 +60,16 @@ pub struct ProgInfo {
 pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo> {
     let mut raw = ProgInfoAttr::default();
     obj_info(fd, &mut raw)?;
-    let mut map_ids = vec![0u32; raw.nr_map_ids as usize];
-    if !map_ids.is_empty() {
-        let mut again = ProgInfoAttr {
-            nr_map_ids: map_ids.len() as u32,
-            map_ids: map_ids.as_mut_ptr() as u64,
+    let map_ids = info_array(
+        fd,
+        raw.nr_map_ids,
+        |ptr, n| ProgInfoAttr {
+            nr_map_ids: n,
+            map_ids: ptr,
             ..Default::default()
-        };
-        obj_info(fd, &mut again)?;
-        // Maps may have been dropped in between: keep what the kernel wrote.
-        map_ids.truncate(again.nr_map_ids.min(map_ids.len() as u32) as usize);
-    }
+        },
+        |a| a.nr_map_ids,
+    )?;
     Ok(ProgInfo {
         prog_type: ProgType(raw.prog_type),
         id: raw.id,
@@ -98,34 +97,51 @@ pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo> {
 pub(crate) fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<u8>> {
     let mut raw = ProgInfoAttr::default();
     obj_info(fd, &mut raw)?;
-    let mut insns = vec![0u8; raw.xlated_prog_len as usize];
-    if !insns.is_empty() {
-        let mut again = ProgInfoAttr {
-            xlated_prog_len: insns.len() as u32,
-            xlated_prog_insns: insns.as_mut_ptr() as u64,
+    info_array(
+        fd,
+        raw.xlated_prog_len,
+        |ptr, n| ProgInfoAttr {
+            xlated_prog_len: n,
+            xlated_prog_insns: ptr,
             ..Default::default()
-        };
-        obj_info(fd, &mut again)?;
-        insns.truncate(again.xlated_prog_len.min(insns.len() as u32) as usize);
-    }
-    Ok(insns)
+        },
+        |a| a.xlated_prog_len,
+    )
 }
 
 /// The byte length of each JIT-compiled function of a program.
 pub(crate) fn prog_jited_func_lens(fd: BorrowedFd<'_>) -> Result<Vec<u32>> {
     let mut raw = ProgInfoAttr::default();
     obj_info(fd, &mut raw)?;
-    let mut lens = vec![0u32; raw.nr_jited_func_lens as usize];
-    if !lens.is_empty() {
-        let mut again = ProgInfoAttr {
-            nr_jited_func_lens: lens.len() as u32,
-            jited_func_lens: lens.as_mut_ptr() as u64,
+    info_array(
+        fd,
+        raw.nr_jited_func_lens,
+        |ptr, n| ProgInfoAttr {
+            nr_jited_func_lens: n,
+            jited_func_lens: ptr,
             ..Default::default()
-        };
-        obj_info(fd, &mut again)?;
-        lens.truncate(again.nr_jited_func_lens.min(lens.len() as u32) as usize);
+        },
+        |a| a.nr_jited_func_lens,
+    )
+}
+
+/// A variable-length part of an info struct: a second call with a buffer
+/// of `count` elements, made by `make(pointer, count)`; keeps as many as
+/// `count_of` says the kernel wrote (objects may go away in between).
+fn info_array<T: Attr, E: Copy + Default>(
+    fd: BorrowedFd<'_>,
+    count: u32,
+    make: impl Fn(u64, u32) -> T,
+    count_of: impl Fn(&T) -> u32,
+) -> Result<Vec<E>> {
+    let mut items = vec![E::default(); count as usize];
+    if items.is_empty() {
+        return Ok(items);
     }
-    Ok(lens)
+    let mut raw = make(items.as_mut_ptr() as u64, count);
+    obj_info(fd, &mut raw)?;
+    items.truncate(count_of(&raw).min(count) as usize);
+    Ok(items)
 }
 
 /// What the kernel says about a map.
@@ -235,15 +251,16 @@ pub(crate) fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo> {
 pub(crate) fn btf_data(fd: BorrowedFd<'_>) -> Result<Vec<u8>> {
     let mut raw = BtfInfoAttr::default();
     obj_info(fd, &mut raw)?;
-    let mut data = vec![0u8; raw.btf_size as usize];
-    let mut again = BtfInfoAttr {
-        btf: data.as_mut_ptr() as u64,
-        btf_size: data.len() as u32,
-        ..Default::default()
-    };
-    obj_info(fd, &mut again)?;
-    data.truncate(again.btf_size.min(data.len() as u32) as usize);
-    Ok(data)
+    info_array(
+        fd,
+        raw.btf_size,
+        |ptr, n| BtfInfoAttr {
+            btf: ptr,
+            btf_size: n,
+            ..Default::default()
+        },
+        |a| a.btf_size,
+    )
 }
 
 /// What the kernel says about a link.
