@@ -11,7 +11,8 @@ const NEEDS_CAP_BPF_MEMLOCK: &str = "needs CAP_BPF (or CAP_SYS_ADMIN; before Lin
      CAP_SYS_ADMIN); on kernels before 5.11 this is also the error when the RLIMIT_MEMLOCK limit \
      is used up (raise it)";
 const NEEDS_CAP_BPF_PERFMON: &str = "needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) for this \
-     program type, or a privileged-only feature was asked for";
+     program type, or a privileged-only feature was asked for; with those, fentry/fexit/lsm \
+     programs get EPERM where the kernel refuses BPF trampolines";
 const TAIL_NOT_ZERO: &str = "this kernel does not know some of the attributes passed (it is \
      older than the feature used)";
 

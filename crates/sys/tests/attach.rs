@@ -187,3 +187,71 @@ fn wrong_program_type_for_link_is_explained() {
         "{err}"
     );
 }
+
+/// This kernel has no kprobes (CONFIG_KPROBES off on the development VM;
+/// other kernels have them): a kprobe_multi link is either made or refused
+/// with an error that names the command and the reason.
+#[test]
+fn kprobe_multi_link_or_a_clear_refusal() {
+    require_privileges();
+    let insns = return_imm(0);
+    let mut load = ProgLoad::new(ProgType::KPROBE, &insns, c"GPL");
+    load.expected_attach_type = Some(corex_uapi::AttachType::TRACE_KPROBE_MULTI);
+    let prog = ProgFd::load(&mut load).unwrap();
+    let symbols = [c"do_sys_openat2"];
+    let target = LinkTarget::KprobeMulti {
+        symbols: &symbols,
+        addresses: &[],
+        cookies: &[7],
+        retprobe: false,
+    };
+    let kprobes = std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    match LinkFd::create(&prog, target) {
+        Ok(link) => {
+            assert!(
+                kprobes,
+                "a kprobe_multi link on a kernel without the kprobe PMU"
+            );
+            let info = link.info().unwrap();
+            assert_eq!(info.link_type, LinkType::KPROBE_MULTI);
+            assert!(
+                matches!(
+                    info.detail,
+                    LinkDetail::KprobeMulti {
+                        count: 1,
+                        flags: 0,
+                        ..
+                    }
+                ),
+                "{info:?}"
+            );
+        }
+        Err(err) => {
+            assert!(!kprobes, "kprobes exist but kprobe_multi failed: {err}");
+            assert!(
+                err.to_string().starts_with("BPF_LINK_CREATE failed: "),
+                "{err}"
+            );
+            assert!(err.is_not_supported(), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("does not support this kind of link"),
+                "{err}"
+            );
+        }
+    }
+    let err = LinkFd::create(
+        &prog,
+        LinkTarget::KprobeMulti {
+            symbols: &symbols,
+            addresses: &[],
+            cookies: &[1, 2],
+            retprobe: false,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "BPF_LINK_CREATE: 2 cookies for 1 functions"
+    );
+}

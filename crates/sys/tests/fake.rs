@@ -157,7 +157,8 @@ fn prog_load_attributes_and_a_refusal() {
     assert_eq!(
         err.to_string(),
         "BPF_PROG_LOAD failed: EPERM (Operation not permitted): needs CAP_BPF and CAP_PERFMON (or \
-         CAP_SYS_ADMIN) for this program type, or a privileged-only feature was asked for"
+         CAP_SYS_ADMIN) for this program type, or a privileged-only feature was asked for; with \
+         those, fentry/fexit/lsm programs get EPERM where the kernel refuses BPF trampolines"
     );
 }
 
@@ -291,4 +292,19 @@ fn errors_explain_each_command() {
         errno: Errno::EACCES
     }
     .is_permission_denied());
+}
+
+/// Owned kernel objects can move to and be shared with other threads.
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<corex_sys::MapFd>();
+    send_sync::<corex_sys::ProgFd>();
+    send_sync::<corex_sys::BtfFd>();
+    send_sync::<corex_sys::LinkFd>();
+    send_sync::<corex_sys::PerfEventFd>();
+    send_sync::<corex_sys::Mmap>();
+    send_sync::<corex_sys::Epoll>();
+    send_sync::<corex_sys::EventFd>();
+    send_sync::<corex_sys::Error>();
 }

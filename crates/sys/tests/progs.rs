@@ -113,6 +113,20 @@ fn rejected_program_log_says_why() {
 }
 
 #[test]
+fn run_time_statistics_count_test_runs() {
+    require_privileges();
+    let prog = load(ProgType::SOCKET_FILTER, &return_imm(1), "corex_t_stats");
+    let stats = corex_sys::enable_stats(corex_uapi::StatsType::RUN_TIME).unwrap();
+    let packet = [0u8; 64];
+    let mut run = TestRun::default();
+    run.data_in = &packet;
+    run.repeat = 5;
+    prog.test_run(&mut run).unwrap();
+    assert!(prog.info().unwrap().run_cnt >= 5);
+    drop(stats);
+}
+
+#[test]
 fn bad_instructions_are_refused_before_the_kernel() {
     let insns = [0u8; 12];
     let mut attrs = ProgLoad::new(ProgType::SOCKET_FILTER, &insns, GPL);

@@ -90,6 +90,11 @@ fn ring_buffer_record_through_mmap_and_epoll() {
     assert!(producer.atomic_u64(4).is_none(), "misaligned");
     let err = Mmap::map(ring.as_fd(), page, page as u64, Protection::ReadWrite).unwrap_err();
     assert!(err.to_string().starts_with("mmap failed: EPERM"), "{err}");
+
+    let ids = (ring.info().unwrap().id, prog.info().unwrap().id);
+    drop((consumer, producer, poller, prog, ring));
+    assert_gone(corex_sys::ObjectKind::Prog, ids.1);
+    assert_gone(corex_sys::ObjectKind::Map, ids.0);
 }
 
 #[test]
