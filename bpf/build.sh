@@ -80,13 +80,30 @@ esac
 CFLAGS=(-g -O2 -target "$target" "-D__TARGET_ARCH_$BPF_ARCH" -I ../include
     -Wall -Werror -fdebug-compilation-dir=.)
 
-for spec in "${OBJECTS[@]}"; do
-    read -r dir src obj extra <<<"$spec"
-    dest_dir=$bpf_dir/$dir
+# build DIR SRC OBJ [EXTRA_CFLAGS...]: one object, into the tree or under --out.
+build() {
+    local dir=$1 src=$2 obj=$3 dest_dir=$bpf_dir/$1
+    shift 3
     [[ -n $out ]] && dest_dir=$out/$dir && mkdir -p "$dest_dir"
-    # shellcheck disable=SC2086 # extra flags are words
-    echo "(cd $dir && $CLANG ${CFLAGS[*]} $extra -c $src -o $obj && $LLVM_STRIP -g $obj)" >&2
-    # shellcheck disable=SC2086
-    (cd "$bpf_dir/$dir" && "$CLANG" "${CFLAGS[@]}" $extra -c "$src" -o "$dest_dir/$obj")
-    "$LLVM_STRIP" -g "$dest_dir/$obj"
+    echo "(cd $dir && $CLANG ${CFLAGS[*]} $* -c $src -o $obj && $LLVM_STRIP -g $obj)" >&2
+    (cd "$bpf_dir/$dir" && "$CLANG" "${CFLAGS[@]}" "$@" -c "$src" -o "$dest_dir/$obj") &&
+        "$LLVM_STRIP" -g "$dest_dir/$obj"
+}
+
+# Objects are independent: build them JOBS at a time (default: the CPUs).
+jobs=${JOBS:-$(nproc)}
+pids=()
+failed=0
+for spec in "${OBJECTS[@]}"; do
+    # shellcheck disable=SC2086 # the spec's words are the arguments
+    build $spec &
+    pids+=($!)
+    if ((${#pids[@]} >= jobs)); then
+        wait "${pids[0]}" || failed=1
+        pids=("${pids[@]:1}")
+    fi
 done
+for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+done
+((failed == 0)) || { echo "build.sh: an object failed to build (see above)" >&2; exit 1; }
