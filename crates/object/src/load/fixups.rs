@@ -169,7 +169,17 @@ pub(crate) fn fix(
                             target: FdTarget::Map(map),
                         });
                     }
-                    (_, Some(ExternValue::KsymVar { target: Some(t) })) => {
+                    // A kfunc's address is loaded like a typed ksym. libbpf 1.1
+                    // leaves the module BTF fd 0 for kfuncs (the kernel would
+                    // then look the id up in vmlinux); the module's fd is
+                    // what the kernel needs.
+                    (_, Some(ExternValue::KsymVar { target: Some(t) }))
+                    | (
+                        _,
+                        Some(ExternValue::Kfunc {
+                            target: Some(t), ..
+                        }),
+                    ) => {
                         a.src = abi::PSEUDO_BTF_ID;
                         a.imm = t.id.0 as i32;
                         b.imm = 0;
