@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corex_btf::{Btf, Endian};
+use corex_btf::{Btf, Endian, Kind, Linkage};
 use corex_object::load::{
     kernel_version_code, plan, probe_btf, BtfSource, FdTarget, Feature, Features, Kallsyms,
     KernelBtf, KernelInputs, LoadConfig, LoadPlan, MapCreate, MapId, ModuleId, SlotValue,
@@ -116,10 +116,7 @@ impl Kernel {
     }
 
     fn inputs(&self) -> KernelInputs<'static> {
-        let features = self
-            .missing
-            .iter()
-            .fold(Features::all(), |f, m| f.without(*m));
+        let features = probed_features(&self.missing);
         let mut k = KernelInputs::new(features, kernel_version_code(self.release).unwrap());
         k.possible_cpus = self.cpus;
         let vmlinux = Arc::new(Btf::parse(&read(&self.vmlinux)).unwrap());
@@ -143,8 +140,12 @@ impl Kernel {
 /// Names the fake's objects: maps by kernel name, module BTFs by name.
 fn object_names(trace: &Trace) -> HashMap<String, String> {
     let mut names = HashMap::new();
-    for r in trace.all("map_create") {
-        names.insert(r.get("obj").to_owned(), format!("map:{}", r.get("name")));
+    let maps = trace.all("map_create").filter(|r| !is_probe_map(r));
+    for (i, r) in maps.enumerate() {
+        names.insert(
+            r.get("obj").to_owned(),
+            format!("map#{i}:{}", r.get("name")),
+        );
     }
     for r in trace.all("module") {
         names.insert(r.get("obj").to_owned(), format!("module:{}", r.get("name")));
@@ -152,10 +153,81 @@ fn object_names(trace: &Trace) -> HashMap<String, String> {
     names
 }
 
+/// What a library probing a kernel that lacks `missing` finds: a BTF
+/// feature is there only if its probe BTF (which may use other kinds: the
+/// DECL_TAG probe tags a VAR) uses nothing the kernel lacks, as the fake
+/// kernel judges BTF loads.
+fn probed_features(missing: &[Feature]) -> Features {
+    let lacks = |f: Feature| missing.contains(&f);
+    let mut features = missing.iter().fold(Features::all(), |f, m| f.without(*m));
+    for f in BTF_FEATURES {
+        let btf = Btf::parse(&probe_btf(f, Endian::native()).unwrap()).unwrap();
+        let refused = lacks(Feature::Btf)
+            || btf.types().any(|t| match t.kind() {
+                Kind::Func => {
+                    lacks(Feature::BtfFunc)
+                        || (t.linkage() == Some(Linkage::Global) && lacks(Feature::BtfGlobalFunc))
+                }
+                Kind::FuncProto => lacks(Feature::BtfFunc),
+                Kind::Var | Kind::Datasec => lacks(Feature::BtfDatasec),
+                Kind::Float => lacks(Feature::BtfFloat),
+                Kind::DeclTag => lacks(Feature::BtfDeclTag),
+                Kind::TypeTag => lacks(Feature::BtfTypeTag),
+                Kind::Enum64 => lacks(Feature::BtfEnum64),
+                _ => false,
+            });
+        if refused {
+            features = features.without(f);
+        }
+    }
+    if lacks(Feature::Btf) {
+        features = features.without(Feature::ModuleBtf);
+    }
+    features
+}
+
+/// The features sanitizing looks at, and BTF itself.
+const BTF_FEATURES: [Feature; 8] = [
+    Feature::Btf,
+    Feature::BtfFunc,
+    Feature::BtfGlobalFunc,
+    Feature::BtfDatasec,
+    Feature::BtfFloat,
+    Feature::BtfDeclTag,
+    Feature::BtfTypeTag,
+    Feature::BtfEnum64,
+];
+
 const PROBE_MAPS: [&str; 3] = ["libbpf_mmap", "libbpf_global", "libbpf_det_bind"];
 
+/// Whether a map creation is one of libbpf's feature probes: by name, or
+/// (on kernels that take no names) by their exact attributes: one-entry
+/// arrays with 4-byte keys, 4- or 32-byte values and no BTF. No test
+/// object has such a map.
+fn is_probe_map(r: &Record) -> bool {
+    match r.get("name") {
+        "-" => {
+            r.num("type") == 2
+                && r.num("key") == 4
+                && matches!(r.num("value"), 4 | 32)
+                && r.num("max") == 1
+                && r.get("btf") == "0"
+        }
+        name => PROBE_MAPS.contains(&name),
+    }
+}
+
+/// A kernel name as the fake prints it (`-` for none).
+fn kname(name: &str) -> &str {
+    if name.is_empty() {
+        "-"
+    } else {
+        name
+    }
+}
+
 fn map_line(c: &MapCreate, inner: Option<&str>, btf: bool) -> String {
-    let name = if c.name.is_empty() { "-" } else { &c.name };
+    let name = kname(&c.name);
     let (k, v) = if btf {
         (c.btf_key_type_id.0, c.btf_value_type_id.0)
     } else {
@@ -175,9 +247,7 @@ fn map_line(c: &MapCreate, inner: Option<&str>, btf: bool) -> String {
 }
 
 fn libbpf_map_line(r: &Record, names: &HashMap<String, String>) -> String {
-    let inner = names
-        .get(r.get("inner"))
-        .map(|s| s.trim_start_matches("map:"));
+    let inner = names.get(r.get("inner"));
     format!(
         "type={} name={} key={} value={} max={} flags={} inner={} numa={} key_id={} value_id={} extra={}",
         r.get("type"),
@@ -186,12 +256,39 @@ fn libbpf_map_line(r: &Record, names: &HashMap<String, String>) -> String {
         r.get("value"),
         r.get("max"),
         r.get("flags"),
-        inner.unwrap_or("-"),
+        inner.map_or("-", String::as_str),
         r.get("numa"),
         r.get("key_id"),
         r.get("value_id"),
         r.get("extra")
     )
+}
+
+/// Asserts two texts are equal, showing the first lines that differ.
+fn same_text(ours: &str, theirs: &str, what: &str) {
+    if ours == theirs {
+        return;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    let first = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let show = |l: &[&str]| {
+        l.iter()
+            .skip(first.saturating_sub(2))
+            .take(6)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    panic!(
+        "{what}: differs at line {}:\n--- plan:\n{}\n--- libbpf:\n{}",
+        first + 1,
+        show(&a),
+        show(&b)
+    );
 }
 
 fn hex(b: &[u8]) -> String {
@@ -233,10 +330,10 @@ fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_re
         .collect();
     let libbpf_btf = btf_loads.last().map(|r| unhex(r.get("data")));
     match (&plan.btf, &libbpf_btf) {
-        (Some(ours), Some(theirs)) => assert_eq!(
-            raw_dump(&ours.bytes, None),
-            raw_dump(theirs, None),
-            "{what}: program BTF"
+        (Some(ours), Some(theirs)) => same_text(
+            &raw_dump(&ours.bytes, None),
+            &raw_dump(theirs, None),
+            &format!("{what}: program BTF"),
         ),
         (None, None) => {}
         (ours, theirs) => panic!(
@@ -248,39 +345,48 @@ fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_re
     let btf_loaded =
         plan.btf.is_some() && btf_loads.last().is_some_and(|r| r.get("result") == "ok");
 
-    // Maps: creations in order, with inner maps before their outer map.
+    // Maps: creations in order, with inner maps before their outer map;
+    // maps are named by position in that order (names may be empty).
     let mut ours = Vec::new();
+    let mut position: HashMap<MapId, usize> = HashMap::new();
     for id in &plan.creation_order {
         let m = &plan.maps[id.0];
         if !m.autocreate {
             continue;
         }
-        if let Some(inner) = &m.inner {
+        let inner_name = m.inner.as_ref().map(|inner| {
             ours.push(map_line(inner, None, btf_loaded));
-        }
-        let inner_name = m.inner.as_ref().map(|i| i.name.as_str());
-        ours.push(map_line(&m.create, inner_name, btf_loaded));
+            format!("map#{}:{}", ours.len() - 1, kname(&inner.name))
+        });
+        position.insert(*id, ours.len());
+        ours.push(map_line(&m.create, inner_name.as_deref(), btf_loaded));
     }
     let theirs: Vec<String> = trace
         .all("map_create")
-        .filter(|r| !PROBE_MAPS.contains(&r.get("name")))
+        .filter(|r| !is_probe_map(r))
         .map(|r| libbpf_map_line(r, &names))
         .collect();
     assert_eq!(ours, theirs, "{what}: map creations");
 
-    let name_of = |id: MapId| format!("map:{}", plan.maps[id.0].create.name);
+    let name_of = |id: MapId| {
+        let name = kname(&plan.maps[id.0].create.name);
+        match position.get(&id) {
+            Some(i) => format!("map#{i}:{name}"),
+            None => format!("map#-:{name}"),
+        }
+    };
     let mut our_updates = BTreeSet::new();
-    for m in plan.maps.iter().filter(|m| m.autocreate) {
-        if let Some(v) = &m.initial_value {
-            our_updates.insert(format!("map:{} 00000000 {}", m.create.name, hex(v)));
+    for (i, m) in plan.maps.iter().enumerate() {
+        if let (true, Some(v)) = (m.autocreate, &m.initial_value) {
+            our_updates.insert(format!("{} 00000000 {}", name_of(MapId(i)), hex(v)));
         }
     }
     for s in plan.map_slots.iter().chain(&plan.prog_slots) {
         let target = match s.value {
             SlotValue::Map(t) => name_of(t),
             SlotValue::Program(p) => {
-                let prog = plan.programs.iter().find(|x| x.program == p).unwrap();
-                format!("prog:{}", prog.kernel_name)
+                let prog = plan.programs.iter().position(|x| x.program == p).unwrap();
+                format!("prog#{prog}")
             }
         };
         our_updates.insert(format!(
@@ -291,7 +397,9 @@ fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_re
     }
     let prog_names: HashMap<String, String> = trace
         .all("prog_load")
-        .map(|r| (r.get("obj").to_owned(), format!("prog:{}", r.get("name"))))
+        .filter(|r| r.get("kver") != "0")
+        .enumerate()
+        .map(|(i, r)| (r.get("obj").to_owned(), format!("prog#{i}")))
         .collect();
     let their_updates: BTreeSet<String> = trace
         .all("map_update")
@@ -312,11 +420,9 @@ fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_re
         })
         .collect();
     assert_eq!(our_updates, their_updates, "{what}: map updates");
-    let our_frozen: BTreeSet<String> = plan
-        .maps
-        .iter()
-        .filter(|m| m.autocreate && m.freeze)
-        .map(|m| format!("map:{}", m.create.name))
+    let our_frozen: BTreeSet<String> = (0..plan.maps.len())
+        .filter(|&i| plan.maps[i].autocreate && plan.maps[i].freeze)
+        .map(|i| name_of(MapId(i)))
         .collect();
     let their_frozen: BTreeSet<String> = trace
         .all("map_freeze")
@@ -509,4 +615,166 @@ fn externs_resolve_as_libbpf_resolves_them() {
 fn btf_kinds_load_unchanged_on_a_kernel_with_them() {
     let k = debian("6.12", "6.12.0", &[]);
     case("btf_kinds_enum64.bpf.o", &k, "kinds");
+}
+
+#[test]
+fn btf_is_sanitized_as_libbpf_sanitizes_it_for_each_missing_feature() {
+    for f in BTF_FEATURES {
+        let k = debian("6.12", "6.12.0", &["nf_conntrack"]).without(&[f]);
+        for object in ["btf_kinds_enum64.bpf.o", "calls.bpf.o", "globals.bpf.o"] {
+            let plan = case(object, &k, &format!("no {f}"));
+            match (f, &plan.btf) {
+                (Feature::Btf, None) => {}
+                (Feature::Btf, Some(_)) => panic!("{object}: BTF planned on a kernel without BTF"),
+                (_, Some(b)) => assert!(
+                    b.rewritten_for.contains(&f),
+                    "{object}: no {f}: {:?}",
+                    b.rewritten_for
+                ),
+                (_, None) => panic!("{object}: no BTF planned"),
+            }
+        }
+        let mut c = Case::new("externs.bpf.o", &k, &format!("externs, no {f}"));
+        if f != Feature::Btf {
+            c.extra_refs.push("use_externs 77:module:nf_conntrack");
+        }
+        c.run();
+    }
+}
+
+#[test]
+fn btf_on_a_kernel_without_any_btf_kind_it_may_lack() {
+    let k = debian("6.12", "6.12.0", &[]).without(&BTF_FEATURES[1..]);
+    for object in [
+        "btf_kinds_enum64.bpf.o",
+        "calls.bpf.o",
+        "globals.bpf.o",
+        "maps.bpf.o",
+    ] {
+        case(object, &k, "old BTF");
+    }
+}
+
+#[test]
+fn program_attributes_as_libbpf_derives_them_from_sections() {
+    let k = debian("6.12", "6.12.0", &["nf_conntrack"]);
+    let plan = case("sections.bpf.o", &k, "sections");
+    let p = plan.program("module_fentry").unwrap();
+    assert_eq!(
+        p.attach_btf.map(|t| t.source),
+        Some(BtfSource::Module(ModuleId(0)))
+    );
+    assert_eq!(plan.program("probe_exit").unwrap().kern_version, 0x050a00);
+    let old = debian("6.12", "6.12.0", &["nf_conntrack"])
+        .without(&[Feature::ExpAttachType, Feature::ProbeReadKernel]);
+    let plan = case("sections.bpf.o", &old, "old sections");
+    assert_eq!(plan.program("xdp_pass").unwrap().expected_attach_type, None);
+    assert!(plan
+        .program("xdp_frags")
+        .unwrap()
+        .expected_attach_type
+        .is_some());
+    let k61 = debian("6.1", "6.1.0", &["nf_conntrack"]);
+    case("sections.bpf.o", &k61, "sections 6.1");
+}
+
+#[test]
+fn kernels_without_global_data_or_names() {
+    let k = debian("6.12", "6.12.0", &[]).without(&[Feature::GlobalData]);
+    for object in ["globals.bpf.o", "calls.bpf.o", "maps.bpf.o"] {
+        let plan = case(object, &k, "no global data");
+        if object == "globals.bpf.o" {
+            let p = plan.program("use_globals").unwrap();
+            assert!(!p.poisoned_maps.is_empty());
+            assert!(plan.maps.iter().all(|m| !m.autocreate));
+        }
+    }
+    let k = debian("6.12", "6.12.0", &[]).without(&[Feature::ProgName]);
+    for object in ["globals.bpf.o", "calls.bpf.o", "maps.bpf.o"] {
+        let plan = case(object, &k, "no names");
+        assert!(plan.programs.iter().all(|p| p.kernel_name.is_empty()));
+    }
+}
+
+#[test]
+fn virtual_kconfig_values_follow_the_features() {
+    let k = debian("6.1", "6.1.0", &["nf_conntrack"])
+        .without(&[Feature::BpfCookie, Feature::SyscallWrapper]);
+    let mut c = Case::new("externs.bpf.o", &k, "no cookie");
+    c.extra_refs.push("use_externs 77:module:nf_conntrack");
+    c.run();
+}
+
+#[test]
+fn array_mmap_flag_is_cleared_where_libbpf_1_1_toggles_it() {
+    // libbpf 1.1 XORs BPF_F_MMAPABLE on kernels without mmap-able arrays,
+    // setting it on maps that lacked it (here .data.hidden, whose only
+    // variable is hidden): such a kernel refuses the map and the load
+    // fails. The plan clears the flag everywhere instead.
+    let k = debian("6.12", "6.12.0", &[]).without(&[Feature::ArrayMmap]);
+    let c = Case::new("globals.bpf.o", &k, "no mmap");
+    let trace = libbpf::run(&c.object, &c.fake);
+    assert_ne!(trace.load_result(), Some(0));
+    let refused: Vec<&Record> = trace
+        .all("map_create")
+        .filter(|r| r.get("result") == "EINVAL" && !is_probe_map(r))
+        .collect();
+    // Refused with its BTF types, then again without.
+    assert_eq!(refused.len(), 2, "{:?}", refused);
+    for r in refused {
+        assert_eq!((r.get("name"), r.num("flags")), (".data.hidden", 1024));
+    }
+    let plan = plan(&c.obj(), &c.config, &k.inputs()).unwrap();
+    for m in &plan.maps {
+        assert_eq!(m.create.map_flags & 1024, 0, "{}", m.name);
+    }
+}
+
+#[test]
+fn configuration_before_load_as_libbpf_applies_it() {
+    let k = debian("6.12", "6.12.0", &[]);
+    let mut c = Case::new("calls.bpf.o", &k, "autoload");
+    c.fake = c
+        .fake
+        .set("AUTOLOAD_OFF", "first")
+        .set("AUTOLOAD_ON", "optional");
+    let obj = c.obj();
+    c.config.set_autoload(&obj, "first", false).unwrap();
+    c.config.set_autoload(&obj, "optional", true).unwrap();
+    let plan = c.run();
+    assert!(plan.program("first").is_none() && plan.program("optional").is_some());
+
+    let mut c = Case::new("maps.bpf.o", &k, "max_entries");
+    c.fake = c.fake.set("MAX_ENTRIES", "hash=77,events=5000,perf=3");
+    let obj = c.obj();
+    c.config.set_max_entries(&obj, "hash", 77).unwrap();
+    c.config.set_max_entries(&obj, "events", 5000).unwrap();
+    c.config.set_max_entries(&obj, "perf", 3).unwrap();
+    let plan = c.run();
+    assert_eq!(
+        plan.maps[plan.map("events").unwrap().0].create.max_entries,
+        8192
+    );
+
+    let mut c = Case::new("globals.bpf.o", &k, "globals set");
+    // min_pid at 0 of .rodata, delta (s16) at 4, comm at 6, counter in .data
+    c.fake = c.fake.set(
+        "SET",
+        ".rodata:0:2a000000;.rodata:4:f6ff;.rodata:6:626173680000;.data:0:0900000000000000",
+    );
+    let obj = c.obj();
+    use corex_object::load::GlobalValue;
+    c.config
+        .set_global(&obj, "min_pid", GlobalValue::Int(42))
+        .unwrap();
+    c.config
+        .set_global(&obj, "delta", GlobalValue::Int(-10))
+        .unwrap();
+    c.config
+        .set_global(&obj, "comm", GlobalValue::Str("bash"))
+        .unwrap();
+    c.config
+        .set_global(&obj, "counter", GlobalValue::Bytes(&9u64.to_ne_bytes()))
+        .unwrap();
+    c.run();
 }

@@ -87,9 +87,9 @@ fn err(name: &str, why: ExternProblem) -> PlanError {
     .into()
 }
 
-/// The module BTFs, when the kernel has them.
-fn modules(kernel: &KernelInputs<'_>) -> Result<Vec<Arc<KernelBtf>>, PlanError> {
-    if !kernel.has(Feature::ModuleBtf) {
+/// The module BTFs, when the kernel has them (module BTF needs BTF).
+pub(crate) fn modules(kernel: &KernelInputs<'_>) -> Result<Vec<Arc<KernelBtf>>, PlanError> {
+    if !kernel.has(Feature::ModuleBtf) || !kernel.has(Feature::Btf) {
         return Ok(Vec::new());
     }
     kernel.modules.get("module BTF").cloned()

@@ -106,18 +106,7 @@ pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAtt
         return Err(missing());
     }
     let vmlinux = kernel.vmlinux.get("vmlinux BTF")?;
-    let found = find_kernel_type(
-        vmlinux,
-        || {
-            if kernel.has(Feature::ModuleBtf) {
-                kernel.modules.get("module BTF").cloned()
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        kind,
-        &name,
-    )?;
+    let found = find_kernel_type(vmlinux, || super::ksyms::modules(kernel), kind, &name)?;
     out.attach_btf = Some(found.ok_or_else(missing)?);
     out.attach_name = Some(name);
     Ok(out)
