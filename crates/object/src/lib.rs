@@ -13,6 +13,7 @@ mod data;
 mod elf;
 mod error;
 pub mod insn;
+pub mod load;
 mod maps;
 mod object;
 mod program;
