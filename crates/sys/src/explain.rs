@@ -132,6 +132,9 @@ pub(crate) fn bpf_meaning(cmd: BpfCmd, errno: Errno) -> Option<&'static str> {
         }
         (C::PROG_DETACH, Errno::ENOENT) => "no such program is attached there",
         (C::ENABLE_STATS, Errno::EPERM) => "needs CAP_SYS_ADMIN",
+        (C::PROG_BIND_MAP, Errno::EINVAL) => {
+            "this kernel cannot bind maps to programs (Linux 5.10+), or the flags are wrong"
+        }
         (C::ENABLE_STATS, Errno::EINVAL) => "this kernel does not know that statistic",
         (C::TASK_FD_QUERY, Errno::ENOENT) => "no such process or fd",
         (C::TASK_FD_QUERY, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => {
