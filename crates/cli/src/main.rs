@@ -25,6 +25,8 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Apply a BPF object's CO-RE relocations against a kernel's BTF and report each.
     Reloc(cmd::reloc::RelocArgs),
+    /// Show what this kernel supports, each item tried (needs root or CAP_BPF and CAP_PERFMON).
+    Probe(cmd::probe::ProbeArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Btf(c) => cmd::btf::run(c),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Reloc(a) => cmd::reloc::run(a),
+        Command::Probe(a) => cmd::probe::run(a),
     };
     match result {
         Ok(code) => code,

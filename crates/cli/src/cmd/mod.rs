@@ -2,4 +2,5 @@
 
 pub mod btf;
 pub mod inspect;
+pub mod probe;
 pub mod reloc;
