@@ -25,6 +25,8 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Apply a BPF object's CO-RE relocations against a kernel's BTF and report each.
     Reloc(cmd::reloc::RelocArgs),
+    /// Check BPF objects against kernels' BTF: will each program load and attach?
+    Check(cmd::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Btf(c) => cmd::btf::run(c),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Reloc(a) => cmd::reloc::run(a),
+        Command::Check(a) => cmd::check::run(a),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod attach;
+pub mod check;
 pub mod core;
 mod data;
 mod elf;

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod archive;
 pub mod btf;
+pub mod check;
 pub mod inspect;
 pub mod reloc;
