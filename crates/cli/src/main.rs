@@ -27,6 +27,8 @@ enum Command {
     Reloc(cmd::reloc::RelocArgs),
     /// Check BPF objects against kernels' BTF: will each program load and attach?
     Check(cmd::check::CheckArgs),
+    /// Minimal BTF for BPF objects (BTFGen), for one kernel or a tree of kernels.
+    Minimize(cmd::minimize::MinimizeArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Reloc(a) => cmd::reloc::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Minimize(a) => cmd::minimize::run(a),
     };
     match result {
         Ok(code) => code,

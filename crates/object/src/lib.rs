@@ -15,6 +15,7 @@ mod elf;
 mod error;
 pub mod insn;
 mod maps;
+pub mod minimize;
 mod object;
 mod program;
 mod reloc;

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use corex_object::check::{
-    check_object, tracefs, HelperNames, Kernel, Problem, ProgramCheck, Unresolved,
-};
+use corex_object::check::{check_object, tracefs, Kernel, Problem, ProgramCheck, Unresolved};
 use corex_object::core::Target;
 use corex_object::{AttachKind, Object};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -55,7 +53,6 @@ struct KernelResult {
     label: String,
     arch: String,
     outcome: Result<Vec<Vec<ProgramCheck>>, String>,
-    helper_names: HelperNames,
 }
 
 /// Where tracefs may be mounted.
@@ -73,7 +70,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         kernels.len() - 1
     });
     let bar = progress(kernels.len());
-    let mut results: Vec<KernelResult> = kernels
+    let results: Vec<KernelResult> = kernels
         .par_iter()
         .enumerate()
         .map(|(i, k)| {
@@ -83,7 +80,6 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         })
         .collect();
     bar.finish_and_clear();
-    name_helpers(&mut results);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {
@@ -151,7 +147,6 @@ fn check_kernel(file: &KernelFile, objects: &[ObjectInput], live: bool) -> Kerne
         label: file.label.clone(),
         arch: file.entry.arch().map_or("unknown", |a| a.name()).to_owned(),
         outcome: Err(String::new()),
-        helper_names: HelperNames::default(),
     };
     let loaded = match load_kernel(file) {
         Ok(l) => l,
@@ -174,11 +169,10 @@ fn check_kernel(file: &KernelFile, objects: &[ObjectInput], live: bool) -> Kerne
         [one] => Target::for_object(btf, one),
         _ => Target::new(btf),
     };
-    result.helper_names.add(&kernel);
     let tracefs_root = live.then(find_tracefs);
     let mut checks = Vec::new();
     for obj in &mut parsed {
-        let mut c = check_object(obj, &kernel, &target, &HelperNames::default());
+        let mut c = check_object(obj, &kernel, &target);
         if let Some(root) = &tracefs_root {
             for p in &mut c.programs {
                 p.problems
@@ -233,26 +227,6 @@ fn live_problems(obj: &Object, index: usize, root: Option<&Path>) -> Vec<Problem
             target: tp.to_owned(),
             looked_for: vec![format!("{} ({e})", path.display())],
         }],
-    }
-}
-
-/// Names helpers a kernel lacks with what other kernels call them.
-fn name_helpers(results: &mut [KernelResult]) {
-    let mut names = HelperNames::default();
-    for r in results.iter() {
-        names.extend(r.helper_names.clone());
-    }
-    for r in results.iter_mut() {
-        let Ok(objs) = &mut r.outcome else { continue };
-        for p in objs.iter_mut().flatten() {
-            for problem in &mut p.problems {
-                if let Problem::Helper { id, name, .. } = problem {
-                    if name.is_none() {
-                        *name = names.name(*id).map(str::to_owned);
-                    }
-                }
-            }
-        }
     }
 }
 

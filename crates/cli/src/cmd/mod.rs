@@ -4,4 +4,5 @@ pub mod archive;
 pub mod btf;
 pub mod check;
 pub mod inspect;
+pub mod minimize;
 pub mod reloc;

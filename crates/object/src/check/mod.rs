@@ -11,13 +11,12 @@
 //! architecture than the kernel's `struct pt_regs` shows.
 //!
 //! ```no_run
-//! use corex_object::{check::{check_object, HelperNames, Kernel}, core::Target, Object};
+//! use corex_object::{check::{check_object, Kernel}, core::Target, Object};
 //! let bytes = std::fs::read("prog.bpf.o").unwrap();
 //! let vmlinux = corex_btf::Btf::parse(&std::fs::read("vmlinux.btf").unwrap()).unwrap();
 //! let mut obj = Object::parse(&bytes).unwrap();
 //! let kernel = Kernel::new(&vmlinux, &[&obj]);
-//! let names = HelperNames::from_kernels([&kernel]);
-//! let result = check_object(&mut obj, &kernel, &Target::new(&vmlinux), &names);
+//! let result = check_object(&mut obj, &kernel, &Target::new(&vmlinux));
 //! for p in &result.programs {
 //!     println!("{}: {}", p.name, if p.fails() { "fails" } else { "ok" });
 //! }
@@ -35,7 +34,7 @@ use std::collections::{HashMap, HashSet};
 use corex_btf::{essential_name, TypeId};
 
 pub use kernel::{Arch, Enumerators, Kernel, UapiEnum};
-pub use problem::{HelperNames, Problem, Unresolved};
+pub use problem::{Problem, Unresolved};
 
 use crate::attach::AttachKind;
 use crate::core::{Outcome, Patched, Target};
@@ -80,12 +79,7 @@ pub struct ObjectCheck {
 /// Checks `obj` against `kernel`: applies its CO-RE relocations against
 /// `target` (the same BTF; `obj` is relocated in place, so pass a freshly
 /// parsed object) and runs every check on each program libbpf would load.
-pub fn check_object(
-    obj: &mut Object,
-    kernel: &Kernel<'_>,
-    target: &Target<'_>,
-    helper_names: &HelperNames,
-) -> ObjectCheck {
+pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
     let report = obj.relocate_core(target);
     let obj = &*obj;
     let mut relocated: HashMap<(usize, usize), TypeId> = HashMap::new();
@@ -159,7 +153,7 @@ pub fn check_object(
             ));
             problems.extend(type_problems(kernel, a));
         }
-        problems.extend(helper_problems(obj, kernel, &reach, helper_names));
+        problems.extend(helper_problems(obj, kernel, &reach));
         if let (Some(o), Some(k)) = (object_arch, kernel.arch()) {
             if o != k && uses_pt_regs(obj, i, &reach) {
                 problems.push(Problem::ArchMismatch {
@@ -196,7 +190,7 @@ fn object_problems(obj: &Object, kernel: &Kernel<'_>) -> Vec<Problem> {
         .filter(|m| types.name_of(i64::from(m.def.map_type)).is_none())
         .map(|m| Problem::MapType {
             map: m.name.clone(),
-            map_type: m.def.map_type,
+            map_type: corex_uapi::MapType(m.def.map_type),
         })
         .collect()
 }
@@ -219,7 +213,14 @@ fn type_problems(kernel: &Kernel<'_>, a: &crate::attach::AttachPoint) -> Vec<Pro
             });
             continue;
         };
-        let enumerator = format!("{prefix}{}", name.to_ascii_uppercase());
+        let known = match e {
+            UapiEnum::ProgType => corex_uapi::ProgType::from_name(name).and_then(|t| t.c_name()),
+            _ => corex_uapi::AttachType::from_name(name).and_then(|t| t.c_name()),
+        };
+        let enumerator = known.map_or_else(
+            || format!("{prefix}{}", name.to_ascii_uppercase()),
+            str::to_owned,
+        );
         if !values.has_name(&enumerator) {
             out.push(match e {
                 UapiEnum::ProgType => Problem::ProgType { enumerator },
@@ -231,12 +232,7 @@ fn type_problems(kernel: &Kernel<'_>, a: &crate::attach::AttachPoint) -> Vec<Pro
 }
 
 /// Helpers called on reachable paths that the kernel's `enum bpf_func_id` lacks.
-fn helper_problems(
-    obj: &Object,
-    kernel: &Kernel<'_>,
-    reach: &reach::Reach,
-    names: &HelperNames,
-) -> Vec<Problem> {
+fn helper_problems(obj: &Object, kernel: &Kernel<'_>, reach: &reach::Reach) -> Vec<Problem> {
     if reach.helpers.is_empty() {
         return Vec::new();
     }
@@ -255,8 +251,7 @@ fn helper_problems(
                 && seen.insert(c.helper)
         })
         .map(|c| Problem::Helper {
-            id: c.helper,
-            name: names.name(c.helper).map(str::to_owned),
+            id: corex_uapi::HelperId(c.helper),
             function: obj.programs[c.program].name.clone(),
             insn: c.insn,
         })

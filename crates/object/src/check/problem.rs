@@ -1,10 +1,9 @@
 //! What a check finds, as data (ids, names, offsets), with the sentence a
 //! person reads made by `Display`.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use super::kernel::{Arch, Kernel, UapiEnum};
+use super::kernel::Arch;
 use crate::attach::AttachKind;
 
 /// A CO-RE relocation that is poisoned or fails on a kernel.
@@ -109,15 +108,13 @@ pub enum Problem {
     MapType {
         /// The map.
         map: String,
-        /// Its `BPF_MAP_TYPE_*` number.
-        map_type: u32,
+        /// Its type.
+        map_type: corex_uapi::MapType,
     },
     /// A helper the program calls on a reachable path is not in the kernel.
     Helper {
-        /// The helper's number.
-        id: u32,
-        /// Its name, if any kernel checked knows it.
-        name: Option<String>,
+        /// The helper.
+        id: corex_uapi::HelperId,
         /// The function making the call.
         function: String,
         /// The calling instruction, relative to `function`.
@@ -197,19 +194,14 @@ impl fmt::Display for Problem {
             }
             Problem::MapType { map, map_type } => write!(
                 f,
-                "map {map}: the kernel has no map type {} ({map_type})",
-                crate::maps::map_type_name(*map_type)
-                    .map_or_else(|| format!("#{map_type}"), |n| format!("BPF_MAP_TYPE_{}", n.to_ascii_uppercase()))
+                "map {map}: the kernel has no map type {} ({})",
+                map_type.c_name().unwrap_or("of that number"),
+                map_type.value()
             ),
-            Problem::Helper {
-                id,
-                name,
-                function,
-                insn,
-            } => write!(
+            Problem::Helper { id, function, insn } => write!(
                 f,
-                "the kernel has no helper {} (#{id}), called by {function} at insn #{insn}",
-                name.as_deref().unwrap_or("of that number")
+                "the kernel has no helper {id} (#{}), called by {function} at insn #{insn}",
+                id.value()
             ),
             Problem::ArchMismatch { object, kernel } => write!(
                 f,
@@ -236,52 +228,5 @@ impl fmt::Display for Problem {
             }
             Problem::CannotTell { what } => write!(f, "cannot tell {what}"),
         }
-    }
-}
-
-/// Helper names by number, read from kernels' `enum bpf_func_id`
-/// (`BPF_FUNC_ringbuf_output` -> `bpf_ringbuf_output`), so a helper one
-/// kernel lacks can be named from another.
-#[derive(Clone, Debug, Default)]
-pub struct HelperNames {
-    names: HashMap<u32, String>,
-}
-
-impl HelperNames {
-    /// The names every given kernel knows.
-    pub fn from_kernels<'a, 'k: 'a>(
-        kernels: impl IntoIterator<Item = &'a Kernel<'k>>,
-    ) -> HelperNames {
-        let mut out = HelperNames::default();
-        for k in kernels {
-            out.add(k);
-        }
-        out
-    }
-
-    /// Adds the names `kernel` knows.
-    pub fn add(&mut self, kernel: &Kernel<'_>) {
-        let Some(ids) = kernel.uapi_enum(UapiEnum::FuncId) else {
-            return;
-        };
-        for (value, name) in ids.iter() {
-            if let (Ok(id), Some(short)) = (u32::try_from(value), name.strip_prefix("BPF_FUNC_")) {
-                self.names
-                    .entry(id)
-                    .or_insert_with(|| format!("bpf_{short}"));
-            }
-        }
-    }
-
-    /// Merges another set in.
-    pub fn extend(&mut self, other: HelperNames) {
-        for (id, name) in other.names {
-            self.names.entry(id).or_insert(name);
-        }
-    }
-
-    /// The name of helper `id`.
-    pub fn name(&self, id: u32) -> Option<&str> {
-        self.names.get(&id).map(String::as_str)
     }
 }
