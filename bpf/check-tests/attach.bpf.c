@@ -2,9 +2,8 @@
 /*
  * Attach targets, program, map and attach types and helpers that a kernel
  * may lack: functions for fentry/fexit/kprobe, tp_btf and raw tracepoints,
- * syscalls for ksyscall and syscall tracepoints, a helper and a map type
- * that Linux 6.2 added (bpf_cgrp_storage_get, BPF_MAP_TYPE_CGRP_STORAGE),
- * and targets no kernel has.
+ * syscalls for ksyscall and syscall tracepoints, the ring buffer (5.8), and
+ * targets no kernel has.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,16 +14,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } events SEC(".maps");
-
-struct {
-	__uint(type, 32); /* BPF_MAP_TYPE_CGRP_STORAGE, Linux 6.2 */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, long);
-} cgrp_store SEC(".maps");
-
-/* bpf_cgrp_storage_get, helper 210 (Linux 6.2); libbpf 1.1's headers lack it. */
-static void *(*cgrp_storage_get)(void *map, struct cgroup *cgrp, void *value, __u64 flags) = (void *)210;
 
 SEC("fentry/do_unlinkat")
 int BPF_PROG(unlink_entry, int dfd, struct filename *name)
@@ -99,14 +88,6 @@ int exec_ringbuf(void *ctx)
 
 	bpf_ringbuf_output(&events, &v, sizeof(v), 0);
 	return 0;
-}
-
-SEC("tp_btf/cgroup_mkdir")
-int BPF_PROG(cgroup_new, struct cgroup *cgrp, const char *path)
-{
-	long *v = cgrp_storage_get(&cgrp_store, cgrp, 0, 1);
-
-	return v ? (int)*v : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -239,15 +239,16 @@ pub(crate) fn argument_problems(
     out
 }
 
-/// A parameter type in C-like words: `struct filename *`, `int`.
+/// A parameter type in C-like words: `struct filename *`, `char *`, `int`.
 fn describe_param(btf: &Btf, id: TypeId) -> String {
+    let named = |t: Type<'_>| match t.kind() {
+        Kind::Void => "void".to_owned(),
+        Kind::Int | Kind::Float => t.name().to_owned(),
+        _ => crate::core::type_name(btf, t.id()),
+    };
     let t = btf.skip_mods_and_typedefs(id);
     if t.kind() == Kind::Ptr {
-        let p = btf.skip_mods_and_typedefs(t.type_id());
-        if p.id() == TypeId::VOID {
-            return "void *".into();
-        }
-        return format!("{} *", crate::core::type_name(btf, p.id()));
+        return format!("{} *", named(btf.skip_mods_and_typedefs(t.type_id())));
     }
-    crate::core::type_name(btf, t.id())
+    named(t)
 }

@@ -128,19 +128,18 @@ pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) 
             continue;
         }
         let reach = reach::analyze(obj, i);
-        let in_reach: HashSet<usize> = reach.programs().collect();
-        let mut mine: Vec<Unresolved> = unresolved
+        // libbpf links every subprogram the program calls, on live paths or
+        // not, into it: their relocations are the program's too.
+        let linked = called_subprograms(obj, i);
+        let mine: Vec<Unresolved> = unresolved
             .iter()
-            .filter(|(p, _)| *p == i || (in_reach.contains(p) && obj.programs[*p].subprog))
+            .filter(|(p, _)| *p == i || linked.contains(p))
             .map(|(p, u)| {
                 let mut u = u.clone();
                 u.reachable = reach.is_reachable(*p, u.insn);
                 u
             })
             .collect();
-        // A subprogram called by this program only on dead paths is not
-        // loaded with it: keep only what the program reaches or owns.
-        mine.retain(|u| u.function == prog.name || u.reachable || !u.poisoned);
         let mut problems = shared.clone();
         if let Some(a) = &prog.attach {
             problems.extend(attach::missing_target(kernel, a));
@@ -171,6 +170,22 @@ pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) 
         });
     }
     out
+}
+
+/// The subprograms program `i` calls, directly or through others.
+fn called_subprograms(obj: &Object, i: usize) -> HashSet<usize> {
+    let mut seen = HashSet::new();
+    let mut work = vec![i];
+    while let Some(p) = work.pop() {
+        for c in obj.calls(p) {
+            if let Some(callee) = c.callee {
+                if callee != i && seen.insert(callee) {
+                    work.push(callee);
+                }
+            }
+        }
+    }
+    seen
 }
 
 /// Problems every program of the object shares: map types the kernel lacks

@@ -33,6 +33,8 @@ use crate::object::Object;
 const MAX_CALL_DEPTH: usize = 8;
 /// Frame pointer register.
 const R10: usize = 10;
+/// No instruction set the register to a constant.
+const NO_ORIGIN: u32 = u32::MAX;
 
 /// An abstract register or stack value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,6 +65,9 @@ impl Val {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct State {
     regs: [Val; 11],
+    /// The `mov`/`ld_imm64` of a constant that last set each register (the
+    /// instruction a CO-RE relocation patches), `NO_ORIGIN` otherwise.
+    origin: [u32; 11],
     /// 8-byte stack slots holding a known value, by frame offset, sorted.
     stack: Vec<(i32, Val)>,
 }
@@ -74,6 +79,7 @@ impl State {
         regs[R10] = Val::Frame(0);
         State {
             regs,
+            origin: [NO_ORIGIN; 11],
             stack: Vec::new(),
         }
     }
@@ -85,6 +91,12 @@ impl State {
             let m = r.meet(*o);
             changed |= m != *r;
             *r = m;
+        }
+        for (r, o) in self.origin.iter_mut().zip(other.origin.iter()) {
+            if r != o {
+                changed |= *r != NO_ORIGIN;
+                *r = NO_ORIGIN;
+            }
         }
         let before = self.stack.len();
         self.stack.retain(|slot| other.stack.contains(slot));
@@ -112,6 +124,7 @@ impl State {
         for r in &mut self.regs[0..6] {
             *r = Val::Unknown;
         }
+        self.origin[0..6].fill(NO_ORIGIN);
     }
 }
 
@@ -171,14 +184,6 @@ impl Reach {
             .and_then(|r| r.get(insn))
             .copied()
             .unwrap_or(false)
-    }
-
-    /// The programs (subprograms included) the entry program reaches.
-    pub fn programs(&self) -> impl Iterator<Item = usize> + '_ {
-        self.reached
-            .iter()
-            .filter(|(_, r)| r.iter().any(|&b| b))
-            .map(|(&p, _)| p)
     }
 }
 
@@ -334,9 +339,25 @@ impl Analyzer<'_> {
                 } else {
                     Val::Const(i64::from(insn.imm) as u64)
                 };
-                // `rX += off` on an argument pointer: a relocated field address.
-                let add_imm = insn.code & 0xf0 == 0 && insn.code & SRC_X == 0;
-                self.note_arg_use(p, i, s.regs[dst], add_imm && insn.class() == CLASS_ALU64);
+                let op = insn.code & 0xf0;
+                let reg_src = insn.code & SRC_X != 0;
+                if op == 0 && insn.class() == CLASS_ALU64 {
+                    // `rX += off` on an argument pointer: a field address,
+                    // whose offset a relocated instruction may have set.
+                    let at = if reg_src {
+                        s.origin[usize::from(insn.src)]
+                    } else {
+                        i as u32
+                    };
+                    if at != NO_ORIGIN {
+                        self.note_arg_use(p, at as usize, s.regs[dst], true);
+                    }
+                }
+                s.origin[dst] = match (op, reg_src) {
+                    (0xb0, false) => i as u32,
+                    (0xb0, true) => s.origin[usize::from(insn.src)],
+                    _ => NO_ORIGIN,
+                };
                 s.regs[dst] = alu(insn, s.regs[dst], src);
                 next(s)
             }
@@ -352,6 +373,7 @@ impl Analyzer<'_> {
                         ),
                         _ => Val::Unknown,
                     };
+                    s.origin[dst] = i as u32;
                     return Flow::To(vec![(i + 2, s)]);
                 }
                 // Legacy packet loads: r0 gets the data, r1-r5 are clobbered.
@@ -368,6 +390,7 @@ impl Analyzer<'_> {
                 let size = insn.mem_size();
                 self.note_arg_use(p, i, base, true);
                 let mode = insn.code & 0xe0;
+                s.origin[dst] = NO_ORIGIN;
                 s.regs[dst] = match base {
                     Val::Ctx => {
                         self.note_ctx_read(p, i, off, size);
@@ -407,13 +430,14 @@ impl Analyzer<'_> {
                     if insn.imm & 1 != 0 {
                         if let Some(r) = s.regs.get_mut(usize::from(insn.src)) {
                             *r = Val::Unknown;
+                            s.origin[usize::from(insn.src)] = NO_ORIGIN;
                         }
                     }
-                    s.regs[0] = if insn.imm == 0xf1 {
-                        Val::Unknown
-                    } else {
-                        s.regs[0]
-                    };
+                    // cmpxchg writes the old value into r0.
+                    if insn.imm == 0xf1 {
+                        s.regs[0] = Val::Unknown;
+                        s.origin[0] = NO_ORIGIN;
+                    }
                 }
                 next(s)
             }
