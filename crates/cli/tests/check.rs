@@ -483,3 +483,134 @@ fn live_compares_hand_written_context_structs_with_tracefs() {
         "fails"
     );
 }
+
+/// A BTFHub-style tree with one good kernel and a bad file of each sort.
+fn bad_archive() -> PathBuf {
+    let root = work_dir().join("archive");
+    let _ = std::fs::remove_dir_all(&root);
+    let good = corex_testkit::kernel_file("debian-6.1", "vmlinux.btf.tar.xz");
+    let put = |rel: &str, data: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, data).expect("write");
+    };
+    let bytes = std::fs::read(&good).expect("read");
+    put("debian/12/x86_64/6.1.0-good.btf.tar.xz", &bytes);
+    put(
+        "debian/12/x86_64/6.1.0-truncated.btf.tar.xz",
+        &bytes[..bytes.len() / 2],
+    );
+    put("debian/12/arm64/6.1.0-wrong-arch.btf.tar.xz", &bytes);
+    // A tar.xz whose one member is text, not BTF.
+    let tar_dir = work_dir().join("tar-src");
+    std::fs::create_dir_all(&tar_dir).expect("mkdir");
+    std::fs::write(tar_dir.join("README"), b"no BTF here\n").expect("write");
+    let tarball = root.join("debian/12/x86_64/6.1.0-no-btf.btf.tar.xz");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -C {} -cf - README | xz -c > {}",
+            tar_dir.display(),
+            tarball.display()
+        ))
+        .status()
+        .expect("tar | xz");
+    assert!(status.success());
+    std::os::unix::fs::symlink(
+        root.join("nowhere"),
+        root.join("debian/12/x86_64/6.1.0-unreadable.btf"),
+    )
+    .expect("symlink");
+    root
+}
+
+#[test]
+fn bad_archives_are_one_line_each_and_never_stop_the_run() {
+    let root = bad_archive();
+    let obj = check_obj("guards.bpf.o");
+    let out = corex(&[
+        "check".as_ref(),
+        obj.as_os_str(),
+        "--btf-dir".as_ref(),
+        root.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let kernels = doc["kernels"].as_array().expect("kernels");
+    assert_eq!(kernels.len(), 1, "{doc}");
+    assert_eq!(kernels[0]["kernel"], "debian/12/x86_64/6.1.0-good");
+    assert_eq!(kernels[0]["arch"], "x86_64");
+    let errors: Vec<(String, String)> = doc["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_owned(),
+                e["error"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("debian/12/arm64/6.1.0-wrong-arch", "wrong architecture: the archive files it under arm64, but its struct pt_regs is x86_64's"),
+        ("debian/12/x86_64/6.1.0-no-btf", "starts with bytes 6e 6f 20 42 (expected raw BTF magic 9f eb, an ELF file, or an xz stream)"),
+        ("debian/12/x86_64/6.1.0-truncated", "xz stream"),
+        ("debian/12/x86_64/6.1.0-unreadable", "cannot read"),
+    ];
+    assert_eq!(errors.len(), expect.len(), "{errors:?}");
+    for ((file, error), (want_file, want_words)) in errors.iter().zip(expect) {
+        assert_eq!(file, want_file);
+        assert!(error.contains(want_words), "{file}: {error}");
+        assert!(
+            error.contains(&root.display().to_string()),
+            "{file}: the error names no file: {error}"
+        );
+    }
+    // The text report has a line per bad file, and the run goes on.
+    let out = corex(&[
+        "check".as_ref(),
+        obj.as_os_str(),
+        "--btf-dir".as_ref(),
+        root.as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 kernel (4 unreadable)") || text.contains("5 kernels (4 unreadable)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unreadable kernel files (not checked):"),
+        "{text}"
+    );
+    for (file, _) in &expect {
+        let name = file.rsplit('/').next().unwrap();
+        assert!(
+            text.lines().any(|l| l.contains(name)),
+            "no line for {name}:\n{text}"
+        );
+    }
+    // minimize goes on past them too, one line each.
+    let outdir = work_dir().join("minimized");
+    let _ = std::fs::remove_dir_all(&outdir);
+    let out = Command::new(env!("CARGO_BIN_EXE_corex-cli"))
+        .args([
+            "minimize".as_ref(),
+            obj.as_os_str(),
+            "--btf-dir".as_ref(),
+            root.as_os_str(),
+            "-o".as_ref(),
+            outdir.as_os_str(),
+        ])
+        .output()
+        .expect("run corex");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.contains(": error: ")).count(),
+        4,
+        "{text}"
+    );
+    assert!(text.contains("1 of 5 kernels minimized"), "{text}");
+    assert!(outdir.join("debian/12/x86_64/6.1.0-good.btf").is_file());
+}

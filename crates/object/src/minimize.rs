@@ -209,10 +209,9 @@ impl<'t> Minimizer<'t> {
     pub fn finish(&self) -> Vec<u8> {
         let btf = self.btf();
         let mut new_id = vec![TypeId::VOID; self.types.len()];
-        let mut next = 1;
-        for (i, _) in self.types.iter().enumerate().filter(|(_, &m)| m) {
+        let kept = self.types.iter().enumerate().filter(|(_, &m)| m);
+        for (next, (i, _)) in (1..).zip(kept) {
             new_id[i] = TypeId(next);
-            next += 1;
         }
         let remap = |id: &mut TypeId| {
             *id = new_id.get(id.0 as usize).copied().unwrap_or(TypeId::VOID);
