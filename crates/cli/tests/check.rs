@@ -29,7 +29,7 @@ fn core_obj(name: &str) -> PathBuf {
 }
 
 fn corex(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_corex-cli"))
+    Command::new(env!("CARGO_BIN_EXE_corex"))
         .args(args)
         .output()
         .expect("run corex")
@@ -593,7 +593,7 @@ fn bad_archives_are_one_line_each_and_never_stop_the_run() {
     // minimize goes on past them too, one line each.
     let outdir = work_dir().join("minimized");
     let _ = std::fs::remove_dir_all(&outdir);
-    let out = Command::new(env!("CARGO_BIN_EXE_corex-cli"))
+    let out = Command::new(env!("CARGO_BIN_EXE_corex"))
         .args([
             "minimize".as_ref(),
             obj.as_os_str(),

@@ -25,7 +25,7 @@ const OBJECTS: &[&str] = &[
 ];
 
 fn corex(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_corex-cli"))
+    let out = Command::new(env!("CARGO_BIN_EXE_corex"))
         .args(args)
         .output()
         .expect("run corex");
