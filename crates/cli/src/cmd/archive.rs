@@ -20,14 +20,6 @@ pub struct KernelFile {
     pub label: String,
 }
 
-/// A kernel's BTF, read and parsed.
-pub struct LoadedKernel {
-    /// The type table.
-    pub btf: Btf,
-    /// Its architecture, from `struct pt_regs`, else the archive's directory.
-    pub arch: Option<Arch>,
-}
-
 /// Whether a file in a BTF tree is meant as a kernel's BTF, by its name.
 fn is_btf_name(name: &str) -> bool {
     [".btf", ".btf.tar.xz", ".tar.xz", ".xz", ".elf"]
@@ -91,14 +83,18 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<KernelFile>) -> Result<()> {
 }
 
 /// Reads and parses one kernel's BTF; an error names the file and says what
-/// is wrong, including an architecture that contradicts the archive's
-/// directory.
-pub fn load_kernel(file: &KernelFile) -> Result<LoadedKernel> {
+/// is wrong.
+pub fn load_kernel(file: &KernelFile) -> Result<Btf> {
     let data = std::fs::read(&file.path)
         .with_context(|| format!("{}: cannot read", file.path.display()))?;
     let loaded =
         corex_btf::load_vec(data, None).with_context(|| format!("{}", file.path.display()))?;
-    let from_btf = Arch::of_btf(&loaded.btf);
+    Ok(loaded.btf)
+}
+
+/// The kernel's architecture (`from_btf`, its `struct pt_regs`'s, else the
+/// archive directory's); an error when the two disagree.
+pub fn kernel_arch(file: &KernelFile, from_btf: Option<Arch>) -> Result<Option<Arch>> {
     let from_dir = file.entry.arch();
     if let (Some(b), Some(d)) = (from_btf, from_dir) {
         if b != d {
@@ -109,8 +105,5 @@ pub fn load_kernel(file: &KernelFile) -> Result<LoadedKernel> {
             );
         }
     }
-    Ok(LoadedKernel {
-        btf: loaded.btf,
-        arch: from_btf.or(from_dir),
-    })
+    Ok(from_btf.or(from_dir))
 }

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::archive::{kernel_files, load_kernel, KernelFile};
+use super::archive::{kernel_arch, kernel_files, load_kernel, KernelFile};
 use super::inspect::Format;
 use crate::input;
 
@@ -148,23 +148,28 @@ fn check_kernel(file: &KernelFile, objects: &[ObjectInput], live: bool) -> Kerne
         arch: file.entry.arch().map_or("unknown", |a| a.name()).to_owned(),
         outcome: Err(String::new()),
     };
-    let loaded = match load_kernel(file) {
-        Ok(l) => l,
+    let btf = match load_kernel(file) {
+        Ok(b) => b,
         Err(e) => {
             result.outcome = Err(format!("{e:#}"));
             return result;
         }
     };
-    if let Some(a) = loaded.arch {
-        result.arch = a.name().to_owned();
-    }
+    let btf = &btf;
     let mut parsed: Vec<Object> = objects
         .iter()
         .filter_map(|o| Object::parse(&o.data).ok())
         .collect();
-    let btf = &loaded.btf;
     let refs: Vec<&Object> = parsed.iter().collect();
     let kernel = Kernel::new(btf, &refs);
+    match kernel_arch(file, kernel.arch()) {
+        Ok(Some(a)) => result.arch = a.name().to_owned(),
+        Ok(None) => {}
+        Err(e) => {
+            result.outcome = Err(format!("{e:#}"));
+            return result;
+        }
+    }
     let target = match parsed.as_slice() {
         [one] => Target::for_object(btf, one),
         _ => Target::new(btf),

@@ -14,7 +14,7 @@ use corex_object::minimize::Minimizer;
 use corex_object::Object;
 use rayon::prelude::*;
 
-use super::archive::{kernel_files, load_kernel, KernelFile};
+use super::archive::{kernel_arch, kernel_files, load_kernel, KernelFile};
 use crate::input;
 
 /// Arguments of `corex minimize`.
@@ -107,8 +107,9 @@ fn minimize(btf: &corex_btf::Btf, objects: &[Object]) -> Result<(Vec<u8>, usize)
 }
 
 fn minimize_kernel(k: &KernelFile, objects: &[Object], out_dir: &Path) -> Result<String> {
-    let loaded = load_kernel(k)?;
-    let (bytes, types) = minimize(&loaded.btf, objects)?;
+    let btf = load_kernel(k)?;
+    kernel_arch(k, corex_object::check::Arch::of_btf(&btf))?;
+    let (bytes, types) = minimize(&btf, objects)?;
     let rel = Path::new(&k.entry.path);
     let out = out_dir
         .join(rel.parent().unwrap_or(Path::new("")))

@@ -240,11 +240,16 @@ impl<'k> Kernel<'k> {
         let (mut funcs, mut btf_tracepoints) = (0, 0);
         for t in btf.types() {
             let kind = t.kind();
-            let name = t.name();
+            // Only functions, typedefs, structs and enums are looked up:
+            // other kinds skip reading the name.
             match kind {
                 Kind::Func => funcs += 1,
-                Kind::Typedef if name.starts_with("btf_trace_") => btf_tracepoints += 1,
-                _ => {}
+                Kind::Typedef | Kind::Struct | Kind::Enum | Kind::Enum64 => {}
+                _ => continue,
+            }
+            let name = t.name();
+            if kind == Kind::Typedef && name.starts_with("btf_trace_") {
+                btf_tracepoints += 1;
             }
             if !name.is_empty() && wanted.contains(name) {
                 names
