@@ -48,7 +48,10 @@ pub fn eval(
     }
     src.push_str(prelude);
     src.push_str("\nint main(void) {\n");
-    for (i, e) in exprs.iter().enumerate() {
+    let mut unique: Vec<&String> = exprs.iter().collect();
+    unique.sort();
+    unique.dedup();
+    for (i, e) in unique.iter().enumerate() {
         src.push_str(&format!(
             "    printf(\"%d %llu\\n\", {i}, (unsigned long long)({e}));\n"
         ));
@@ -59,9 +62,9 @@ pub fn eval(
     for line in out.lines() {
         let (i, v) = line.split_once(' ').expect("index value");
         let i: usize = i.parse().unwrap();
-        values.insert(exprs[i].clone(), v.parse().unwrap());
+        values.insert(unique[i].clone(), v.parse().unwrap());
     }
-    assert_eq!(values.len(), exprs.len(), "every expression printed");
+    assert_eq!(values.len(), unique.len(), "every expression printed");
     values
 }
 
