@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod attach;
+pub mod check;
 pub mod core;
 mod data;
 mod elf;
@@ -15,6 +16,7 @@ mod error;
 pub mod insn;
 pub mod load;
 mod maps;
+pub mod minimize;
 mod object;
 mod program;
 mod reloc;
