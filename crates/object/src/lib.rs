@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod attach;
+pub mod check;
 pub mod core;
 mod data;
 mod elf;
@@ -15,6 +16,7 @@ mod error;
 pub mod insn;
 pub mod load;
 mod maps;
+pub mod minimize;
 mod object;
 mod program;
 mod reloc;
@@ -23,7 +25,7 @@ pub use crate::attach::{attach_point, AttachKind, AttachPoint};
 pub use crate::data::{DataKind, DataSection, Extern, ExternKind, Variable};
 pub use crate::error::{Error, Result};
 pub use crate::insn::Insn;
-pub use crate::maps::{map_type_name, Map, MapDef, MapOrigin};
+pub use crate::maps::{Map, MapDef, MapOrigin};
 pub use crate::object::{CoreRecord, Object};
 pub use crate::program::{Call, Program};
 pub use crate::reloc::{InsnReloc, RelocTarget};

@@ -45,11 +45,10 @@ pub struct MapDef {
 }
 
 impl MapDef {
-    /// The map type's name as bpftool prints it (`hash`, `ringbuf`, ...).
+    /// The map type's name as bpftool prints it (`hash`, `ringbuf`, ...;
+    /// `type N` for a number `corex-uapi` does not know).
     pub fn type_name(&self) -> String {
-        map_type_name(self.map_type)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("type {}", self.map_type))
+        corex_uapi::MapType(self.map_type).to_string()
     }
 }
 
@@ -68,47 +67,6 @@ pub struct Map {
     pub origin: MapOrigin,
     /// Its attributes.
     pub def: MapDef,
-}
-
-const MAP_TYPE_NAMES: &[&str] = &[
-    "unspec",
-    "hash",
-    "array",
-    "prog_array",
-    "perf_event_array",
-    "percpu_hash",
-    "percpu_array",
-    "stack_trace",
-    "cgroup_array",
-    "lru_hash",
-    "lru_percpu_hash",
-    "lpm_trie",
-    "array_of_maps",
-    "hash_of_maps",
-    "devmap",
-    "sockmap",
-    "cpumap",
-    "xskmap",
-    "sockhash",
-    "cgroup_storage",
-    "reuseport_sockarray",
-    "percpu_cgroup_storage",
-    "queue",
-    "stack",
-    "sk_storage",
-    "devmap_hash",
-    "struct_ops",
-    "ringbuf",
-    "inode_storage",
-    "task_storage",
-    "bloom_filter",
-    "user_ringbuf",
-    "cgrp_storage",
-];
-
-/// bpftool's name of a `BPF_MAP_TYPE_*` number.
-pub fn map_type_name(map_type: u32) -> Option<&'static str> {
-    MAP_TYPE_NAMES.get(map_type as usize).copied()
 }
 
 fn map_err(name: &str, why: impl Into<String>) -> Error {
@@ -178,13 +136,14 @@ fn set_size(map: &str, what: &str, slot: &mut u32, size: u32) -> Result<()> {
 /// Reads `__array(values, ...)`: the inner map definition of a map-in-map
 /// (or nothing for a program array, whose values are programs).
 fn values_field(btf: &Btf, name: &str, m: &mut MapDef, ty: TypeId) -> Result<()> {
-    let is_map_in_map = matches!(m.map_type, 12 | 13);
+    let map_type = corex_uapi::MapType(m.map_type);
+    let is_map_in_map = map_type.is_map_in_map();
     let desc = if is_map_in_map {
         "map-in-map inner"
     } else {
         "prog-array value"
     };
-    if !is_map_in_map && m.map_type != 3 {
+    if !is_map_in_map && map_type != corex_uapi::MapType::PROG_ARRAY {
         return Err(map_err(name, "should be map-in-map or prog-array"));
     }
     set_size(name, "value", &mut m.value_size, 4)?;

@@ -778,3 +778,59 @@ fn configuration_before_load_as_libbpf_applies_it() {
         .unwrap();
     c.run();
 }
+
+/// The repository's other BPF objects (CO-RE corpus, GCC's, the object
+/// model's): every one planned for three kernels, against libbpf's load.
+#[test]
+fn the_repositorys_objects_plan_as_libbpf_loads_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut objects: Vec<PathBuf> = Vec::new();
+    for dir in [
+        "bpf/core-tests",
+        "bpf/core-tests/gcc",
+        "crates/object/tests/data",
+    ] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "o") {
+                objects.push(p);
+            }
+        }
+    }
+    objects.sort();
+    assert!(objects.len() > 20, "{objects:?}");
+    let mut kernels = vec![debian("6.1", "6.1.0", &[]), debian("6.12", "6.12.0", &[])];
+    let running = Path::new("/sys/kernel/btf/vmlinux");
+    if running.exists() {
+        let mut k = debian("6.12", "6.18.0", &[]);
+        k.vmlinux = running.to_path_buf();
+        kernels.push(k);
+    }
+    let (mut compared, mut refused) = (0, 0);
+    for k in &kernels {
+        for path in &objects {
+            let tag = format!("{} on {}", path.display(), k.vmlinux.display());
+            let name = corex_object::load::object_name_of(&path.display().to_string());
+            let fake = k.fake("corpus").set("OBJ_NAME", name.as_str());
+            let trace = libbpf::run(path, &fake);
+            let mut config = LoadConfig::new(&name);
+            config.set_pin_root(&libbpf::work_dir().join("pins").display().to_string());
+            let planned = Object::parse(&read(path))
+                .map_err(|e| e.to_string())
+                .and_then(|obj| plan(&obj, &config, &k.inputs()).map_err(|e| e.to_string()));
+            match (trace.load_result(), planned) {
+                (Some(0), Ok(p)) => {
+                    compare(&tag, &p, &trace, k, &[]);
+                    compared += 1;
+                }
+                (Some(0), Err(e)) => panic!("{tag}: libbpf loads it, the plan fails: {e}"),
+                (_, Ok(_)) => panic!("{tag}: libbpf fails, the plan does not:\n{}", trace.log),
+                (_, Err(_)) => refused += 1,
+            }
+        }
+    }
+    assert!(
+        compared > 30 && refused > 10,
+        "{compared} compared, {refused} refused"
+    );
+}

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod archive;
 pub mod btf;
+pub mod check;
 pub mod inspect;
+pub mod minimize;
 pub mod probe;
 pub mod reloc;

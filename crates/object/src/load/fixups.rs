@@ -5,7 +5,6 @@
 //! their `.kconfig` offset, kernel BTF id or address, kfunc calls their BTF
 //! id and `fd_array` slot.
 
-use super::abi;
 use super::error::{PlanError, Problem};
 use super::externs::{ExternClass, Externs};
 use super::ksyms::{ExternValue, Resolved};
@@ -15,6 +14,8 @@ use super::target::BtfSource;
 use crate::insn::{Insn, PSEUDO_KFUNC_CALL};
 use crate::reloc::RelocTarget;
 use crate::Object;
+use corex_uapi::flags::pseudo;
+use corex_uapi::HelperId;
 
 /// libbpf's base for poisoned map loads: `call 2001000000 + map index`.
 pub const MAP_POISON_BASE: i32 = 2_001_000_000;
@@ -104,9 +105,9 @@ pub(crate) fn fix(
                 return Ok(());
             }
             a.src = if value {
-                abi::PSEUDO_MAP_VALUE
+                pseudo::MAP_VALUE
             } else {
-                abi::PSEUDO_MAP_FD
+                pseudo::MAP_FD
             };
             a.imm = 0;
             fixed.fd_refs.push(FdRef {
@@ -161,7 +162,7 @@ pub(crate) fn fix(
                         let map = index
                             .kconfig
                             .ok_or_else(|| bad("a .kconfig extern without a .kconfig map"))?;
-                        a.src = abi::PSEUDO_MAP_VALUE;
+                        a.src = pseudo::MAP_VALUE;
                         a.imm = 0;
                         b.imm = slot.offset as i32;
                         fixed.fd_refs.push(FdRef {
@@ -180,7 +181,7 @@ pub(crate) fn fix(
                             target: Some(t), ..
                         }),
                     ) => {
-                        a.src = abi::PSEUDO_BTF_ID;
+                        a.src = pseudo::BTF_ID;
                         a.imm = t.id.0 as i32;
                         b.imm = 0;
                         if let BtfSource::Module(m) = t.source {
@@ -210,17 +211,19 @@ pub(crate) fn fix(
 /// `bpf_probe_read_{kernel,user}[_str]`, calls to them become calls to
 /// `bpf_probe_read[_str]`.
 pub(crate) fn fall_back_probe_read(insns: &mut [Insn]) {
+    let helper = |h: HelperId| h.0 as i32;
     for insn in insns {
         let helper_call = insn.code == crate::insn::OP_CALL && insn.src == 0 && insn.dst == 0;
         if !helper_call {
             continue;
         }
-        insn.imm = match insn.imm {
-            abi::HELPER_PROBE_READ_KERNEL | abi::HELPER_PROBE_READ_USER => abi::HELPER_PROBE_READ,
-            abi::HELPER_PROBE_READ_KERNEL_STR | abi::HELPER_PROBE_READ_USER_STR => {
-                abi::HELPER_PROBE_READ_STR
+        let id = HelperId(insn.imm as u32);
+        insn.imm = match id {
+            HelperId::PROBE_READ_KERNEL | HelperId::PROBE_READ_USER => helper(HelperId::PROBE_READ),
+            HelperId::PROBE_READ_KERNEL_STR | HelperId::PROBE_READ_USER_STR => {
+                helper(HelperId::PROBE_READ_STR)
             }
-            other => other,
+            _ => insn.imm,
         };
     }
 }

@@ -6,7 +6,10 @@
 
 use corex_btf::TypeId;
 
-use super::abi::{self, MapType};
+use corex_uapi::flags::map as map_flags;
+use corex_uapi::MapType;
+
+use super::abi;
 use super::error::{MapProblem, PlanError, Problem};
 use super::inputs::{Feature, KernelInputs};
 use super::prog_btf::TypeDefs;
@@ -242,7 +245,7 @@ fn create_from_def(
         .into());
     }
     let mut max_entries = def.max_entries;
-    if map_type.is_ringbuf() {
+    if abi::is_ringbuf(map_type) {
         let to = ringbuf_size(max_entries, kernel.page_size);
         if to == 0 {
             return Err(Problem::Map {
@@ -259,7 +262,7 @@ fn create_from_def(
             max_entries = to;
         }
     }
-    let btf_ids = !map_type.refuses_btf_types();
+    let btf_ids = !abi::refuses_btf_types(map_type);
     let id = |t: Option<TypeId>| t.filter(|_| btf_ids).unwrap_or(TypeId::VOID);
     Ok(MapCreate {
         map_type,
@@ -337,14 +340,14 @@ fn internal(
             Some(corex_btf::write::Body::Var { linkage, .. }) if *linkage != corex_btf::Linkage::Static
         ))
     );
-    let mut flags = if read_only { abi::BPF_F_RDONLY_PROG } else { 0 };
+    let mut flags = if read_only { map_flags::RDONLY_PROG } else { 0 };
     let mut adjustments = Vec::new();
     if mmapable {
         // libbpf 1.1 toggles the flag (`^=`) on kernels without mmap-able
         // arrays, setting it on maps that lacked it; clearing it is what
         // such kernels accept.
         if kernel.has(Feature::ArrayMmap) {
-            flags |= abi::BPF_F_MMAPABLE;
+            flags |= map_flags::MMAPABLE;
         } else {
             adjustments.push(MapAdjustment::MmapDropped);
         }

@@ -57,9 +57,10 @@ use std::collections::BTreeMap;
 
 use corex_btf::Endian;
 
-pub use abi::{kernel_version, AttachType, MapType, ProgType};
+pub use abi::kernel_version;
 pub use config::{object_name_of, LoadConfig, DEFAULT_PIN_ROOT};
 pub use core_step::PoisonedRelo;
+pub use corex_uapi::{AttachType, MapType, ProgType};
 pub use error::{ExternProblem, KconfigType, MapProblem, PlanError, Problem, VariableProblem};
 pub use fixups::{FdRef, FdTarget, MAP_POISON_BASE};
 pub use globals::GlobalValue;

@@ -8,7 +8,9 @@
 
 use corex_btf::Kind;
 
-use super::abi::{self, AttachType, ProgType};
+use corex_uapi::flags::prog as prog_flags;
+use corex_uapi::{AttachType, ProgType};
+
 use super::error::{PlanError, Problem};
 use super::inputs::{Feature, KernelInputs};
 use super::target::{find_kernel_type, KernelType};
@@ -57,10 +59,10 @@ pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAtt
     }
     let mut flags = 0;
     if point.sleepable {
-        flags |= abi::BPF_F_SLEEPABLE;
+        flags |= prog_flags::SLEEPABLE;
     }
     if prog_type == ProgType::XDP && point.xdp_frags {
-        flags |= abi::BPF_F_XDP_HAS_FRAGS;
+        flags |= prog_flags::XDP_HAS_FRAGS;
     }
     let mut out = LoadAttrs {
         prog_type,

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use corex_btf::Kind;
 
-use super::abi::MapType;
+use corex_uapi::MapType;
+
 use super::error::{PlanError, Problem};
 use super::link::is_subprog;
 use super::maps_plan::{MapId, MapPlan, MapSource};
