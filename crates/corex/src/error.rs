@@ -115,6 +115,26 @@ pub enum Error {
         /// maps rewritten into what they came from.
         log: Option<String>,
     },
+    /// The kernel refused, with EPERM, a program that needs BPF trampolines
+    /// (fentry, fexit, fmod_ret, lsm, freplace) although corex has the
+    /// capabilities: the kernel does not allow trampolines.
+    #[error(
+        "{}: program '{}' (section '{}'): {kind} needs BPF trampolines, which this kernel \
+         refused: EPERM",
+        printable(object),
+        printable(program),
+        printable(section)
+    )]
+    TrampolinesRefused {
+        /// The object's file or name.
+        object: String,
+        /// The program.
+        program: String,
+        /// Its section.
+        section: String,
+        /// Its attach kind (`fentry`...).
+        kind: &'static str,
+    },
     /// A loaded program could not be bound to a map or put in a program
     /// array.
     #[error("{}: program '{}': {what}: {source}", printable(object), printable(program))]
@@ -192,6 +212,7 @@ impl Error {
             | Error::Btf { source, .. }
             | Error::Program { source, .. }
             | Error::ProgramSetup { source, .. } => source.errno(),
+            Error::TrampolinesRefused { .. } => Some(corex_sys::Errno::EPERM),
             _ => None,
         }
     }

@@ -32,15 +32,28 @@
 mod error;
 mod kernel;
 mod load;
+mod loaded;
+mod map;
+mod object;
 mod probe;
+mod program;
 
 pub use corex_object::load::{Feature, Features, GlobalValue};
+pub use corex_object::{AttachKind, AttachPoint};
 pub use error::{Error, GlobalProblem, LoadFailure, MapStep, Result};
 pub use kernel::{Kernel, ModuleBtf};
 pub use load::{ItemOutcome, LoadReport, Outcome};
+pub use loaded::LoadedObject;
+pub use map::{Map, MapOrigin};
+pub use object::{OpenObject, OpenProgram};
 pub use probe::{Availability, Category, Cause, Missing, ProbeItem, ProbeReport};
+pub use program::{AttachBtf, Program};
+/// The kernel layer: fds, element calls, test runs, links, perf events.
+pub use corex_sys as sys;
+/// The kernel's BPF numbers: program, map and attach types, helpers, flags.
+pub use corex_uapi as uapi;
 
-use corex_sys::{Capabilities, Capability};
+use corex_sys::Capabilities;
 
 /// Checks that this process may load and attach tracing programs: CAP_BPF
 /// and CAP_PERFMON, or CAP_SYS_ADMIN. The error is one sentence naming
@@ -55,20 +68,5 @@ pub fn check_privileges() -> Result<()> {
     }
     Err(Error::NotPermitted {
         missing: caps.missing_for_tracing(),
-    })
-}
-
-/// Checks that this process may create maps and load programs at all:
-/// CAP_BPF or CAP_SYS_ADMIN.
-pub(crate) fn check_bpf_privilege() -> Result<()> {
-    let caps = Capabilities::current().map_err(|source| Error::System {
-        what: "reading this process's capabilities",
-        source,
-    })?;
-    if caps.can_bpf() {
-        return Ok(());
-    }
-    Err(Error::NotPermitted {
-        missing: vec![Capability::Bpf],
     })
 }

@@ -86,7 +86,11 @@ pub(crate) fn bpf_meaning(cmd: BpfCmd, errno: Errno) -> Option<&'static str> {
         (C::OBJ_PIN, Errno::EPERM) => {
             "the path is not in a BPF file system (mount bpffs, usually at /sys/fs/bpf)"
         }
-        (C::OBJ_PIN | C::OBJ_GET, Errno::ENOENT) => "no such file or directory",
+        (C::OBJ_PIN, Errno::ENOENT) => {
+            "the directory does not exist or is not in a BPF file system (mount one there: \
+             mount -t bpf bpf DIR)"
+        }
+        (C::OBJ_GET, Errno::ENOENT) => "no such file or directory",
         (C::OBJ_GET, Errno::EINVAL) => "the file is not a pinned BPF object",
         (
             C::PROG_GET_FD_BY_ID | C::MAP_GET_FD_BY_ID | C::BTF_GET_FD_BY_ID | C::LINK_GET_FD_BY_ID,

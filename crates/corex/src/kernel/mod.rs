@@ -10,11 +10,12 @@ mod modules;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use corex_object::load::{kernel_version_code, Kallsyms, KernelBtf};
+use corex_object::load::{kernel_version_code, Feature, Features, Kallsyms, KernelBtf};
 
 use crate::error::{Error, Result};
 use crate::probe::Probes;
 
+pub(crate) use files::read_btf;
 pub use modules::ModuleBtf;
 
 /// The running kernel, as a loader sees it. Everything it reads from the
@@ -42,6 +43,8 @@ pub struct Kernel {
     kallsyms: OnceLock<Result<Arc<Kallsyms>, String>>,
     possible_cpus: OnceLock<Result<u32, String>>,
     probes: Probes,
+    assumed: Option<Features>,
+    pretended_missing: Vec<Feature>,
 }
 
 impl Kernel {
@@ -78,6 +81,8 @@ impl Kernel {
             kallsyms: OnceLock::new(),
             possible_cpus: OnceLock::new(),
             probes: Probes::default(),
+            assumed: None,
+            pretended_missing: Vec::new(),
         })
     }
 
@@ -140,6 +145,32 @@ impl Kernel {
             u32::try_from(n).map_err(|_| format!("{n} CPUs"))
         })
         .copied()
+    }
+
+    /// This handle, treating `feature` as missing although the kernel may
+    /// have it: loads then do what they do on a kernel without it (program
+    /// BTF sanitized, maps without mmap, ...). For testing fallbacks and
+    /// emulating older kernels on a new one; `corex probe` still reports
+    /// what the kernel really has.
+    pub fn pretend_missing(mut self, feature: Feature) -> Kernel {
+        self.pretended_missing.push(feature);
+        self
+    }
+
+    /// This handle, trusting `features` instead of probing the kernel (for
+    /// planning loads without touching the kernel, and for tests).
+    pub fn assume_features(mut self, features: Features) -> Kernel {
+        self.assumed = Some(features);
+        self
+    }
+
+    /// The features loads decide by: probed (or assumed), without those
+    /// pretended missing.
+    pub(crate) fn load_features(&self) -> Features {
+        let base = self.assumed.unwrap_or_else(|| self.features());
+        self.pretended_missing
+            .iter()
+            .fold(base, |set, f| set.without(*f))
     }
 
     /// The feature probes of this kernel (each run at most once).

@@ -41,3 +41,54 @@ pub struct LoadReport {
     /// The programs.
     pub programs: Vec<ItemOutcome>,
 }
+
+/// What `session` made of each map and program; `culprit` failed.
+pub(super) fn of_session(session: &super::Session<'_>, culprit: Option<super::Culprit>) -> LoadReport {
+    use super::Culprit;
+    let plan = session.plan;
+    let maps = plan
+        .maps
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let outcome = if let Some(made) = &session.maps[i] {
+                Outcome::Released { id: made.id }
+            } else if !m.autocreate {
+                Outcome::NotSelected
+            } else if matches!(culprit, Some(Culprit::Map(id)) if id.0 == i) {
+                Outcome::Failed
+            } else {
+                Outcome::NotReached
+            };
+            ItemOutcome {
+                name: m.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    let programs = session
+        .object
+        .programs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.subprog)
+        .map(|(index, p)| {
+            let planned = plan.programs.iter().position(|x| x.program == index);
+            let outcome = match planned {
+                None => Outcome::NotSelected,
+                Some(i) => match &session.programs[i] {
+                    Some(made) => Outcome::Released { id: made.id },
+                    None if matches!(culprit, Some(Culprit::Program(c)) if c == i) => {
+                        Outcome::Failed
+                    }
+                    None => Outcome::NotReached,
+                },
+            };
+            ItemOutcome {
+                name: p.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    LoadReport { maps, programs }
+}
