@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 /// `bpf/loader-tests/NAME`.
 pub fn loader_test(name: &str) -> PathBuf {
-    corex_testkit::repo_root().join("bpf/loader-tests").join(name)
+    corex_testkit::repo_root()
+        .join("bpf/loader-tests")
+        .join(name)
 }
 
 /// `bpf/NAME` (lab, execsnoop).
@@ -21,7 +23,8 @@ pub fn bpf_object(name: &str) -> PathBuf {
 
 /// Every kernel object `loaded` holds: its maps, programs and BTF.
 pub fn ids_of(loaded: &LoadedObject) -> Vec<(ObjectKind, u32)> {
-    let mut ids: Vec<(ObjectKind, u32)> = loaded.maps().map(|m| (ObjectKind::Map, m.id())).collect();
+    let mut ids: Vec<(ObjectKind, u32)> =
+        loaded.maps().map(|m| (ObjectKind::Map, m.id())).collect();
     ids.extend(loaded.programs().map(|p| (ObjectKind::Prog, p.id())));
     ids.extend(loaded.btf_id().map(|id| (ObjectKind::Btf, id)));
     ids
@@ -63,4 +66,46 @@ pub fn unload(loaded: LoadedObject) {
     }
     drop(loaded);
     assert_all_gone(&ids);
+}
+
+pub mod fake;
+
+/// Compiles BPF C `source` with clang into `dir/name.bpf.o` (libbpf's
+/// headers from libbpf-dev).
+pub fn compile_bpf(dir: &std::path::Path, name: &str, source: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.bpf.c"));
+    let obj = dir.join(format!("{name}.bpf.o"));
+    std::fs::write(&src, source).unwrap();
+    corex_testkit::run(
+        std::process::Command::new("clang")
+            .args(["-target", "bpf", "-O2", "-g", "-c"])
+            .arg(format!(
+                "-I/usr/include/{}-linux-gnu",
+                std::env::consts::ARCH
+            ))
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj),
+    );
+    obj
+}
+
+/// The byte range of section `name` of a little-endian ELF64 file.
+pub fn elf_section(data: &[u8], name: &str) -> std::ops::Range<usize> {
+    let u16_at = |at: usize| u16::from_le_bytes(data[at..at + 2].try_into().unwrap()) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(header(shstrndx) + 0x18);
+    (0..shnum)
+        .map(header)
+        .find(|&h| {
+            let start = strtab + u32_at(h);
+            let end = start + data[start..].iter().position(|b| *b == 0).unwrap();
+            &data[start..end] == name.as_bytes()
+        })
+        .map(|h| u64_at(h + 0x18)..u64_at(h + 0x18) + u64_at(h + 0x20))
+        .unwrap_or_else(|| panic!("no section {name}"))
 }
