@@ -17,8 +17,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Once};
 
 use corex_object::load::{
-    plan, FdTarget, Feature, Features, KernelInputs, Lazy, LoadPlan, MapId, ModuleId,
+    plan, FdTarget, Feature, Features, KernelInputs, Lazy, LoadConfig, LoadPlan, MapId, ModuleId,
+    PlanError, Problem,
 };
+use corex_object::Object;
 use corex_sys::{BtfFd, Capabilities, Errno, Limit, MapFd, ProgFd};
 
 use crate::error::{Error, LoadFailure, Result};
@@ -47,7 +49,19 @@ pub(crate) struct MadeProgram {
 #[derive(Clone, Copy)]
 enum Culprit {
     Map(MapId),
+    /// A program of the plan.
     Program(usize),
+    /// A program left out of the plan (index into the object's programs).
+    Deferred(usize),
+}
+
+/// A program whose plan failed in a way libbpf reports only when it comes
+/// to load that program (its BTF attach target): left out of the plan,
+/// its error raised in its turn.
+struct Deferred {
+    /// Index into the object's programs.
+    program: usize,
+    error: PlanError,
 }
 
 /// One load in progress: the plan and everything made so far.
@@ -59,6 +73,8 @@ pub(crate) struct Session<'a> {
     pub btf: Option<BtfFd>,
     pub maps: Vec<Option<MadeMap>>,
     pub programs: Vec<Option<MadeProgram>>,
+    /// Programs whose plan failed, to fail in their turn.
+    deferred: Vec<Deferred>,
     /// Pins this load made, removed if it fails.
     pinned_here: Vec<PathBuf>,
     culprit: Option<Culprit>,
@@ -115,7 +131,7 @@ pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
     raise_memlock(features);
     let (object, config, core_btf) = open.parts();
     let inputs = inputs(kernel, features, core_btf)?;
-    let plan = plan(object, config, &inputs)?;
+    let (plan, deferred) = plan_deferring(object, config, &inputs)?;
     drop(inputs);
     let mut session = Session {
         source: open.source(),
@@ -125,6 +141,7 @@ pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
         btf: None,
         maps: (0..plan.maps.len()).map(|_| None).collect(),
         programs: (0..plan.programs.len()).map(|_| None).collect(),
+        deferred,
         pinned_here: Vec::new(),
         culprit: None,
     };
@@ -143,13 +160,31 @@ impl Session<'_> {
             })?;
         }
         for index in 0..self.plan.programs.len() {
+            self.raise_deferred(self.plan.programs[index].program)?;
             let program = self.load_program(index).inspect_err(|_| {
                 self.culprit = Some(Culprit::Program(index));
             })?;
             self.programs[index] = Some(program);
         }
+        self.raise_deferred(usize::MAX)?;
         self.bind_rodata();
         self.fill_program_arrays()
+    }
+
+    /// Whether object program `index` was left out of the plan to fail in
+    /// its turn.
+    pub(crate) fn is_deferred(&self, index: usize) -> bool {
+        self.deferred.iter().any(|d| d.program == index)
+    }
+
+    /// Fails with the first deferred program before object program `next`.
+    fn raise_deferred(&mut self, next: usize) -> Result<()> {
+        let Some(at) = self.deferred.iter().position(|d| d.program < next) else {
+            return Ok(());
+        };
+        let d = self.deferred.remove(at);
+        self.culprit = Some(Culprit::Deferred(d.program));
+        Err(Error::Plan(d.error))
     }
 
     /// The fd written into instructions for `target`.
@@ -214,6 +249,39 @@ impl Session<'_> {
         let cause = permission_sentence(cause);
         let report = report::of_session(&self, self.culprit);
         Error::Load(Box::new(LoadFailure { cause, report }))
+    }
+}
+
+/// The plan of `object`; a program whose BTF attach target is missing is
+/// left out and its error kept for its turn, as libbpf looks attach
+/// targets up only when it loads each program (so an earlier program's
+/// failure comes first).
+fn plan_deferring(
+    object: &Object,
+    config: &LoadConfig,
+    inputs: &KernelInputs<'_>,
+) -> Result<(LoadPlan, Vec<Deferred>)> {
+    let mut config = config.clone();
+    let mut deferred = Vec::new();
+    loop {
+        let error = match plan(object, &config, inputs) {
+            Ok(plan) => return Ok((plan, deferred)),
+            Err(e) => e,
+        };
+        let name = match error.problem() {
+            Problem::AttachTarget { program, .. } | Problem::NoAttachTarget { program, .. } => {
+                program.clone()
+            }
+            _ => return Err(error.into()),
+        };
+        let index = object.programs.iter().position(|p| p.name == name);
+        match index {
+            Some(i) if config.loads(object, i) => {
+                config.set_autoload(object, &name, false)?;
+                deferred.push(Deferred { program: i, error });
+            }
+            _ => return Err(error.into()),
+        }
     }
 }
 
