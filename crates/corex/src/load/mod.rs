@@ -70,7 +70,11 @@ pub(crate) struct Session<'a> {
     pub object: &'a corex_object::Object,
     pub plan: &'a LoadPlan,
     pub kernel: &'a Kernel,
+    /// The features the plan was made for.
+    pub features: Features,
     pub btf: Option<BtfFd>,
+    /// Why the kernel refused the program BTF (the load went on without).
+    pub btf_refused: Option<String>,
     pub maps: Vec<Option<MadeMap>>,
     pub programs: Vec<Option<MadeProgram>>,
     /// Programs whose plan failed, to fail in their turn.
@@ -138,7 +142,9 @@ pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
         object,
         plan: &plan,
         kernel,
+        features,
         btf: None,
+        btf_refused: None,
         maps: (0..plan.maps.len()).map(|_| None).collect(),
         programs: (0..plan.programs.len()).map(|_| None).collect(),
         deferred,
@@ -212,7 +218,17 @@ impl Session<'_> {
         let Some(btf) = &self.plan.btf else {
             return Ok(());
         };
-        self.btf = BtfFd::load(&btf.bytes, None).ok();
+        match BtfFd::load(&btf.bytes, None) {
+            Ok(fd) => self.btf = Some(fd),
+            Err(e) => {
+                let mut buf = vec![0u8; 1 << 16];
+                let mut log = corex_sys::VerifierLog::new(&mut buf, 1);
+                let _ = BtfFd::load(&btf.bytes, Some(&mut log));
+                let text = log.text();
+                let last = text.trim_end().lines().last().unwrap_or_default();
+                self.btf_refused = Some(format!("{e} ({})", corex_btf::printable(last)));
+            }
+        }
         Ok(())
     }
 

@@ -38,7 +38,7 @@ impl Session<'_> {
     fn parts(&self, plan: &ProgramPlan) -> Parts {
         let insns = plan.instructions(|target| self.fd_of(target));
         let endian = Endian::native();
-        let with_btf = self.btf.is_some();
+        let with_btf = self.program_btf().is_some();
         let license = plan.license.split('\0').next().unwrap_or_default();
         Parts {
             insns: Insn::encode_all(&insns, endian),
@@ -63,6 +63,14 @@ impl Session<'_> {
         }
     }
 
+    /// The BTF programs get (with their func and line info): the program
+    /// BTF if it loaded and the kernel knows BTF functions, as libbpf.
+    fn program_btf(&self) -> Option<&corex_sys::BtfFd> {
+        self.btf
+            .as_ref()
+            .filter(|_| self.features.has(corex_object::load::Feature::BtfFunc))
+    }
+
     /// One `BPF_PROG_LOAD` of `plan`, with `log` if given.
     fn load_once(
         &self,
@@ -75,7 +83,7 @@ impl Session<'_> {
         load.kern_version = plan.kern_version;
         load.prog_flags = plan.flags;
         load.expected_attach_type = plan.expected_attach_type;
-        load.btf = self.btf.as_ref().map(AsFd::as_fd);
+        load.btf = self.program_btf().map(AsFd::as_fd);
         load.func_info = records(&parts.func_info, 8);
         load.line_info = records(&parts.line_info, 16);
         if let Some(target) = plan.attach_btf {
