@@ -857,3 +857,25 @@ fn core_looks_in_module_btf_as_libbpf_does() {
         }
     }
 }
+
+/// The objects the plan refuses (load_errors.rs) are refused by libbpf too,
+/// before the kernel sees a program: all but the map sizes (7 to 9), which
+/// libbpf leaves to the kernel.
+#[test]
+fn libbpf_refuses_the_objects_the_plan_refuses() {
+    let k = debian("6.12", "6.12.0", &["nf_conntrack"]);
+    for n in (1..=6).chain(10..=14) {
+        let c = Case::new(&format!("bad_{n}.bpf.o"), &k, &format!("bad {n}"));
+        let trace = libbpf::run(&c.object, &c.fake);
+        assert_ne!(
+            trace.load_result(),
+            Some(0),
+            "bad_{n}.bpf.o: libbpf loads it"
+        );
+        let loaded = trace
+            .all("prog_load")
+            .filter(|r| r.get("kver") != "0")
+            .count();
+        assert_eq!(loaded, 0, "bad_{n}.bpf.o: libbpf loaded a program");
+    }
+}
