@@ -357,7 +357,7 @@ fn check_sizes(name: &str, c: &MapCreate) -> Result<(), PlanError> {
             "ring buffers take no value size",
         ),
         (
-            t == T::STACK_TRACE && (c.value_size < 8 || c.value_size % 8 != 0),
+            t == T::STACK_TRACE && (c.value_size < 8 || !c.value_size.is_multiple_of(8)),
             "value_size",
             c.value_size.into(),
             "stack trace values are a multiple of 8 bytes, at least 8",
