@@ -834,3 +834,48 @@ fn the_repositorys_objects_plan_as_libbpf_loads_them() {
         "{compared} compared, {refused} refused"
     );
 }
+
+#[test]
+fn core_looks_in_module_btf_as_libbpf_does() {
+    for (v, release) in [("6.1", "6.1.0"), ("6.12", "6.12.0")] {
+        let k = debian(v, release, &["veth", "loop", "nf_conntrack"]);
+        let plan = case("modules.bpf.o", &k, &format!("modules {v}"));
+        let p = plan.program("module_types").unwrap();
+        // corex_nowhere.x exists nowhere; veth_priv.dropped is an
+        // atomic64_t (a struct) in the module, a long locally.
+        let reasons: Vec<&str> = p.poisoned.values().map(|r| r.local.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.contains("corex_nowhere")));
+        for field in ["lo_sizelimit", "lo_number", "users6"] {
+            assert!(
+                plan.core
+                    .results
+                    .iter()
+                    .any(|r| r.local.contains(field) && r.target.is_some()),
+                "{field} matched no module type"
+            );
+        }
+    }
+}
+
+/// The objects the plan refuses (load_errors.rs) are refused by libbpf too,
+/// before the kernel sees a program: all but the map sizes (7 to 9), which
+/// libbpf leaves to the kernel.
+#[test]
+fn libbpf_refuses_the_objects_the_plan_refuses() {
+    let k = debian("6.12", "6.12.0", &["nf_conntrack"]);
+    for n in (1..=6).chain(10..=14) {
+        let c = Case::new(&format!("bad_{n}.bpf.o"), &k, &format!("bad {n}"));
+        let trace = libbpf::run(&c.object, &c.fake);
+        assert_ne!(
+            trace.load_result(),
+            Some(0),
+            "bad_{n}.bpf.o: libbpf loads it"
+        );
+        let loaded = trace
+            .all("prog_load")
+            .filter(|r| r.get("kver") != "0")
+            .count();
+        assert_eq!(loaded, 0, "bad_{n}.bpf.o: libbpf loaded a program");
+    }
+}
