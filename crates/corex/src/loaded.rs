@@ -111,7 +111,7 @@ impl LoadedObject {
                             object: source.clone(),
                             map: p.name.clone(),
                             step: MapStep::Mmap,
-                            source: e,
+                            source: Box::new(e),
                         })?,
                     )
                 } else {

@@ -97,7 +97,7 @@ fn with_extra_kinds(object: &[u8]) -> Vec<u8> {
     new_btf.extend(strings);
 
     let mut out = object.to_vec();
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
     let new_offset = out.len() as u64;

@@ -2,9 +2,9 @@
 /*
  * load_object: the libbpf oracle for `corex load`.
  *
- *   load_object OBJ [PROG]
+ *   load_object OBJ [PROG...]
  *
- * Opens OBJ with default options, keeps only PROG (when given) to load
+ * Opens OBJ with default options, keeps only the PROGs (when given) to load
  * (bpf_program__set_autoload), runs bpf_object__load() (libbpf's
  * all-or-nothing load into the running kernel) and closes the object, so
  * nothing stays loaded. Prints `result ok` or `result fail ERRNO` (the
@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,8 +45,8 @@ int main(int argc, char **argv)
 	struct bpf_program *prog;
 	int err;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: load_object OBJ [PROG]\n");
+	if (argc < 2) {
+		fprintf(stderr, "usage: load_object OBJ [PROG...]\n");
 		return 2;
 	}
 	libbpf_set_print(warnings);
@@ -55,9 +56,14 @@ int main(int argc, char **argv)
 		printf("open-fail %d\n", -err);
 		return 0;
 	}
-	if (argc == 3) {
-		bpf_object__for_each_program(prog, obj)
-			bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog), argv[2]) == 0);
+	if (argc > 2) {
+		bpf_object__for_each_program(prog, obj) {
+			bool keep = false;
+
+			for (int i = 2; i < argc; i++)
+				keep = keep || strcmp(bpf_program__name(prog), argv[i]) == 0;
+			bpf_program__set_autoload(prog, keep);
+		}
 	}
 	err = bpf_object__load(obj);
 	if (err)

@@ -131,9 +131,9 @@ fn inputs<'k>(
 
 /// Plans and loads `open` into `kernel`.
 pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
-    let features = kernel.load_features();
-    raise_memlock(features);
     let (object, config, core_btf) = open.parts();
+    let features = kernel.load_features(object);
+    raise_memlock(features);
     let inputs = inputs(kernel, features, core_btf)?;
     let (plan, deferred) = plan_deferring(object, config, &inputs)?;
     drop(inputs);

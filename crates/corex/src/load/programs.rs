@@ -117,11 +117,11 @@ impl Session<'_> {
                 (result, Some(log))
             }
         };
-        let error = |source| Error::Program {
+        let error = |source: corex_sys::Error| Error::Program {
             object: self.source.to_owned(),
             program: plan.name.clone(),
             section: plan.section.clone(),
-            source,
+            source: Box::new(source),
             log: log
                 .as_deref()
                 .map(|l| self.plan.rewrite_verifier_log(plan, l)),
@@ -137,7 +137,7 @@ impl Session<'_> {
             }
         }
         let fd = result.map_err(&error)?;
-        let id = fd.info().map_err(&error)?.id;
+        let id = fd.id().map_err(&error)?;
         Ok(MadeProgram { fd, id })
     }
 
