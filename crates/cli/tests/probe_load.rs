@@ -289,15 +289,7 @@ fn without_capabilities_one_sentence_names_them() {
         vec!["probe", "--format", "json"],
         vec!["load", object.to_str().unwrap()],
     ] {
-        let out = Command::new("setpriv")
-            .args([
-                "--reuid=nobody",
-                "--regid=nogroup",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-            ])
-            .arg(&binary)
+        let out = corex_testkit::as_nobody(&binary)
             .args(&args)
             .output()
             .expect("setpriv runs");

@@ -74,42 +74,38 @@ fn bad_relocations_are_refused_naming_the_file() {
     refused_before_the_kernel(&path);
 }
 
+/// A one-map object: `map` declared in `.maps` as `NAME`, used by a raw
+/// tracepoint program whose body is `body`.
+fn one_map_object(dir: &Path, name: &str, map: &str, body: &str) -> std::path::PathBuf {
+    let source = format!(
+        "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\
+         char LICENSE[] SEC(\"license\") = \"GPL\";\n\
+         struct {{ {map} }} {name} SEC(\".maps\");\n\
+         SEC(\"raw_tp\") int prog(void *ctx) {{ {body} }}\n"
+    );
+    compile_bpf(dir, name, &source)
+}
+
 #[test]
 fn maps_with_impossible_sizes_are_refused_naming_the_file() {
     let dir = FakeDir::new("sizes");
-    let conflicting = compile_bpf(
+    let conflicting = one_map_object(
         &dir.dir,
         "conflicting",
-        r#"#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-char LICENSE[] SEC("license") = "GPL";
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8);
-	__uint(key_size, 4);
-	__type(key, __u64);
-	__type(value, __u64);
-} conflicting SEC(".maps");
-SEC("raw_tp") int prog(void *ctx) { __u64 k = 0; return bpf_map_lookup_elem(&conflicting, &k) != 0; }
-"#,
+        "__uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __uint(key_size, 4); \
+         __type(key, __u64); __type(value, __u64);",
+        "__u64 k = 0; return bpf_map_lookup_elem(&conflicting, &k) != 0;",
     );
     let text = refused_before_the_kernel(&conflicting);
     assert!(
         text.contains("conflicting") && text.contains("key size 4 != 8"),
         "{text}"
     );
-    let empty_ring = compile_bpf(
+    let empty_ring = one_map_object(
         &dir.dir,
-        "empty_ring",
-        r#"#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-char LICENSE[] SEC("license") = "GPL";
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 0);
-} ring SEC(".maps");
-SEC("raw_tp") int prog(void *ctx) { __u64 v = 0; return bpf_ringbuf_output(&ring, &v, 8, 0); }
-"#,
+        "ring",
+        "__uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 0);",
+        "__u64 v = 0; return bpf_ringbuf_output(&ring, &v, 8, 0);",
     );
     let text = refused_before_the_kernel(&empty_ring);
     assert!(text.contains("'ring'"), "{text}");

@@ -52,3 +52,19 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
 pub fn bpftool(args: &[&str]) -> Vec<u8> {
     run(Command::new("bpftool").args(args))
 }
+
+/// A command that runs `program` as `nobody`, without any capability
+/// (`setpriv`): how tests see what an unprivileged user is told. Needs
+/// root; `program` must be readable and executable by `nobody`.
+pub fn as_nobody(program: &Path) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+    ])
+    .arg(program);
+    cmd
+}

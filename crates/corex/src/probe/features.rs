@@ -9,15 +9,8 @@ use corex_uapi::{flags, AttachType, HelperId, MapType, ProgType};
 
 use super::asm;
 use super::programs::Attempt;
-use super::{from_call, usual_cause, Availability, Cause, Missing};
+use super::{from_call, requires, usual_cause, Availability, Cause, Missing};
 use crate::Kernel;
-
-fn requires(what: &'static str, e: &corex_sys::Error) -> Availability {
-    Availability::Missing(Missing {
-        errno: e.errno(),
-        cause: Cause::Requires { what },
-    })
-}
 
 /// Probes one feature.
 pub(super) fn probe(kernel: &Kernel, feature: Feature) -> Availability {

@@ -35,23 +35,16 @@ pub(crate) struct Probes {
     report: OnceLock<ProbeReport>,
 }
 
-/// The features the load plan consults for every object (checked against
-/// `corex_object::load`'s use of `Feature`): probed before each first load.
+/// The features the load plan consults for every object besides the BTF
+/// kinds (checked against `corex_object::load`'s use of `Feature`):
+/// probed before each first load.
 /// `BpfCookie` and `SyscallWrapper` are consulted only for objects that
 /// read `LINUX_HAS_BPF_COOKIE` and `LINUX_HAS_SYSCALL_WRAPPER`;
 /// `PerfLink` and `ModuleBtf` matter to attaching and module lookups, not
 /// to the plan. Like libbpf, a load probes only what it consults.
-const LOAD_FEATURES: [Feature; 15] = [
+const LOAD_FEATURES: [Feature; 7] = [
     Feature::ProgName,
     Feature::GlobalData,
-    Feature::Btf,
-    Feature::BtfFunc,
-    Feature::BtfGlobalFunc,
-    Feature::BtfDatasec,
-    Feature::BtfFloat,
-    Feature::BtfDeclTag,
-    Feature::BtfTypeTag,
-    Feature::BtfEnum64,
     Feature::ArrayMmap,
     Feature::ExpAttachType,
     Feature::ProbeReadKernel,
@@ -84,7 +77,10 @@ impl Probes {
     /// left out of the set.
     pub(crate) fn for_load(&self, kernel: &Kernel, object: &corex_object::Object) -> Features {
         let reads = |name: &str| object.externs.iter().any(|e| e.name == name);
-        let wanted = LOAD_FEATURES.into_iter().chain(
+        let btf_kinds = btf::BTF_FEATURES
+            .into_iter()
+            .filter(|f| *f != Feature::ModuleBtf);
+        let wanted = LOAD_FEATURES.into_iter().chain(btf_kinds).chain(
             EXTERN_FEATURES
                 .iter()
                 .filter(|(name, _)| reads(name))
@@ -136,6 +132,14 @@ fn from_call<T>(
             })
         }
     }
+}
+
+/// Missing because something it needs (`what`) was refused with `e`.
+fn requires(what: &'static str, e: &corex_sys::Error) -> Availability {
+    Availability::Missing(Missing {
+        errno: e.errno(),
+        cause: Cause::Requires { what },
+    })
 }
 
 /// The usual reading of a refused creation or load: "not supported" errnos
