@@ -252,3 +252,37 @@ fn verifier_log_grows_until_it_fits_and_no_further() {
         assert_eq!(still_open(&record), Vec::<std::path::PathBuf>::new());
     }
 }
+
+#[test]
+fn memlock_is_raised_only_where_bpf_memory_is_charged_to_it() {
+    use corex::sys::{Capabilities, Capability, Limit};
+    // Limits this process may always set (lowering needs no privilege),
+    // with a soft limit below the hard one: something to raise even
+    // without CAP_SYS_RESOURCE.
+    let (soft, hard) = (Limit::Bytes(4 << 20), Limit::Bytes(8 << 20));
+    corex::sys::set_memlock_limit(soft, hard).unwrap();
+    let load = |kernel: Kernel| {
+        let dir = FakeDir::new("memlock");
+        let record = Rc::new(RefCell::new(Record::default()));
+        let obj = OpenObject::open(loader_test("subprogs.bpf.o")).unwrap();
+        with_fake_bpf(fake(dir.dir.clone(), record, |_, _| None), || {
+            obj.load_into(&kernel)
+        })
+        .unwrap();
+    };
+    // memcg accounting (5.11+): libbpf leaves the limit alone, so does corex.
+    load(kernel());
+    assert_eq!(corex::sys::memlock_limit().unwrap(), (soft, hard));
+    // Without it, BPF memory counts against RLIMIT_MEMLOCK: raised to
+    // infinity, or without CAP_SYS_RESOURCE the soft limit to the hard one.
+    load(kernel().assume_features(Features::all().without(corex::Feature::MemcgAccount)));
+    let raised = if Capabilities::current()
+        .unwrap()
+        .has(Capability::SysResource)
+    {
+        (Limit::Infinity, Limit::Infinity)
+    } else {
+        (hard, hard)
+    };
+    assert_eq!(corex::sys::memlock_limit().unwrap(), raised);
+}

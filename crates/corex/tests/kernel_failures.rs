@@ -159,3 +159,49 @@ fn pinned_map_is_reused_and_an_incompatible_one_refused() {
     std::fs::remove_file(fs.path("corex_pinned")).unwrap();
     assert_gone(ObjectKind::Map, map_id);
 }
+
+/// The byte offset of `task_struct.pid` in `btf`.
+fn pid_offset(btf: &corex_btf::Btf) -> i32 {
+    let task = btf
+        .types()
+        .find(|t| t.kind() == corex_btf::Kind::Struct && t.name() == "task_struct")
+        .expect("task_struct");
+    let pid = task.members().find(|m| m.name == "pid").expect("pid");
+    (pid.bit_offset / 8) as i32
+}
+
+/// Whether the program's translated instructions hold `offset` as an
+/// immediate (`rX = offset` or `rX += offset`: the relocated field access).
+fn uses_offset(prog: &corex::Program, offset: i32) -> bool {
+    prog.fd().xlated_insns().unwrap().chunks(8).any(|insn| {
+        matches!(insn[0], 0x07 | 0xb7)
+            && i32::from_ne_bytes(insn[4..8].try_into().unwrap()) == offset
+    })
+}
+
+#[test]
+fn core_against_an_external_btf_uses_its_offsets() {
+    require_privileges();
+    let debian_61 = corex_testkit::kernel_file("debian-6.1", "vmlinux.btf");
+    let foreign = corex_btf::Btf::parse(&std::fs::read(&debian_61).unwrap()).unwrap();
+    let running = corex::Kernel::running().unwrap().vmlinux_btf().unwrap();
+    let (here, there) = (pid_offset(running.btf()), pid_offset(&foreign));
+    assert_ne!(
+        here, there,
+        "task_struct.pid moved between 6.1 and this kernel"
+    );
+
+    let native = load_only("core_poison.bpf.o", "poison_guarded").unwrap();
+    let mut obj = OpenObject::open(loader_test("core_poison.bpf.o")).unwrap();
+    obj.load_only(&["poison_guarded"]).unwrap();
+    obj.set_core_btf(&debian_61).unwrap();
+    let relocated = obj.load().unwrap();
+    let (a, b) = (
+        native.program("poison_guarded").unwrap(),
+        relocated.program("poison_guarded").unwrap(),
+    );
+    assert!(uses_offset(a, here) && !uses_offset(a, there));
+    assert!(uses_offset(b, there) && !uses_offset(b, here));
+    unload(native);
+    unload(relocated);
+}

@@ -86,15 +86,20 @@ pub(crate) struct Session<'a> {
 
 /// libbpf's `bump_rlimit_memlock`: on kernels that charge BPF memory to
 /// `RLIMIT_MEMLOCK` (no memcg accounting, before 5.11), raise it to
-/// infinity, once per process. A failure is not fatal (map creation then
-/// says ENOMEM or EPERM, with the meaning).
+/// infinity, once per process; without CAP_SYS_RESOURCE, at least the soft
+/// limit to the hard one. A failure is not fatal (map creation then says
+/// ENOMEM or EPERM, with the meaning).
 fn raise_memlock(features: Features) {
     static RAISED: Once = Once::new();
     if features.has(Feature::MemcgAccount) {
         return;
     }
     RAISED.call_once(|| {
-        let _ = corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity);
+        if corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity).is_err() {
+            if let Ok((_, hard)) = corex_sys::memlock_limit() {
+                let _ = corex_sys::set_memlock_limit(hard, hard);
+            }
+        }
     });
 }
 

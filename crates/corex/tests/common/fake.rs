@@ -76,7 +76,16 @@ pub fn fake(
         match call.cmd {
             BpfCmd::MAP_CREATE | BpfCmd::PROG_LOAD | BpfCmd::BTF_LOAD => {
                 let path = dir.join(format!("fd{}", rec.files.len()));
-                let file = std::fs::File::create(&path).unwrap();
+                // Readable, writable and a few pages long: the loader maps
+                // global data maps' memory.
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&path)
+                    .unwrap();
+                file.set_len(1 << 16).unwrap();
                 rec.files.push(path);
                 Ok(i64::from(file.into_raw_fd()))
             }
