@@ -160,9 +160,14 @@ impl Variant {
     }
 }
 
-/// Directories whose `*.bpf.o` objects each get a `reloc:` row, with the row-name prefix.
-const RELOC_OBJECT_DIRS: &[(&str, &str)] =
-    &[("bpf/core-tests", ""), ("bpf/core-tests/gcc", "gcc/")];
+/// Directories whose `*.bpf.o` objects each get a `reloc:` row, with the row-name
+/// prefix: the CO-RE corpus, the seed's lab and execsnoop's BPF side.
+const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
+    ("bpf/core-tests", ""),
+    ("bpf/core-tests/gcc", "gcc/"),
+    ("bpf/lab", "lab/"),
+    ("bpf/execsnoop", "execsnoop/"),
+];
 
 /// The variant table. Rows run in this order, scenario by scenario.
 pub fn table(repo: &Path) -> Result<Vec<Variant>> {
@@ -348,6 +353,8 @@ mod tests {
             "reloc:task",
             "reloc:gcc/task",
             "reloc:fields",
+            "reloc:lab/lab",
+            "reloc:execsnoop/execsnoop",
         ] {
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
