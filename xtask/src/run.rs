@@ -259,13 +259,12 @@ fn incomplete(c: &Captured, report: &Report, timeout: Duration, log: &Path) -> O
         None => format!("killed at the {} s deadline", timeout.as_secs()),
         Some(status) => format!("ended ({status}) after {:.1} s", c.elapsed.as_secs_f64()),
     };
-    // The console's last words, or qemu's (or the native driver's) standard error.
-    let last = c
-        .lines
-        .iter()
-        .rev()
-        .map(|(_, l)| l.trim())
-        .find(|l| !l.is_empty() && !l.contains("@@corex"))
+    // The kernel's panic message, or the console's last words, or qemu's (or the
+    // native driver's) standard error.
+    let console = || c.lines.iter().rev().map(|(_, l)| l.trim());
+    let last = console()
+        .find(|l| l.contains("Kernel panic"))
+        .or_else(|| console().find(|l| !l.is_empty() && !l.contains("@@corex")))
         .or_else(|| c.stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
         .unwrap_or("");
     let stage = if report.hello.is_some() {
@@ -301,5 +300,58 @@ fn summary(subject: &Subject, accel: Option<&Accel>, c: &Captured, report: &Repo
             subject.name, hi.release
         ),
         _ => format!("{}: the driver never started; {total}", subject.name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    fn captured(lines: &[&str], status: Option<ExitStatus>) -> Captured {
+        Captured {
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (Duration::from_secs(i as u64), l.to_string()))
+                .collect(),
+            stderr: String::new(),
+            status,
+            elapsed: Duration::from_secs(14),
+        }
+    }
+
+    #[test]
+    fn an_incomplete_run_says_why_with_the_kernel_panic_first() {
+        let log = Path::new("logs/k.log");
+        let timeout = Duration::from_secs(300);
+        let panicked = captured(
+            &[
+                "[    0.068000] Kernel panic - not syncing: IO-APIC + timer doesn't work!",
+                "[    0.068000] Call Trace:",
+                "[    0.068000]  </TASK>",
+            ],
+            Some(ExitStatus::from_raw(0)),
+        );
+        let report = protocol::parse(&panicked.text());
+        let why = incomplete(&panicked, &report, timeout, log).unwrap();
+        assert!(why.starts_with("the driver never started: ended"), "{why}");
+        assert!(why.contains("Kernel panic - not syncing: IO-APIC"), "{why}");
+        assert!(why.contains("logs/k.log"), "{why}");
+
+        let hung = captured(&["@@corex hello 6.1.0 1", "[   30.1] rcu: stall"], None);
+        let why = incomplete(&hung, &protocol::parse(&hung.text()), timeout, log).unwrap();
+        assert!(
+            why.starts_with("the driver did not finish: killed at the 300 s deadline"),
+            "{why}"
+        );
+        assert!(why.contains("rcu: stall"), "{why}");
+
+        let finished = captured(&["@@corex hello 6.1.0 1", "@@corex done"], None);
+        assert_eq!(
+            incomplete(&finished, &protocol::parse(&finished.text()), timeout, log),
+            None
+        );
     }
 }
