@@ -125,7 +125,11 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
         // Summaries quote the guest's `uname -r` and console.
         println!("{}", printable(&o.summary));
     }
-    let json = plan.cache.join("matrix.json");
+    // A self-test's rows are meant to fail: they do not replace the matrix.
+    let json = plan.cache.join(match plan.wrong_btf {
+        Some(_) => "self-test-matrix.json",
+        None => "matrix.json",
+    });
     fs::write(&json, serde_json::to_string_pretty(&rows)? + "\n")
         .with_context(|| format!("{}", json.display()))?;
     println!("matrix: {}", json.display());
