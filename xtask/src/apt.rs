@@ -32,6 +32,36 @@ pub fn ensure_tools(tools: &[(&str, &str)]) -> Result<()> {
     install(&missing)
 }
 
+/// The installed version of a Debian package, if it is installed.
+fn installed_version(package: &str) -> Option<String> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status} ${Version}", package])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.strip_prefix("install ok installed ")
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Makes sure `qemu-system-x86_64` is present. Where `qemu-utils` came from
+/// bookworm-backports (as on this project's machines), Debian 12's own
+/// `qemu-system-x86` conflicts with it, so the same backports version is installed
+/// through a private apt configuration under `apt_root`; otherwise the machine's apt
+/// installs it. Nothing is ever removed.
+pub fn ensure_qemu(apt_root: &Path) -> Result<()> {
+    if which("qemu-system-x86_64").is_some() {
+        return Ok(());
+    }
+    match installed_version("qemu-utils").filter(|v| v.contains("bpo")) {
+        Some(version) => {
+            let apt = PrivateApt::new(apt_root, &crate::kernels::BOOKWORM_BACKPORTS)?;
+            apt.install_matching("qemu-system-x86", &version, "bookworm-backports")
+        }
+        None => install(&["qemu-system-x86"]),
+    }
+}
+
 /// Installs Debian packages with the machine's apt configuration (needs root).
 pub fn install(packages: &[&str]) -> Result<()> {
     if packages.is_empty() {
@@ -139,6 +169,28 @@ impl PrivateApt {
             .max_by(|a, b| natural_cmp(a, b))
             .map(str::to_string)
             .with_context(|| format!("no package matches {pattern} in {}", self.dir.display()))
+    }
+
+    /// Installs `package` at `version` (its dependencies preferring `release`)
+    /// with this configuration's sources, never removing anything (needs root).
+    pub fn install_matching(&self, package: &str, version: &str, release: &str) -> Result<()> {
+        if !self.has_lists() {
+            self.update()?;
+        }
+        eprintln!("xtask: installing {package}={version} from {release}");
+        run_checked(
+            Command::new("apt-get")
+                .args(self.options())
+                .args([
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "--no-remove",
+                ])
+                .args(["-t", release, &format!("{package}={version}")])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
     }
 
     /// Downloads `package` into `into`, returning the `.deb`'s path.

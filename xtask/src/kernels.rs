@@ -30,6 +30,17 @@ pub const BOOKWORM: Suite = Suite {
     ],
 };
 
+/// Debian 12's backports, for qemu only: machines of this project come with `qemu-utils`
+/// from bookworm-backports, which Debian 12's own `qemu-system-x86` would remove.
+pub const BOOKWORM_BACKPORTS: Suite = Suite {
+    codename: "bookworm-backports",
+    sources: &[
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main",
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main",
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main",
+    ],
+};
+
 /// A kernel capability some variants depend on. A variant that needs one reports
 /// `unsupported` on a kernel without it, and FAIL when the table and the kernel disagree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

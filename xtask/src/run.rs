@@ -68,11 +68,8 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
     let table = variants::table(&plan.repo)?;
     let mut tools = vec![("strip", "binutils")];
     if !plan.debian.is_empty() {
-        tools.extend([
-            ("qemu-system-x86_64", "qemu-system-x86"),
-            ("dpkg-deb", "dpkg"),
-            ("tar", "tar"),
-        ]);
+        crate::apt::ensure_qemu(&plan.cache.join("apt"))?;
+        tools.extend([("dpkg-deb", "dpkg"), ("tar", "tar")]);
     }
     crate::apt::ensure_tools(&tools)?;
     let programs = Programs::prepare(&plan.repo, &plan.cache)?;
