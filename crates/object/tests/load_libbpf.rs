@@ -160,7 +160,7 @@ fn object_names(trace: &Trace) -> HashMap<String, String> {
 fn probed_features(missing: &[Feature]) -> Features {
     let lacks = |f: Feature| missing.contains(&f);
     let mut features = missing.iter().fold(Features::all(), |f, m| f.without(*m));
-    for f in BTF_FEATURES {
+    for f in btf_features() {
         let btf = Btf::parse(&probe_btf(f, Endian::native()).unwrap()).unwrap();
         let refused = lacks(Feature::Btf)
             || btf.types().any(|t| match t.kind() {
@@ -187,16 +187,11 @@ fn probed_features(missing: &[Feature]) -> Features {
 }
 
 /// The features sanitizing looks at, and BTF itself.
-const BTF_FEATURES: [Feature; 8] = [
-    Feature::Btf,
-    Feature::BtfFunc,
-    Feature::BtfGlobalFunc,
-    Feature::BtfDatasec,
-    Feature::BtfFloat,
-    Feature::BtfDeclTag,
-    Feature::BtfTypeTag,
-    Feature::BtfEnum64,
-];
+fn btf_features() -> Vec<Feature> {
+    std::iter::once(Feature::Btf)
+        .chain(Feature::SANITIZED)
+        .collect()
+}
 
 const PROBE_MAPS: [&str; 3] = ["libbpf_mmap", "libbpf_global", "libbpf_det_bind"];
 
@@ -619,7 +614,7 @@ fn btf_kinds_load_unchanged_on_a_kernel_with_them() {
 
 #[test]
 fn btf_is_sanitized_as_libbpf_sanitizes_it_for_each_missing_feature() {
-    for f in BTF_FEATURES {
+    for f in btf_features() {
         let k = debian("6.12", "6.12.0", &["nf_conntrack"]).without(&[f]);
         for object in ["btf_kinds_enum64.bpf.o", "calls.bpf.o", "globals.bpf.o"] {
             let plan = case(object, &k, &format!("no {f}"));
@@ -644,7 +639,7 @@ fn btf_is_sanitized_as_libbpf_sanitizes_it_for_each_missing_feature() {
 
 #[test]
 fn btf_on_a_kernel_without_any_btf_kind_it_may_lack() {
-    let k = debian("6.12", "6.12.0", &[]).without(&BTF_FEATURES[1..]);
+    let k = debian("6.12", "6.12.0", &[]).without(&Feature::SANITIZED);
     for object in [
         "btf_kinds_enum64.bpf.o",
         "calls.bpf.o",

@@ -199,11 +199,7 @@ pub(crate) fn kernel_name(name: &str, kernel: &KernelInputs<'_>) -> String {
     if !kernel.has(Feature::ProgName) {
         return String::new();
     }
-    let mut end = name.len().min(abi::OBJ_NAME_LEN);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_owned()
+    abi::cut(name, abi::OBJ_NAME_LEN).to_owned()
 }
 
 /// libbpf's `adjust_ringbuf_sz`: the smallest power-of-two multiple of the
