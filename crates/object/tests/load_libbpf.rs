@@ -874,3 +874,49 @@ fn libbpf_refuses_the_objects_the_plan_refuses() {
         assert_eq!(loaded, 0, "bad_{n}.bpf.o: libbpf loaded a program");
     }
 }
+
+/// A map pinned by name is reused when libbpf finds it compatible and
+/// refused when not; the plan's `pin_mismatch` decides the same.
+#[test]
+fn pinned_maps_are_reused_or_refused_as_libbpf_decides() {
+    use corex_object::load::PinnedMapInfo;
+    let k = debian("6.12", "6.12.0", &[]);
+    let c = Case::new("maps.bpf.o", &k, "pinned");
+    let plan = plan(&c.obj(), &c.config, &k.inputs()).unwrap();
+    let m = &plan.maps[plan.map("pinned").unwrap().0];
+    let path = m.pin_path.clone().unwrap();
+    let ours = |info: &PinnedMapInfo| m.pin_mismatch(info).map(|p| p.to_string());
+    let same = PinnedMapInfo {
+        map_type: m.create.map_type,
+        key_size: m.create.key_size,
+        value_size: m.create.value_size,
+        max_entries: m.create.max_entries,
+        map_flags: m.create.map_flags,
+        map_extra: m.create.map_extra,
+    };
+    let bigger = PinnedMapInfo {
+        max_entries: 16,
+        ..same
+    };
+    for (info, reused) in [(same, true), (bigger, false)] {
+        let spec = format!(
+            "{path}:{}:{}:{}:{}:{}:{}",
+            info.map_type.0,
+            info.key_size,
+            info.value_size,
+            info.max_entries,
+            info.map_flags,
+            info.map_extra
+        );
+        let trace = libbpf::run(&c.object, &c.fake.clone().set("PINNED", spec));
+        assert_eq!(trace.load_result() == Some(0), reused, "{:?}", info);
+        assert_eq!(ours(&info).is_none(), reused, "{:?}", info);
+        if reused {
+            assert!(!trace.all("map_create").any(|r| r.get("name") == "pinned"));
+        }
+    }
+    assert_eq!(
+        ours(&bigger).unwrap(),
+        format!("the map pinned at '{path}' has max_entries 16, the object's has 8; remove the pin or fix the definition")
+    );
+}

@@ -16,6 +16,7 @@ use crate::{Object, Program};
 
 /// A func info record for the kernel: instruction index and FUNC type id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FuncInfoRec {
     /// Instruction index in the loaded program.
     pub insn: u32,
@@ -25,6 +26,7 @@ pub struct FuncInfoRec {
 
 /// A line info record for the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LineInfoRec {
     /// Instruction index in the loaded program.
     pub insn: u32,

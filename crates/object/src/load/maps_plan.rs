@@ -35,6 +35,7 @@ pub enum MapSource {
 
 /// The attributes of one `BPF_MAP_CREATE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapCreate {
     /// The map type.
     pub map_type: MapType,
@@ -110,6 +111,7 @@ pub struct PinnedMapInfo {
 
 /// One map to create (or reuse from its pin).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapPlan {
     /// libbpf's name for it (`counts`, `prog.rodata`, ...).
     pub name: String,
