@@ -287,6 +287,12 @@ fn check_object(
         }
         .into());
     }
+    if obj.facts.section_size(".struct_ops").is_some_and(|s| s > 0) {
+        return Err(Problem::Unsupported {
+            what: "struct_ops maps (section '.struct_ops')".into(),
+        }
+        .into());
+    }
     if let Some(p) = obj.programs.iter().find(|p| !p.subprog && !p.global) {
         return Err(Problem::StaticProgram {
             program: p.name.clone(),
