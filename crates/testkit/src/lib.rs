@@ -68,3 +68,25 @@ pub fn as_nobody(program: &Path) -> Command {
     .arg(program);
     cmd
 }
+
+/// Builds the C program `src` into `out` (`$CC`, else `cc`, with `-O2
+/// -Wall -Wextra -Werror` and `args` after the source, e.g. libraries).
+/// Built under a private name, then renamed, as test processes may race.
+/// Panics, saying what the build needs, if it fails.
+pub fn compile_c(src: &Path, out: &Path, args: &[&str]) {
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let status = Command::new(&cc)
+        .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&tmp)
+        .arg(src)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(
+        status.success(),
+        "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
+        src.display()
+    );
+    std::fs::rename(&tmp, out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
+}

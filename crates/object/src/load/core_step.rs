@@ -21,6 +21,7 @@ use crate::object::{CoreRecord, Object};
 
 /// A poisoned instruction and the relocation that poisoned it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoisonedRelo {
     /// The record's ELF section.
     pub section: String,

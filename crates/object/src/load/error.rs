@@ -6,8 +6,6 @@ use std::fmt;
 
 use corex_btf::{printable, Endian, Kind, TypeId};
 
-use super::inputs::Feature;
-
 /// A plan that cannot be made: what is wrong, and the object it is about.
 #[derive(Debug)]
 pub struct PlanError {
@@ -254,12 +252,10 @@ pub enum Problem {
         /// Its section.
         section: String,
     },
-    /// A kernel feature the object needs is missing.
-    MissingFeature {
-        /// The feature.
-        feature: Feature,
-        /// What needs it.
-        needed_by: String,
+    /// Something libbpf loads that the plan does not (yet) handle.
+    Unsupported {
+        /// What, in words.
+        what: String,
     },
 }
 
@@ -536,12 +532,9 @@ impl fmt::Display for Problem {
                 p(program),
                 p(section)
             ),
-            Problem::MissingFeature { feature, needed_by } => write!(
-                f,
-                "{} needs {} ({feature}), which this kernel lacks",
-                p(needed_by),
-                feature.description()
-            ),
+            Problem::Unsupported { what } => {
+                write!(f, "{}: the load plan does not support this", p(what))
+            }
         }
     }
 }

@@ -51,6 +51,7 @@ pub enum ExternValue {
 
 /// An extern and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResolvedExtern {
     /// The extern's name.
     pub name: String,

@@ -35,6 +35,7 @@ pub enum MapSource {
 
 /// The attributes of one `BPF_MAP_CREATE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapCreate {
     /// The map type.
     pub map_type: MapType,
@@ -110,6 +111,7 @@ pub struct PinnedMapInfo {
 
 /// One map to create (or reuse from its pin).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapPlan {
     /// libbpf's name for it (`counts`, `prog.rodata`, ...).
     pub name: String,
@@ -199,11 +201,7 @@ pub(crate) fn kernel_name(name: &str, kernel: &KernelInputs<'_>) -> String {
     if !kernel.has(Feature::ProgName) {
         return String::new();
     }
-    let mut end = name.len().min(abi::OBJ_NAME_LEN);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_owned()
+    abi::cut(name, abi::OBJ_NAME_LEN).to_owned()
 }
 
 /// libbpf's `adjust_ringbuf_sz`: the smallest power-of-two multiple of the

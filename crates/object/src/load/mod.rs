@@ -80,6 +80,7 @@ use crate::Object;
 
 /// The program BTF to load with `BPF_BTF_LOAD`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BtfPlan {
     /// Raw BTF, sanitized for the kernel's features.
     pub bytes: Vec<u8>,
@@ -89,6 +90,7 @@ pub struct BtfPlan {
 
 /// A function appended to a program.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinkedFunction {
     /// Its name.
     pub name: String,
@@ -100,6 +102,7 @@ pub struct LinkedFunction {
 
 /// One program to load.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProgramPlan {
     /// Its name.
     pub name: String,
@@ -187,6 +190,7 @@ fn words(it: impl Iterator<Item = u32>, endian: Endian) -> Vec<u8> {
 
 /// Everything to create and load, in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct LoadPlan {
     /// The program BTF (none when the object has no BTF or the kernel
     /// takes none).
@@ -280,6 +284,12 @@ fn check_object(
         return Err(Problem::Endian {
             object: obj.endian,
             kernel: kernel.endian,
+        }
+        .into());
+    }
+    if obj.facts.section_size(".struct_ops").is_some_and(|s| s > 0) {
+        return Err(Problem::Unsupported {
+            what: "struct_ops maps (section '.struct_ops')".into(),
         }
         .into());
     }

@@ -84,10 +84,9 @@ pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAtt
             .into()
         })?;
     if prog_type == ProgType::EXT {
-        return Err(Problem::MissingFeature {
-            feature: Feature::Btf,
-            needed_by: format!(
-                "program '{}' (freplace needs the program it replaces, which the plan is not given)",
+        return Err(Problem::Unsupported {
+            what: format!(
+                "program '{}' replaces a function of a loaded program (freplace)",
                 prog.name
             ),
         }
