@@ -133,8 +133,10 @@ static __always_inline void count_drop(u32 reason)
 {
 	u64 *counter = bpf_map_lookup_elem(&drops, &reason);
 
+	/* Atomic even though the value is this CPU's: a program preempted on
+	 * this CPU (migrate_disable only) may be interrupted by another. */
 	if (counter)
-		*counter += 1; /* per-CPU value: no other CPU writes it */
+		__sync_fetch_and_add(counter, 1);
 }
 
 /* Whether the current task passes -u and -c. */
