@@ -43,6 +43,15 @@ const volatile bool filter_cgroup = false;
 /* false: the exec programs send nothing (failed-only reporting); they still
  * drop stale stages. */
 const volatile bool report_success = true;
+/*
+ * Ring buffer only: 0 lets the kernel wake the reader whenever it has caught
+ * up (every event at a low rate: an interrupt per event, which costs more than
+ * building the event, ~25 us on a virtual machine). N > 0: wake it only when
+ * N bytes are waiting; the reader then also polls with a timeout to pick up
+ * what stays below N. (The perf buffer's wake-ups are set by user space when
+ * it opens the perf events: wakeup_events / wakeup_watermark.)
+ */
+const volatile u32 wakeup_bytes = 0;
 /* true when the syscall programs are attached (-x): the exec programs then
  * remove the exec'ing task's stage too, for kernels whose syscall exit does
  * not run after a successful exec. */
@@ -314,7 +323,13 @@ static __always_inline void output(void *ctx, struct execsnoop_event *ev)
 	if (size > EVENT_MAX)
 		return; /* cannot happen: path_size and args_size are bounded */
 #if EXECSNOOP_RINGBUF
-	err = bpf_ringbuf_output(&events, ev, size, 0);
+	u64 flags = 0;
+
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP :
+				BPF_RB_NO_WAKEUP;
+	err = bpf_ringbuf_output(&events, ev, size, flags);
 #else
 	err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, ev, size);
 #endif
