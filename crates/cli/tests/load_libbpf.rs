@@ -210,8 +210,7 @@ impl Tally {
 }
 
 fn real_objects() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-objects");
-    libbpf::real_objects::extract(&dir)
+    libbpf::real_objects(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-objects"))
 }
 
 #[test]
@@ -266,14 +265,4 @@ fn loader_test_objects_load_as_libbpf_loads_them() {
         "{}",
         tally.disagreements.join("\n\n")
     );
-}
-
-/// Not a test: writes libbpf-tools' objects into `$COREX_REAL_OBJECTS`
-/// for scripts/bench-load.sh.
-#[test]
-#[ignore = "run by scripts/bench-load.sh"]
-fn extract_real_objects() {
-    let dir = std::env::var_os("COREX_REAL_OBJECTS").expect("COREX_REAL_OBJECTS=DIR");
-    let objects = libbpf::real_objects::extract(Path::new(&dir));
-    println!("{} objects in {}", objects.len(), Path::new(&dir).display());
 }
