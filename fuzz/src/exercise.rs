@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::sync::{Arc, OnceLock};
 
 use corex_btf::dump::{self, Filter};
-use corex_btf::{write, Btf, BtfExt, Endian};
+use corex_btf::{write, Btf, BtfExt, Endian, NameIndex};
 
 use crate::seeds;
 
@@ -104,7 +104,7 @@ pub fn btf_everything(btf: &Btf) {
         let _ = btf.skip_mods(id);
     }
     let _ = btf.type_by_id(corex_btf::TypeId(btf.type_count()));
-    let _ = corex_btf::NameIndex::new(btf).get("int");
+    check_name_lookups(btf);
 
     let all = Filter::default();
     dump::json::dump(btf, &all, &mut io::sink()).expect("dumping to a sink cannot fail");
@@ -112,13 +112,32 @@ pub fn btf_everything(btf: &Btf) {
     let _ = dump::c::dump(btf, &mut io::sink());
     let before = raw_dump_with_bases(btf);
     for endian in [Endian::Little, Endian::Big] {
-        let written = write::write(btf, endian);
+        let written = write::write(btf, endian)
+            .unwrap_or_else(|e| panic!("parsed BTF cannot be written back: {e}"));
         let again = Btf::parse(&written)
             .unwrap_or_else(|e| panic!("BTF written from parsed BTF does not parse: {e}"));
         assert_eq!(
             raw_dump_with_bases(&again),
             before,
             "write/parse round trip changed the BTF"
+        );
+    }
+}
+
+/// Every named type is found by its name and kind, as the first of that name
+/// and kind in id order, and by its essential name in the full index.
+fn check_name_lookups(btf: &Btf) {
+    let index = NameIndex::new(btf);
+    let mut first = std::collections::HashMap::new();
+    for t in btf.types().filter(|t| !t.name().is_empty()) {
+        let first = *first.entry((t.kind(), t.name())).or_insert(t.id());
+        let found = btf.find_by_name_kind(t.name(), t.kind());
+        assert_eq!(found, Some(first), "lookup of {} {:?}", t.kind(), t.name());
+        let essential = corex_btf::essential_name(t.name());
+        assert!(
+            essential.is_empty() || index.get(btf, essential).contains(&t.id()),
+            "[{}] is missing from the index under {essential:?}",
+            t.id()
         );
     }
 }

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use corex_btf::dump::{self, Filter};
-use corex_btf::{Btf, BtfExt, Endian, Kind, TypeId};
+use corex_btf::write::{BtfBuilder, TypeDef};
+use corex_btf::{Btf, BtfExt, Endian, Kind, Linkage, TypeId};
 use seeds::{assemble, find, info};
 
 /// Strings of the hand-made BTF: 0 `""`, 1 `"int"`, 5 `"x"`.
@@ -503,7 +504,7 @@ fn base() -> Arc<Btf> {
 #[test]
 fn split_btf_parses_on_its_base() {
     let base = base();
-    let data = seeds::split_on_all_kinds(base.strings_len(), Endian::Little);
+    let data = seeds::split_on_all_kinds(base.clone(), Endian::Little);
     let split = Btf::parse_split(&data, base).unwrap();
     assert_eq!(split.first_id(), 21);
     let modstruct = split.ty(TypeId(23));
@@ -511,7 +512,10 @@ fn split_btf_parses_on_its_base() {
     assert_eq!(modstruct.member(1).unwrap().name, "p");
     assert_eq!(split.ty(TypeId(21)).name(), "mod_t");
     // Without its base, the same bytes refer to strings that do not exist.
-    expect_err(parse(&data), &["type [1]", "name string offset"]);
+    expect_err(
+        parse(&data),
+        &["the first string must be empty", "split BTF", "its base"],
+    );
 }
 
 #[test]
@@ -723,6 +727,65 @@ fn ext_parses() {
     assert_eq!(e.core_relos[0].records[0].access_str_off, 1);
     let clang = std::fs::read(repo_file("fuzz/corpus/btf_ext/prog-bpfeb.btf.ext")).unwrap();
     assert!(!BtfExt::parse(&clang).unwrap().core_relos.is_empty());
+}
+
+/// The `.BTF` that [`ext`]'s records refer to: `[1] FUNC_PROTO`, `[2] FUNC
+/// prog` (string offset 1).
+fn ext_btf() -> Btf {
+    let mut b = BtfBuilder::new();
+    let proto = b.add(&TypeDef::func_proto(TypeId::VOID, vec![]));
+    b.add(&TypeDef::func("prog", proto, Linkage::Global));
+    b.to_btf().unwrap()
+}
+
+#[test]
+fn ext_checked_against_its_btf() {
+    let btf = ext_btf();
+    BtfExt::parse(&ext())
+        .unwrap()
+        .validate_against(&btf)
+        .unwrap();
+    let with = |at: usize, v: u32| {
+        let mut data = ext();
+        put_u32(&mut data, at, v);
+        BtfExt::parse(&data).unwrap().validate_against(&btf)
+    };
+    expect_err(
+        with(48, 9),
+        &[
+            "byte offset 44",
+            "func_info record #0 of section 'prog'",
+            "type id 9 is past the last type id 2",
+        ],
+    );
+    expect_err(
+        with(48, 1),
+        &["byte offset 44", "type [1] is of kind FUNC_PROTO, not FUNC"],
+    );
+    expect_err(
+        with(36, 0),
+        &["byte offset 36", "func_info: section name offset 0"],
+    );
+    expect_err(
+        with(68, 999),
+        &[
+            "byte offset 64",
+            "line_info record #0 file name of section 'prog'",
+            "string offset 999 is not a string of .BTF (6 bytes of strings)",
+        ],
+    );
+    expect_err(
+        with(72, 7),
+        &["line_info record #0 source line", "offset 7"],
+    );
+    expect_err(
+        with(100, 999),
+        &["byte offset 92", "CO-RE record #0 access string", "999"],
+    );
+    expect_err(
+        with(96, 3),
+        &["byte offset 92", "CO-RE record #0", "type id 3"],
+    );
 }
 
 #[test]

@@ -89,11 +89,18 @@ pub fn load_as(path: &Path, base: Option<&Arc<Btf>>, container: Container) -> Bt
 
 /// Loads raw or ELF BTF (as its name says) that is not split.
 pub fn load(path: &Path) -> Btf {
-    let elf = path
-        .extension()
-        .is_some_and(|x| x == "o" || x == "ko" || x == "elf");
-    let container = if elf { Container::Elf } else { Container::Raw };
+    let container = if is_elf(path) {
+        Container::Elf
+    } else {
+        Container::Raw
+    };
     load_as(path, None, container)
+}
+
+/// Whether `path` names an ELF file (by its extension) rather than raw BTF.
+pub fn is_elf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x == "o" || x == "ko" || x == "elf")
 }
 
 /// corex's raw dump of the types that pass `filter`.
