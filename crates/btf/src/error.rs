@@ -99,6 +99,19 @@ pub enum Error {
     /// The compressed container could not be read.
     #[error("archive: {0}")]
     Archive(String),
+    /// Decompressing would produce more than corex reads.
+    #[error(
+        "{what} decompresses to more than {} MiB, the most corex reads from an archive \
+         (BTF is far smaller: 44 MB for the largest known, BTFHub's RHEL 8.1 kernels; \
+         decompress a larger ELF image first)",
+        limit >> 20
+    )]
+    OverLimit {
+        /// What is too large (the xz stream, a tar member).
+        what: String,
+        /// The limit in bytes ([`crate::MAX_DECOMPRESSED`]).
+        limit: u64,
+    },
     /// `.BTF.ext` is malformed.
     #[error(".BTF.ext at byte offset {offset}: {why}")]
     BadExt {

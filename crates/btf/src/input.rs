@@ -3,14 +3,15 @@
 //! (optionally a tar archive with one member) holding either, as BTFHub ships.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::sync::Arc;
 
 use object::{Object, ObjectSection};
 
+use crate::archive::{unpack_xz, Unpacked};
 use crate::btf::{Btf, BTF_MAGIC};
 use crate::error::{Error, Result};
 use crate::ext::BtfExt;
+use crate::printable::printable;
 
 /// The container a BTF input came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +39,6 @@ pub struct LoadedBtf {
 
 const XZ_MAGIC: &[u8] = b"\xfd7zXZ\x00";
 const ELF_MAGIC: &[u8] = b"\x7fELF";
-/// Largest decompressed size accepted (a vmlinux ELF is a few hundred MiB).
-const MAX_DECOMPRESSED: u64 = 2 << 30;
 
 fn is_raw_btf(data: &[u8]) -> bool {
     data.len() >= 2
@@ -60,14 +59,13 @@ pub fn load_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
 
 fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(XZ_MAGIC) {
-        let plain = decompress_xz(&data)?;
-        let (inner, container, within) = match tar_single_member(&plain)? {
-            Some((name, member)) => (
+        let (inner, container, within) = match unpack_xz(&data)? {
+            Unpacked::TarMember(name, member) => (
                 member,
                 Container::TarXz,
-                format!("file {name} in the tar.xz archive"),
+                format!("file {} in the tar.xz archive", printable(&name)),
             ),
-            None => (plain, Container::Xz, "xz-decompressed data".to_owned()),
+            Unpacked::Plain(plain) => (plain, Container::Xz, "xz-decompressed data".to_owned()),
         };
         let mut loaded = load_plain(Cow::Owned(inner), base).map_err(|e| e.within(within))?;
         loaded.container = container;
@@ -203,58 +201,4 @@ fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>)
         .map(|s| BtfExt::parse(&s.bytes).map_err(|e| s.place(e)))
         .transpose()?;
     Ok((btf, ext))
-}
-
-fn decompress_xz(data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    xz2::read::XzDecoder::new(data)
-        .take(MAX_DECOMPRESSED + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            Error::Archive(format!(
-                "xz stream ({} bytes) is corrupt after {} decompressed bytes: {e}",
-                data.len(),
-                out.len()
-            ))
-        })?;
-    if out.len() as u64 > MAX_DECOMPRESSED {
-        return Err(Error::Archive(format!(
-            "xz stream decompresses to more than {MAX_DECOMPRESSED} bytes"
-        )));
-    }
-    Ok(out)
-}
-
-/// If `data` is a tar archive, the name and contents of its one regular file.
-fn tar_single_member(data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
-    if data.len() < 263 || &data[257..262] != b"ustar" {
-        return Ok(None);
-    }
-    let tar_err = |e: std::io::Error| Error::Archive(format!("tar: {e}"));
-    let mut archive = tar::Archive::new(data);
-    let mut found: Option<(String, Vec<u8>)> = None;
-    for entry in archive.entries().map_err(tar_err)? {
-        let mut entry = entry.map_err(tar_err)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if let Some((first, _)) = &found {
-            return Err(Error::Archive(format!(
-                "tar archive holds more than one file (expected one BTF file): {first}, then {name} at byte offset {}",
-                entry.raw_header_position()
-            )));
-        }
-        let mut buf = Vec::new();
-        entry.read_to_end(&mut buf).map_err(|e| {
-            Error::Archive(format!(
-                "tar: file {name} at byte offset {}: {e}",
-                entry.raw_header_position()
-            ))
-        })?;
-        found = Some((name, buf));
-    }
-    found
-        .map(Some)
-        .ok_or_else(|| Error::Archive("tar archive holds no file".into()))
 }

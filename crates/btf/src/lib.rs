@@ -9,6 +9,7 @@
 //! println!("task_struct has {} members", task.vlen());
 //! ```
 
+mod archive;
 mod btf;
 pub mod dump;
 mod error;
@@ -21,6 +22,7 @@ mod types;
 mod validate;
 pub mod write;
 
+pub use crate::archive::MAX_DECOMPRESSED;
 pub use crate::btf::{
     parse_header, Btf, Endian, Header, TypeId, BTF_MAGIC, HEADER_LEN, MAX_RESOLVE_DEPTH,
 };
