@@ -12,9 +12,10 @@ use crate::printable::printable;
 
 /// Most bytes an xz input may decompress to, in all. Real BTF is far
 /// smaller (most kernels' 3-7 MB; the largest known, BTFHub's RHEL 8.1
-/// kernels, 44 MB), and an xz-compressed ELF image holding it a few hundred
-/// MB at most; an xz bomb stops here.
-pub const MAX_DECOMPRESSED: u64 = 512 << 20;
+/// kernels, 44 MB, 898,000 types), as are the xz-compressed ELF files that
+/// hold it (`.ko.xz` modules, a distribution's `vmlinux.xz`); an xz bomb
+/// stops here, having taken this much memory at most.
+pub const MAX_DECOMPRESSED: u64 = 256 << 20;
 
 /// Most memory the xz decoder may take (its dictionary): every `xz`
 /// preset, `-9e` included, needs less than 70 MiB.

@@ -15,6 +15,7 @@ use crate::printable::printable;
 
 /// The container a BTF input came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Container {
     /// Raw BTF bytes.
     Raw,
@@ -28,6 +29,7 @@ pub enum Container {
 
 /// BTF read from a file, with the `.BTF.ext` that came with it (ELF only).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct LoadedBtf {
     /// The type table.
     pub btf: Btf,
@@ -35,6 +37,11 @@ pub struct LoadedBtf {
     pub ext: Option<BtfExt>,
     /// The outermost container.
     pub container: Container,
+    /// A base was given, but the BTF is not split: it reads on its own
+    /// (ids and string offsets of its own from the start), so it was read
+    /// without the base. Read on the base, its ids and names would be the
+    /// base's: a tool should say so rather than dump nonsense.
+    pub not_split: bool,
 }
 
 const XZ_MAGIC: &[u8] = b"\xfd7zXZ\x00";
@@ -76,19 +83,21 @@ fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
 
 fn load_plain(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(ELF_MAGIC) {
-        let (btf, ext) = load_elf(&data, base)?;
+        let (btf, ext, not_split) = load_elf(&data, base)?;
         return Ok(LoadedBtf {
             btf,
             ext,
             container: Container::Elf,
+            not_split,
         });
     }
     if is_raw_btf(&data) {
-        let btf = Btf::from_vec(data.into_owned(), base)?;
+        let (btf, not_split) = parse_on(data.into_owned(), base)?;
         return Ok(LoadedBtf {
             btf,
             ext: None,
             container: Container::Raw,
+            not_split,
         });
     }
     let head: Vec<String> = data.iter().take(4).map(|b| format!("{b:02x}")).collect();
@@ -193,12 +202,25 @@ fn elf_layout(data: &[u8]) -> String {
     }
 }
 
-fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>)> {
+fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>, bool)> {
     let (mut btf_section, ext_section) = elf_sections(data)?;
     let bytes = std::mem::take(&mut btf_section.bytes);
-    let btf = Btf::from_vec(bytes, base).map_err(|e| btf_section.place(e))?;
+    let (btf, not_split) = parse_on(bytes, base).map_err(|e| btf_section.place(e))?;
     let ext = ext_section
         .map(|s| BtfExt::parse(&s.bytes).map_err(|e| s.place(e)))
         .transpose()?;
-    Ok((btf, ext))
+    Ok((btf, ext, not_split))
+}
+
+/// Parses raw BTF split on `base`, unless it reads on its own: then it is
+/// not split, and is read without the base (and `true` says so). Module BTF
+/// does not read on its own: its names lie past the end of its own string
+/// table, whose offsets start where its base's strings end.
+fn parse_on(bytes: Vec<u8>, base: Option<Arc<Btf>>) -> Result<(Btf, bool)> {
+    if base.is_some() {
+        if let Ok(btf) = Btf::parse(&bytes) {
+            return Ok((btf, true));
+        }
+    }
+    Ok((Btf::from_vec(bytes, base)?, false))
 }
