@@ -67,6 +67,9 @@ impl Endian {
 pub const BTF_MAGIC: u16 = 0xeb9f;
 /// Size of the BTF header this library writes.
 pub const HEADER_LEN: u32 = 24;
+/// One past the largest type id read or written (counting void): ids fit in
+/// 31 bits.
+pub(crate) const MAX_TYPE_COUNT: u32 = u32::MAX >> 1;
 /// Deepest chain of typedefs/modifiers followed before giving up (a cycle).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
@@ -540,11 +543,14 @@ fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<Vec<u
                 ),
             });
         }
-        if first_id as u64 + offsets.len() as u64 >= u64::from(u32::MAX >> 1) {
+        if first_id as u64 + offsets.len() as u64 >= u64::from(MAX_TYPE_COUNT) {
             return Err(Error::BadType {
                 id,
                 offset: byte,
-                why: "too many types".into(),
+                why: format!(
+                    "too many types: corex reads type ids up to {}",
+                    MAX_TYPE_COUNT - 1
+                ),
             });
         }
         offsets.push((at * 4) as u32);

@@ -170,8 +170,13 @@ fn elf_sections(data: &[u8]) -> Result<(ElfSection, Option<ElfSection>)> {
             file_offset,
         }))
     };
-    let btf =
-        section(".BTF")?.ok_or_else(|| Error::Elf("the ELF file has no .BTF section".into()))?;
+    let btf = section(".BTF")?.ok_or_else(|| {
+        Error::Elf(
+            "no .BTF section (BPF objects get one from clang -g, kernels and modules from \
+             CONFIG_DEBUG_INFO_BTF)"
+                .into(),
+        )
+    })?;
     Ok((btf, section(".BTF.ext")?))
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::builder::Strings;
 use super::def::{Body, TypeDef};
-use crate::btf::{Endian, TypeId, BTF_MAGIC, HEADER_LEN};
+use crate::btf::{Endian, TypeId, BTF_MAGIC, HEADER_LEN, MAX_TYPE_COUNT};
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::printable::printable;
@@ -14,8 +14,6 @@ use crate::printable::printable;
 /// Most entries (members, enumerators, parameters, variables) one type holds:
 /// the 16-bit vlen.
 const MAX_VLEN: usize = 0xffff;
-/// One past the largest type id corex reads back.
-const MAX_TYPE_COUNT: u64 = (u32::MAX >> 1) as u64;
 
 /// The offset a new string `s` gets in a section that starts at `start` and
 /// holds `len` bytes; fails if `s` holds a NUL or the section would pass 4 GiB.
@@ -75,11 +73,11 @@ pub(super) fn encode(
     endian: Endian,
 ) -> Result<Vec<u8>> {
     let count = u64::from(first_id) + types.len() as u64;
-    if count > MAX_TYPE_COUNT {
+    if count > u64::from(MAX_TYPE_COUNT) {
         return Err(Error::TooLarge {
             what: "the number of type ids",
             size: count,
-            max: MAX_TYPE_COUNT,
+            max: MAX_TYPE_COUNT.into(),
         });
     }
     let mut new_strings = NewStrings {
