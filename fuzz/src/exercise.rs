@@ -5,11 +5,13 @@
 //! This file is also compiled into `crates/btf/tests/fuzz_props.rs` (by
 //! `#[path]`), so it depends on nothing but `corex_btf`.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::{Arc, OnceLock};
 
 use corex_btf::dump::{self, Filter};
-use corex_btf::{write, Btf, BtfExt, Endian, NameIndex};
+use corex_btf::write::BtfBuilder;
+use corex_btf::{write, Btf, BtfExt, Endian, NameIndex, TypeId};
 
 use crate::seeds;
 
@@ -35,24 +37,45 @@ pub fn btf_parse(data: &[u8]) {
 
 /// Any container `corex_btf::load` recognises. A plain tar (which `load`
 /// does not take) is also compressed and loaded as a BTFHub `.tar.xz`: random
-/// edits of a `.tar.xz` hardly ever get past the xz checksums to the tar reader.
+/// edits of a `.tar.xz` hardly ever get past the xz checksums to the tar
+/// reader. It is compressed twice, as one xz stream and as two with stream
+/// padding between them, and both must load alike.
 pub fn btf_load(data: &[u8]) {
     load_everything(data);
     if data.get(257..262) == Some(b"ustar") {
-        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
-        xz.write_all(data)
-            .expect("compressing into memory cannot fail");
-        load_everything(&xz.finish().expect("compressing into memory cannot fail"));
+        let (head, tail) = data.split_at(data.len() / 2);
+        let one_stream = load_everything(&xz(&[data]));
+        let two_streams = load_everything(&xz(&[head, tail]));
+        assert_eq!(
+            one_stream, two_streams,
+            "a tar read from one xz stream and from two"
+        );
     }
 }
 
-fn load_everything(data: &[u8]) {
-    if let Ok(loaded) = corex_btf::load(data, None) {
-        btf_everything(&loaded.btf);
-        if let Some(ext) = &loaded.ext {
-            ext_everything(&loaded.btf, ext);
-        }
+/// Each part compressed as its own xz stream, each followed by four bytes of
+/// stream padding.
+fn xz(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
+        xz.write_all(part)
+            .expect("compressing into memory cannot fail");
+        out.extend(xz.finish().expect("compressing into memory cannot fail"));
+        out.extend([0; 4]);
     }
+    out
+}
+
+/// Loads `data` and uses everything; returns the raw dump of what loaded.
+fn load_everything(data: &[u8]) -> Option<Vec<u8>> {
+    let loaded = corex_btf::load(data, None).ok()?;
+    btf_everything(&loaded.btf);
+    if let Some(ext) = &loaded.ext {
+        ext_everything(&loaded.btf, ext);
+        let _ = ext.validate_against(&loaded.btf);
+    }
+    Some(raw_dump_with_bases(&loaded.btf))
 }
 
 /// A `.BTF.ext` section on its own, its records looked up in [`split_base`].
@@ -103,8 +126,9 @@ pub fn btf_everything(btf: &Btf) {
         let _ = btf.skip_mods_and_typedefs(id);
         let _ = btf.skip_mods(id);
     }
-    let _ = btf.type_by_id(corex_btf::TypeId(btf.type_count()));
+    let _ = btf.type_by_id(TypeId(btf.type_count()));
     check_name_lookups(btf);
+    check_subset(btf);
 
     let all = Filter::default();
     dump::json::dump(btf, &all, &mut io::sink()).expect("dumping to a sink cannot fail");
@@ -139,6 +163,41 @@ fn check_name_lookups(btf: &Btf) {
             "[{}] is missing from the index under {essential:?}",
             t.id()
         );
+    }
+}
+
+/// What the last type needs, kept and renumbered by `BtfBuilder::retain`:
+/// every kept type is the original with its references remapped, and the
+/// written subset parses.
+fn check_subset(btf: &Btf) {
+    let Some(last) = btf.all_ids().last() else {
+        return;
+    };
+    let mut keep = HashSet::from([last]);
+    let mut todo = vec![last];
+    while let Some(id) = todo.pop() {
+        for r in btf.ty(id).referenced_ids() {
+            if r != TypeId::VOID && keep.insert(r) {
+                todo.push(r);
+            }
+        }
+    }
+    let mut b = BtfBuilder::from_btf(btf);
+    let map = b
+        .retain(|id, _| keep.contains(&id))
+        .unwrap_or_else(|e| panic!("a closed subset cannot be kept: {e}"));
+    b.drop_unused_strings();
+    let subset = b
+        .to_btf()
+        .unwrap_or_else(|e| panic!("the kept subset does not parse: {e}"));
+    assert_eq!(subset.type_count() as usize, keep.len() + 1);
+    for old in keep {
+        let mut expected = btf.ty(old).to_def();
+        for r in expected.refs_mut() {
+            *r = map.get(*r).expect("kept");
+        }
+        let new = map.get(old).expect("kept");
+        assert_eq!(subset.ty(new).to_def(), expected, "[{old}] kept as [{new}]");
     }
 }
 
