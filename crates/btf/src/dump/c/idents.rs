@@ -9,34 +9,34 @@ use crate::printable::printable;
 use crate::types::Type;
 
 /// `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_identifier(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+fn is_identifier(name: &[u8]) -> bool {
+    name.first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// An integer or floating-point type's name: identifiers separated by one
 /// space (`long unsigned int`, `_Bool`, `long double`).
-fn is_base_type_name(name: &str) -> bool {
-    name.split(' ').all(is_identifier)
+fn is_base_type_name(name: &[u8]) -> bool {
+    name.split(|&b| b == b' ').all(is_identifier)
 }
 
 /// A type tag's value, written inside a C string literal: printable ASCII
 /// without quotes or backslashes.
-fn is_tag_value(name: &str) -> bool {
+fn is_tag_value(name: &[u8]) -> bool {
     !name.is_empty()
         && name
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+            .iter()
+            .all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
 }
 
-/// Checks every name of every type that the C dump writes.
+/// Checks every name of every type that the C dump writes. Names are read
+/// as bytes (parsing checked they are UTF-8; a name that is not ASCII is
+/// not C anyway).
 pub(super) fn check(btf: &Btf) -> Result<()> {
     for t in btf.types() {
         let kind = t.kind();
-        let name = t.name();
+        let name = btf.name_bytes(t.name_off());
         let bad_name = |rule: &str| bad(&t, format!("its name '{}' {rule}", printable(name)));
         match kind {
             Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64
@@ -59,31 +59,25 @@ pub(super) fn check(btf: &Btf) -> Result<()> {
             }
             _ => {}
         }
-        match kind {
-            Kind::Struct | Kind::Union => check_entries(&t, "member", t.members().map(|m| m.name))?,
-            Kind::FuncProto => check_entries(&t, "parameter", t.params().map(|p| p.name))?,
-            Kind::Enum | Kind::Enum64 => {
-                check_entries(&t, "enumerator", t.enum_values().map(|v| v.name))?;
+        let what = match kind {
+            Kind::Struct | Kind::Union => "member",
+            Kind::FuncProto => "parameter",
+            Kind::Enum | Kind::Enum64 => "enumerator",
+            _ => continue,
+        };
+        // Members and parameters may be anonymous; enumerators may not.
+        let anonymous_ok = what != "enumerator";
+        for (i, name_off) in t.entry_words(0).enumerate() {
+            let name = btf.name_bytes(name_off);
+            if !(is_identifier(name) || (anonymous_ok && name.is_empty())) {
+                return Err(bad(
+                    &t,
+                    format!(
+                        "its {what} #{i} is named '{}', which is not a C identifier",
+                        printable(name)
+                    ),
+                ));
             }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Member, parameter and enumerator names: identifiers, or (but for
-/// enumerators) anonymous.
-fn check_entries<'a>(t: &Type<'_>, what: &str, names: impl Iterator<Item = &'a str>) -> Result<()> {
-    for (i, name) in names.enumerate() {
-        let anonymous_ok = what != "enumerator" && name.is_empty();
-        if !(anonymous_ok || is_identifier(name)) {
-            return Err(bad(
-                t,
-                format!(
-                    "its {what} #{i} is named '{}', which is not a C identifier",
-                    printable(name)
-                ),
-            ));
         }
     }
     Ok(())
