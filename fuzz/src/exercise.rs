@@ -128,7 +128,9 @@ pub fn btf_everything(btf: &Btf) {
     }
     let _ = btf.type_by_id(TypeId(btf.type_count()));
     check_name_lookups(btf);
-    check_subset(btf);
+    if let Some(last) = btf.all_ids().last() {
+        check_subset(btf, last);
+    }
 
     let all = Filter::default();
     dump::json::dump(btf, &all, &mut io::sink()).expect("dumping to a sink cannot fail");
@@ -166,15 +168,13 @@ fn check_name_lookups(btf: &Btf) {
     }
 }
 
-/// What the last type needs, kept and renumbered by `BtfBuilder::retain`:
-/// every kept type is the original with its references remapped, and the
-/// written subset parses.
-fn check_subset(btf: &Btf) {
-    let Some(last) = btf.all_ids().last() else {
-        return;
-    };
-    let mut keep = HashSet::from([last]);
-    let mut todo = vec![last];
+/// What `root` needs (every type it reaches), kept and renumbered by
+/// `BtfBuilder::retain` with only the strings it names: every kept type is
+/// the original with its references remapped, and the written subset
+/// parses. Returns the subset.
+pub fn check_subset(btf: &Btf, root: TypeId) -> Btf {
+    let mut keep = HashSet::from([root]);
+    let mut todo = vec![root];
     while let Some(id) = todo.pop() {
         for r in btf.ty(id).referenced_ids() {
             if r != TypeId::VOID && keep.insert(r) {
@@ -191,14 +191,18 @@ fn check_subset(btf: &Btf) {
         .to_btf()
         .unwrap_or_else(|e| panic!("the kept subset does not parse: {e}"));
     assert_eq!(subset.type_count() as usize, keep.len() + 1);
-    for old in keep {
+    let mut last = TypeId::VOID;
+    for old in btf.all_ids().filter(|id| keep.contains(id)) {
+        let new = map.get(old).expect("kept");
+        assert!(new > last, "kept types stay in id order");
+        last = new;
         let mut expected = btf.ty(old).to_def();
         for r in expected.refs_mut() {
             *r = map.get(*r).expect("kept");
         }
-        let new = map.get(old).expect("kept");
         assert_eq!(subset.ty(new).to_def(), expected, "[{old}] kept as [{new}]");
     }
+    subset
 }
 
 /// Raw dump of `btf` preceded by its bases' (what `write` flattens into one).

@@ -82,7 +82,11 @@ fn write_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
 impl fmt::Display for Printable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The common case, plain ASCII, in one pass and one write.
-        if self.0.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'\\') {
+        if self
+            .0
+            .iter()
+            .all(|&b| (b' '..=b'~').contains(&b) && b != b'\\')
+        {
             return f.write_str(std::str::from_utf8(self.0).unwrap_or_default());
         }
         for chunk in self.0.utf8_chunks() {

@@ -9,7 +9,7 @@ use std::process::{Output, Stdio};
 use std::sync::OnceLock;
 
 use corex_btf::write::{BtfBuilder, MemberDef, TypeDef};
-use corex_btf::{Endian, INT_SIGNED, MAX_DECOMPRESSED};
+use corex_btf::{Endian, TypeId, INT_SIGNED, MAX_DECOMPRESSED};
 use corex_testkit::with_address_space_limit;
 
 const MIB: u64 = 1 << 20;
@@ -47,17 +47,24 @@ fn assert_clean_error(out: &Output, parts: &[&str]) {
     }
 }
 
+/// `long` and 500,000 pointers to it (6 MB of BTF, nothing the C dump
+/// writes), and the id of `long`.
+fn fillers() -> (BtfBuilder, TypeId) {
+    let mut b = BtfBuilder::new();
+    let long = b.add(&TypeDef::int("long", 8, INT_SIGNED));
+    for _ in 0..500_000 {
+        b.add(&TypeDef::ptr(long));
+    }
+    (b, long)
+}
+
 /// 500,000 filler types (6 MB of BTF) and a struct whose members jump back
 /// and forth across 2^31 bits: libbpf pads each gap with 33 million `long:
 /// 64;` fields, so the header would be terabytes. The dump streams until its
 /// work budget runs out, in a 128 MiB address space (it took 2.9 GB).
 #[test]
 fn c_dump_of_huge_padding_streams_within_128_mib() {
-    let mut b = BtfBuilder::new();
-    let long = b.add(&TypeDef::int("long", 8, INT_SIGNED));
-    for _ in 0..500_000 {
-        b.add(&TypeDef::ptr(long));
-    }
+    let (mut b, long) = fillers();
     let members = (0..8)
         .map(|i| {
             MemberDef::new(
@@ -85,11 +92,7 @@ fn c_dump_of_huge_padding_streams_within_128_mib() {
 /// 370 MB header, written in full within 128 MiB.
 #[test]
 fn c_dump_of_one_huge_gap_is_written_in_full_within_128_mib() {
-    let mut b = BtfBuilder::new();
-    let long = b.add(&TypeDef::int("long", 8, INT_SIGNED));
-    for _ in 0..500_000 {
-        b.add(&TypeDef::ptr(long));
-    }
+    let (mut b, long) = fillers();
     let members = vec![
         MemberDef::new("first", long, 0),
         MemberDef::new("last", long, 0x7fff_0000),
