@@ -4,6 +4,7 @@
 //! from them, and the BPF objects under `bpf/btf-tests/`; the dump filters;
 //! and the writer's round trip in both byte orders.
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::Path;
