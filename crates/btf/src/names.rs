@@ -45,12 +45,14 @@ fn essential_bytes(b: &[u8]) -> &[u8] {
 /// itself, then by id: names that share a hash (by chance, or forged by a
 /// hostile BTF) stay apart and are found by binary search, so neither
 /// building nor looking up can turn quadratic.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NameIndex {
     /// Hash of each entry's essential name, ascending.
     hashes: Vec<u64>,
     /// The entries' type ids, parallel to `hashes`.
     ids: Vec<TypeId>,
+    /// The hash function (tests give one that always collides).
+    hash: fn(&[u8]) -> u64,
 }
 
 fn hash(essential: &[u8]) -> u64 {
@@ -60,13 +62,13 @@ fn hash(essential: &[u8]) -> u64 {
 impl NameIndex {
     /// Indexes every named type of `btf`, its base's included.
     pub fn new(btf: &Btf) -> NameIndex {
-        NameIndex::build(btf, btf.all_ids(), |_| true)
+        NameIndex::build(btf, btf.all_ids(), |_| true, hash)
     }
 
     /// Indexes the named types `btf` itself holds (not a split BTF's base):
     /// for a module, look in its base's index first.
     pub fn own(btf: &Btf) -> NameIndex {
-        NameIndex::build(btf, btf.own_ids(), |_| true)
+        NameIndex::build(btf, btf.own_ids(), |_| true, hash)
     }
 
     /// Indexes only the types whose essential name is one of `wanted` (say,
@@ -78,13 +80,19 @@ impl NameIndex {
     /// [`new`]: NameIndex::new
     pub fn with_names<'w>(btf: &Btf, wanted: impl IntoIterator<Item = &'w str>) -> NameIndex {
         let wanted: FxHashSet<&str> = wanted.into_iter().map(essential_name).collect();
-        NameIndex::build(btf, btf.all_ids(), |essential| wanted.contains(essential))
+        NameIndex::build(
+            btf,
+            btf.all_ids(),
+            |essential| wanted.contains(essential),
+            hash,
+        )
     }
 
     fn build(
         btf: &Btf,
         ids: impl Iterator<Item = TypeId>,
         wanted: impl Fn(&str) -> bool,
+        hash: fn(&[u8]) -> u64,
     ) -> NameIndex {
         let essential = |id: TypeId| essential_bytes(btf.name_bytes(btf.ty(id).name_off()));
         let mut entries: Vec<(u64, TypeId)> = ids
@@ -110,6 +118,7 @@ impl NameIndex {
         NameIndex {
             hashes: entries.iter().map(|e| e.0).collect(),
             ids: entries.into_iter().map(|e| e.1).collect(),
+            hash,
         }
     }
 
@@ -117,7 +126,7 @@ impl NameIndex {
     /// `btf` must be the BTF this index was built from.
     pub fn get(&self, btf: &Btf, essential: &str) -> &[TypeId] {
         let essential = essential.as_bytes();
-        let h = hash(essential);
+        let h = (self.hash)(essential);
         let lo = self.hashes.partition_point(|&x| x < h);
         let hi = lo + self.hashes[lo..].partition_point(|&x| x == h);
         let run = &self.ids[lo..hi];
@@ -154,7 +163,36 @@ impl NameIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::essential_name;
+    use super::{essential_name, NameIndex};
+    use crate::write::{BtfBuilder, TypeDef};
+    use crate::{Kind, TypeId};
+
+    /// Names that all share one hash (as a hostile BTF could forge for a
+    /// weak hash) are still told apart, each group in id order.
+    #[test]
+    fn names_sharing_a_hash_stay_apart() {
+        let mut b = BtfBuilder::new();
+        let int = b.add(&TypeDef::int("int", 4, 0));
+        for i in (0..300).rev() {
+            b.add(&TypeDef::typedef(format!("t{i}"), int));
+            b.add(&TypeDef::structure(format!("t{i}___v2"), 0, vec![]));
+        }
+        let btf = b.to_btf().unwrap();
+        let index = NameIndex::build(&btf, btf.all_ids(), |_| true, |_| 7);
+        for i in 0..300u32 {
+            let name = format!("t{i}");
+            let (typedef, flavor) = (TypeId(2 + 2 * (299 - i)), TypeId(3 + 2 * (299 - i)));
+            assert_eq!(index.get(&btf, &name), [typedef, flavor], "{name}");
+            assert_eq!(index.find(&btf, &name, Kind::Typedef), Some(typedef));
+            assert_eq!(
+                index.find(&btf, &format!("{name}___v2"), Kind::Struct),
+                Some(flavor)
+            );
+            assert_eq!(index.find(&btf, &name, Kind::Struct), None);
+        }
+        assert_eq!(index.get(&btf, "int"), [int]);
+        assert!(index.get(&btf, "t300").is_empty());
+    }
 
     #[test]
     fn strips_the_last_flavor() {
