@@ -48,11 +48,7 @@ fn main() {
             d
         })
     });
-    std::fs::write(
-        out.join("not-deduplicated.btf"),
-        write_defs(copies),
-    )
-    .expect("write");
+    std::fs::write(out.join("not-deduplicated.btf"), write_defs(copies)).expect("write");
 }
 
 /// Little-endian raw BTF of `defs` as ids 1, 2, ...
