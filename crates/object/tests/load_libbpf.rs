@@ -368,3 +368,83 @@ fn pinned_maps_are_reused_or_refused_as_libbpf_decides() {
         format!("the map pinned at '{path}' has max_entries 16, the object's has 8; remove the pin or fix the definition")
     );
 }
+
+/// The BPF objects embedded in Debian's libbpf-tools (bpf/real-objects,
+/// extracted at test time), written and built by others: planned for the
+/// running kernel and compared with libbpf's load of each. Where libbpf
+/// hands the kernel a map of `max_entries` 0 (tools that size it at run
+/// time; the kernel refuses it), the plan refuses it first, naming it.
+#[test]
+fn libbpf_tools_objects_plan_as_libbpf_loads_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = libbpf::work_dir().join("real-objects");
+    let status = std::process::Command::new("bash")
+        .arg(root.join("bpf/real-objects/extract.sh"))
+        .arg(&out)
+        .status()
+        .expect("run bpf/real-objects/extract.sh");
+    assert!(status.success(), "bpf/real-objects/extract.sh failed");
+    let mut objects: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "o"))
+        .collect();
+    objects.sort();
+    assert!(objects.len() >= 50, "{} objects", objects.len());
+    let mut k = debian("6.12", "6.18.0", &[]);
+    let running = Path::new("/sys/kernel/btf/vmlinux");
+    if running.exists() {
+        k.vmlinux = running.to_path_buf();
+    }
+    let (mut compared, mut refused_maps, mut both_fail) = (0, 0, 0);
+    for path in &objects {
+        let tag = format!("{} on {}", path.display(), k.vmlinux.display());
+        let name = corex_object::load::object_name_of(&path.display().to_string());
+        let trace = libbpf::run(path, &k.fake("tools").set("OBJ_NAME", name.as_str()));
+        let mut config = LoadConfig::new(&name);
+        config.set_pin_root(&libbpf::work_dir().join("pins").display().to_string());
+        let obj = Object::parse(&read(path)).unwrap_or_else(|e| panic!("{tag}: {e}"));
+        match (trace.load_result(), plan(&obj, &config, &k.inputs())) {
+            (Some(0), Ok(p)) => {
+                compare(&tag, &p, &trace, &k, &[]);
+                compared += 1;
+            }
+            (Some(0), Err(e)) => {
+                let zero_sized = matches!(
+                    e.problem(),
+                    corex_object::load::Problem::Map {
+                        why: corex_object::load::MapProblem::Impossible {
+                            field: "max_entries",
+                            value: 0,
+                            ..
+                        },
+                        ..
+                    }
+                );
+                assert!(zero_sized, "{tag}: libbpf loads it, the plan fails: {e}");
+                refused_maps += 1;
+            }
+            (_, Ok(_)) => panic!("{tag}: libbpf fails, the plan does not:\n{}", trace.log),
+            (_, Err(e)) => {
+                // The same class of failure: libbpf's log says it too.
+                use corex_object::load::Problem;
+                let said = match e.problem() {
+                    Problem::AttachTarget { .. } => "failed to find kernel BTF type ID",
+                    Problem::Extern { .. } => "extern",
+                    Problem::Core { .. } => "failed to relocate",
+                    _ => "(no counterpart)",
+                };
+                assert!(
+                    trace.log.contains(said),
+                    "{tag}: libbpf fails otherwise than the plan ({e}):\n{}",
+                    trace.log
+                );
+                both_fail += 1;
+            }
+        }
+    }
+    let summary =
+        format!("{compared} compared, {refused_maps} refused, {both_fail} failing on both sides");
+    println!("libbpf-tools objects: {summary}");
+    assert!(compared >= 30, "{summary}");
+}
