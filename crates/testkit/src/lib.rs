@@ -53,6 +53,22 @@ pub fn bpftool(args: &[&str]) -> Vec<u8> {
     run(Command::new("bpftool").args(args))
 }
 
+/// A command that runs `program` as `nobody`, without any capability
+/// (`setpriv`): how tests see what an unprivileged user is told. Needs
+/// root; `program` must be readable and executable by `nobody`.
+pub fn as_nobody(program: &Path) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+    ])
+    .arg(program);
+    cmd
+}
+
 /// Builds the C program `src` into `out` (`$CC`, else `cc`, with `-O2
 /// -Wall -Wextra -Werror` and `args` after the source, e.g. libraries).
 /// Built under a private name, then renamed, as test processes may race.
