@@ -5,3 +5,5 @@
 //! `corex-object` and `corex-btf`; every system call goes through `corex-sys`.
 
 #![warn(missing_docs)]
+
+pub mod attach;
