@@ -7,3 +7,4 @@
 #![warn(missing_docs)]
 
 pub mod attach;
+pub mod trace_pipe;

@@ -30,7 +30,7 @@ mod link;
 mod perf_event;
 mod probe;
 mod raw_tracepoint;
-mod tracefs;
+pub(crate) mod tracefs;
 mod tracepoint;
 mod tracing;
 mod uprobe;

@@ -1,0 +1,248 @@
+//! Shared by corex's kernel tests: the privilege check, a small BPF
+//! assembler and the programs the tests attach, a unique exec to trigger
+//! them, offsets read from the running kernel's BTF, and checks through the
+//! kernel that nothing a test made is left.
+#![allow(dead_code)]
+
+pub mod asm;
+
+use asm::Asm;
+use corex_btf::{Btf, Kind};
+use corex_sys::{Capabilities, ObjectKind, ProgFd, ProgLoad};
+use corex_uapi::{AttachType, HelperId, ProgType};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Fails the test, saying why, unless this process may load and attach
+/// tracing programs.
+pub fn require_privileges() {
+    let caps = Capabilities::current().expect("capget works");
+    assert!(
+        caps.can_trace(),
+        "this test needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
+    );
+}
+
+/// Loads a program, panicking with the verifier's log on failure.
+pub fn load(
+    prog_type: ProgType,
+    insns: &[u8],
+    attach_type: Option<AttachType>,
+    attach_btf_id: u32,
+) -> Result<ProgFd, corex_sys::Error> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut attrs = ProgLoad::new(prog_type, insns, c"GPL");
+    attrs.expected_attach_type = attach_type;
+    attrs.attach_btf_id = attach_btf_id;
+    attrs.log = Some(corex_sys::VerifierLog::new(&mut buf, 1));
+    let result = ProgFd::load(&mut attrs);
+    if let Err(e) = &result {
+        if e.errno() == Some(corex_sys::Errno::EACCES) {
+            panic!("{e}\n{}", attrs.log.unwrap().text());
+        }
+    }
+    result
+}
+
+/// The running kernel's BTF.
+pub fn kernel_btf() -> &'static Btf {
+    static BTF: OnceLock<Btf> = OnceLock::new();
+    BTF.get_or_init(|| {
+        Btf::from_vec(std::fs::read("/sys/kernel/btf/vmlinux").unwrap(), None).unwrap()
+    })
+}
+
+/// The id of the kernel's BTF type `name` of `kind`.
+pub fn btf_id(kind: Kind, name: &str) -> u32 {
+    kernel_btf()
+        .types()
+        .find(|t| t.kind() == kind && t.name() == name)
+        .unwrap_or_else(|| panic!("no {kind:?} {name} in the kernel's BTF"))
+        .id()
+        .0
+}
+
+/// The byte offset of `member` in the kernel's `struct name` (CO-RE done
+/// by hand: the test programs are assembled here, not compiled).
+pub fn member_offset(name: &str, member: &str) -> i16 {
+    let btf = kernel_btf();
+    let ty = btf
+        .types()
+        .find(|t| t.kind() == Kind::Struct && t.name() == name)
+        .unwrap_or_else(|| panic!("no struct {name}"));
+    let m = ty
+        .members()
+        .find(|m| m.name == member)
+        .unwrap_or_else(|| panic!("no {name}.{member}"));
+    (m.bit_offset / 8) as i16
+}
+
+/// The offset of field `field` in tracepoint `category/name`'s record, from
+/// its tracefs format file.
+pub fn tracepoint_field_offset(category: &str, name: &str, field: &str) -> i16 {
+    let path = format!("/sys/kernel/tracing/events/{category}/{name}/format");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for line in text.lines() {
+        let Some(decl) = line.trim().strip_prefix("field:") else {
+            continue;
+        };
+        let (decl, rest) = decl.split_once(';').unwrap();
+        if decl.split_whitespace().last() == Some(field) {
+            let offset = rest.trim().strip_prefix("offset:").unwrap();
+            return offset.split(';').next().unwrap().parse().unwrap();
+        }
+    }
+    panic!("{path} has no field {field}");
+}
+
+/// Where the exec'd file's name is, for [`exec_printer`].
+#[derive(Clone, Copy, Debug)]
+pub enum FilenameAt {
+    /// A user pointer at this offset of the context (a syscall tracepoint).
+    UserPointer(i16),
+    /// `struct linux_binprm *` in context word `arg`, its `filename` at
+    /// `offset` (sched_process_exec as a raw or BTF tracepoint).
+    Bprm { arg: i16, offset: i16 },
+}
+
+/// A program that prints `TAG filename` with `bpf_trace_printk` for each
+/// exec it sees.
+pub fn exec_printer(tag: &str, at: FilenameAt) -> Vec<u8> {
+    const BUF: i16 = -256;
+    const FMT: i16 = -296;
+    const TMP: i16 = -304;
+    let mut a = Asm::new();
+    a.mov64_reg(6, 1);
+    match at {
+        FilenameAt::UserPointer(offset) => {
+            a.ldx64(3, 6, offset);
+            a.mov64_reg(1, 10)
+                .add64_imm(1, BUF.into())
+                .mov64_imm(2, 256);
+            a.call(HelperId::PROBE_READ_USER_STR);
+        }
+        FilenameAt::Bprm { arg, offset } => {
+            a.ldx64(3, 6, arg * 8).add64_imm(3, offset.into());
+            a.mov64_reg(1, 10).add64_imm(1, TMP.into()).mov64_imm(2, 8);
+            a.call(HelperId::PROBE_READ_KERNEL);
+            a.ldx64(3, 10, TMP);
+            a.mov64_reg(1, 10)
+                .add64_imm(1, BUF.into())
+                .mov64_imm(2, 256);
+            a.call(HelperId::PROBE_READ_KERNEL_STR);
+        }
+    }
+    let fmt = format!("{tag} %s");
+    let len = a.store_string(FMT, &fmt, 40);
+    a.mov64_reg(1, 10)
+        .add64_imm(1, FMT.into())
+        .mov64_imm(2, len);
+    a.mov64_reg(3, 10).add64_imm(3, BUF.into());
+    a.call(HelperId::TRACE_PRINTK);
+    a.mov64_imm(0, 0).exit();
+    a.bytes()
+}
+
+/// A program that adds 1 to the u64 at key 0 of array `map` each time the
+/// current process is `pid`.
+pub fn count_calls_of(pid: u32, map: &corex_sys::MapFd) -> Vec<u8> {
+    let mut a = Asm::new();
+    a.call(HelperId::GET_CURRENT_PID_TGID).rsh64_imm(0, 32);
+    a.jne_imm(0, pid as i32, 9);
+    a.st32(10, -4, 0).mov64_reg(2, 10).add64_imm(2, -4);
+    a.ld_map_fd(1, map.as_raw_fd());
+    a.call(HelperId::MAP_LOOKUP_ELEM);
+    a.jeq_imm(0, 0, 2);
+    a.mov64_imm(1, 1).atomic_add64(0, 0, 1);
+    a.mov64_imm(0, 0).exit();
+    a.bytes()
+}
+
+/// An array of one u64, and a reader of it.
+pub fn counter() -> corex_sys::MapFd {
+    corex_sys::MapFd::create(&corex_sys::MapCreate::new(
+        corex_uapi::MapType::ARRAY,
+        4,
+        8,
+        1,
+    ))
+    .unwrap()
+}
+
+/// The u64 at key 0 of `map`.
+pub fn read_counter(map: &corex_sys::MapFd) -> u64 {
+    let mut v = [0u8; 8];
+    assert!(map.lookup(&0u32.to_ne_bytes(), &mut v, 0).unwrap());
+    u64::from_ne_bytes(v)
+}
+
+/// Execs `/bin/true` through a symlink with a name no other exec has, and
+/// returns that name (the filename an exec probe sees) and the process id.
+pub fn exec_unique(tag: &str) -> (String, u32) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("corex-exec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link: PathBuf = dir.join(format!("{tag}-{n}"));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("/bin/true", &link).unwrap();
+    let mut child = Command::new(&link).spawn().unwrap();
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_file(&link).unwrap();
+    (link.to_str().unwrap().to_owned(), pid)
+}
+
+/// Whether the kernel's list of `kind` ids holds `id`, or `GET_FD_BY_ID`
+/// still finds it.
+fn still_there(kind: ObjectKind, id: u32) -> bool {
+    let listed = corex_sys::ids(kind).any(|i| i.unwrap() == id);
+    let result = match kind {
+        ObjectKind::Prog => ProgFd::from_id(id).map(drop),
+        ObjectKind::Map => corex_sys::MapFd::from_id(id).map(drop),
+        ObjectKind::Btf => corex_sys::BtfFd::from_id(id).map(drop),
+        ObjectKind::Link => corex_sys::LinkFd::from_id(id).map(drop),
+    };
+    let found = match result {
+        Ok(()) => true,
+        Err(e) if e.is_not_found() => false,
+        Err(e) => panic!("{e}"),
+    };
+    listed || found
+}
+
+/// Asserts that the kernel freed `kind` id `id` (waiting out the RCU grace
+/// period, up to 30 s).
+pub fn assert_gone(kind: ObjectKind, id: u32) {
+    for _ in 0..3000 {
+        if !still_there(kind, id) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{kind:?} id {id} is still in the kernel");
+}
+
+/// The perf events this process holds open that run program `prog_id`, as
+/// the kernel reports them for each fd (`BPF_TASK_FD_QUERY`, which
+/// `bpftool perf` uses).
+pub fn perf_events_running(prog_id: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let target = std::fs::read_link(entry.path()).unwrap_or_default();
+        if target.to_str() != Some("anon_inode:[perf_event]") {
+            continue;
+        }
+        let Ok(fd) = entry.file_name().to_str().unwrap().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(info) = corex_sys::task_fd_query(std::process::id(), fd) {
+            if info.prog_id == prog_id {
+                found.push(info.name);
+            }
+        }
+    }
+    found
+}
