@@ -7,4 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod attach;
+pub mod events;
 pub mod trace_pipe;

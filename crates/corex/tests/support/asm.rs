@@ -106,6 +106,19 @@ impl Asm {
         self.raw(0x95, 0, 0, 0, 0)
     }
 
+    /// Points the jump at slot `jump` to the next instruction written.
+    pub fn land(&mut self, jump: usize) -> &mut Asm {
+        let off = (self.insns.len() - jump - 1) as i16;
+        self.insns[jump][2..4].copy_from_slice(&off.to_ne_bytes());
+        self
+    }
+
+    /// `goto` slot `target` (written before).
+    pub fn ja_back(&mut self, target: usize) -> &mut Asm {
+        let off = target as i64 - self.insns.len() as i64 - 1;
+        self.ja(off as i16)
+    }
+
     /// Stores `text` and a NUL on the stack at `r10 + at` (at most `room`
     /// bytes, zero-padded to a multiple of 8); returns its length with the
     /// NUL. Uses r1.

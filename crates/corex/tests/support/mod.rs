@@ -25,22 +25,28 @@ pub fn require_privileges() {
     );
 }
 
-/// Loads a program, panicking with the verifier's log on failure.
+/// Loads a program; a verifier rejection panics with the log (loaded again
+/// with one, as the log of a long loop does not fit a small buffer).
 pub fn load(
     prog_type: ProgType,
     insns: &[u8],
     attach_type: Option<AttachType>,
     attach_btf_id: u32,
 ) -> Result<ProgFd, corex_sys::Error> {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut attrs = ProgLoad::new(prog_type, insns, c"GPL");
-    attrs.expected_attach_type = attach_type;
-    attrs.attach_btf_id = attach_btf_id;
-    attrs.log = Some(corex_sys::VerifierLog::new(&mut buf, 1));
-    let result = ProgFd::load(&mut attrs);
+    let attrs = |log| {
+        let mut attrs = ProgLoad::new(prog_type, insns, c"GPL");
+        attrs.expected_attach_type = attach_type;
+        attrs.attach_btf_id = attach_btf_id;
+        attrs.log = log;
+        attrs
+    };
+    let result = ProgFd::load(&mut attrs(None));
     if let Err(e) = &result {
         if e.errno() == Some(corex_sys::Errno::EACCES) {
-            panic!("{e}\n{}", attrs.log.unwrap().text());
+            let mut buf = vec![0u8; 64 << 20];
+            let mut with_log = attrs(Some(corex_sys::VerifierLog::new(&mut buf, 1)));
+            let again = ProgFd::load(&mut with_log);
+            panic!("{e} ({again:?})\n{}", with_log.log.unwrap().text());
         }
     }
     result
@@ -245,4 +251,128 @@ pub fn perf_events_running(prog_id: u32) -> Vec<String> {
         }
     }
     found
+}
+
+/// Which buffer a [`producer`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `bpf_ringbuf_output` into a ring buffer.
+    Ring,
+    /// `bpf_perf_event_output` on the current CPU.
+    Perf,
+}
+
+/// The producer's state, an array of one value: the next sequence number,
+/// the outputs that failed, and how many records each run writes.
+pub fn producer_state() -> corex_sys::MapFd {
+    corex_sys::MapFd::create(&corex_sys::MapCreate::new(
+        corex_uapi::MapType::ARRAY,
+        4,
+        24,
+        1,
+    ))
+    .unwrap()
+}
+
+/// `(next_seq, failed, batch)` of a producer's state.
+pub fn read_state(state: &corex_sys::MapFd) -> (u64, u64, u64) {
+    let mut v = [0u8; 24];
+    assert!(state.lookup(&0u32.to_ne_bytes(), &mut v, 0).unwrap());
+    let word = |i: usize| u64::from_ne_bytes(v[i * 8..i * 8 + 8].try_into().unwrap());
+    (word(0), word(1), word(2))
+}
+
+/// Sets how many records each run of the producer writes (at most 1024).
+pub fn set_batch(state: &corex_sys::MapFd, batch: u64) {
+    let (seq, failed, _) = read_state(state);
+    let mut v = Vec::new();
+    for w in [seq, failed, batch] {
+        v.extend_from_slice(&w.to_ne_bytes());
+    }
+    state.update(&0u32.to_ne_bytes(), &v, 0).unwrap();
+}
+
+/// A raw tracepoint program (run with `BPF_PROG_TEST_RUN`) that writes
+/// `batch` records numbered on from `next_seq` as fast as it can, counting
+/// the outputs that fail. Record: `seq: u64, payload_len: u32, cpu: u32`,
+/// then `payload_len / 8` words equal to `seq`, `payload_len = 8 * (seq %
+/// 16)`: 16 to 136 bytes, so a torn or misplaced record shows.
+pub fn producer(output: Output, state: &corex_sys::MapFd, buffer: &corex_sys::MapFd) -> Vec<u8> {
+    const REC: i16 = -136;
+    let mut a = Asm::new();
+    a.mov64_reg(6, 1);
+    a.st32(10, -4, 0).mov64_reg(2, 10).add64_imm(2, -4);
+    a.ld_map_fd(1, state.as_raw_fd())
+        .call(HelperId::MAP_LOOKUP_ELEM);
+    let no_state = a.len();
+    a.jeq_imm(0, 0, 0);
+    a.mov64_reg(7, 0).mov64_imm(8, 0);
+    let top = a.len();
+    a.ldx64(1, 7, 16);
+    let end1 = a.len();
+    a.jge_reg(8, 1, 0);
+    let end2 = a.len();
+    a.jge_imm(8, 1024, 0);
+    a.ldx64(9, 7, 0);
+    a.stx64(10, REC, 9);
+    a.mov64_reg(1, 9)
+        .and64_imm(1, 15)
+        .lsh64_imm(1, 3)
+        .stx32(10, REC + 8, 1);
+    a.call(HelperId::GET_SMP_PROCESSOR_ID)
+        .stx32(10, REC + 12, 0);
+    for w in 0..15 {
+        a.stx64(10, REC + 16 + 8 * w, 9);
+    }
+    a.mov64_reg(5, 9)
+        .and64_imm(5, 15)
+        .lsh64_imm(5, 3)
+        .add64_imm(5, 16);
+    match output {
+        Output::Ring => {
+            a.ld_map_fd(1, buffer.as_raw_fd());
+            a.mov64_reg(2, 10).add64_imm(2, REC.into());
+            a.mov64_reg(3, 5).mov64_imm(4, 0);
+            a.call(HelperId::RINGBUF_OUTPUT);
+        }
+        Output::Perf => {
+            a.mov64_reg(1, 6);
+            a.ld_map_fd(2, buffer.as_raw_fd());
+            a.ld_imm64(3, 0xffff_ffff);
+            a.mov64_reg(4, 10).add64_imm(4, REC.into());
+            a.call(HelperId::PERF_EVENT_OUTPUT);
+        }
+    }
+    a.jeq_imm(0, 0, 2);
+    a.mov64_imm(1, 1).atomic_add64(7, 8, 1);
+    a.add64_imm(9, 1).stx64(7, 0, 9);
+    a.add64_imm(8, 1).ja_back(top);
+    a.land(no_state).land(end1).land(end2);
+    a.mov64_imm(0, 0).exit();
+    a.bytes()
+}
+
+/// Runs a producer once, on `cpu` if given.
+pub fn run_producer(prog: &ProgFd, cpu: Option<u32>) {
+    let mut run = corex_sys::TestRun::default();
+    if let Some(cpu) = cpu {
+        run.flags = corex_uapi::flags::test_run::RUN_ON_CPU;
+        run.cpu = cpu;
+    }
+    prog.test_run(&mut run).unwrap();
+}
+
+/// A record a producer wrote, checked: its payload words all equal its
+/// sequence number and its length fits `payload_len`.
+pub fn check_record(data: &[u8]) -> (u64, u32) {
+    let seq = u64::from_ne_bytes(data[0..8].try_into().unwrap());
+    let len = u32::from_ne_bytes(data[8..12].try_into().unwrap());
+    let cpu = u32::from_ne_bytes(data[12..16].try_into().unwrap());
+    assert_eq!(len as u64, 8 * (seq % 16), "record {seq}: payload length");
+    assert!(data.len() >= 16 + len as usize, "record {seq}: short");
+    for w in 0..len as usize / 8 {
+        let word = u64::from_ne_bytes(data[16 + 8 * w..24 + 8 * w].try_into().unwrap());
+        assert_eq!(word, seq, "record {seq}: payload word {w}");
+    }
+    (seq, cpu)
 }
