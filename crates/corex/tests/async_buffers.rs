@@ -1,72 +1,70 @@
 //! The async readers in a Tokio runtime: a producer in another thread
 //! writes numbered records at full speed; the reader, waiting in the
-//! runtime, gets every one in order without a missed wake-up; a waker ends
-//! a wait. Needs root.
+//! runtime, gets every one without a missed wake-up; a waker ends a wait.
+//! Needs root.
 
 mod support;
 
-use corex::events::{AsyncPerfBuffer, AsyncRingBuffer, PerfBuffer, RingBuffer};
+use corex::events::{AsyncPerfBuffer, AsyncReader, AsyncRingBuffer, PerfBuffer, Reader};
 use corex_sys::{MapCreate, MapFd};
 use corex_uapi::{MapType, ProgType};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use support::*;
 
-/// Runs `runs` producer runs in a thread, each once `delivered` is within
-/// one run of it.
-fn produce_in_thread(
-    prog: corex_sys::ProgFd,
-    runs: u64,
-    batch: u64,
-    delivered: Arc<AtomicU64>,
+const RUNS: u64 = 100;
+const BATCH: u64 = 256;
+
+/// Runs the producer `RUNS` times in a thread (on each of `cpus` in turn),
+/// each run once the reader is within a run of it, while `reader` waits in
+/// the runtime; returns when every record arrived.
+async fn produce_and_read<R: Reader>(
+    output: Output,
+    buffer: &MapFd,
+    reader: &mut AsyncReader<R>,
+    sink: &Sink,
     cpus: Vec<Option<u32>>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        for run in 0..runs {
-            while delivered.load(Ordering::Acquire) < run.saturating_sub(1) * batch {
-                std::thread::yield_now();
+) {
+    let state = producer_state();
+    set_batch(&state, BATCH);
+    let prog = load(
+        ProgType::RAW_TRACEPOINT,
+        &producer(output, &state, buffer),
+        None,
+        0,
+    )
+    .unwrap();
+    let producer = std::thread::spawn({
+        let sink = sink.clone();
+        move || {
+            for run in 0..RUNS {
+                sink.wait_for(run.saturating_sub(1) * BATCH);
+                run_producer(&prog, cpus[run as usize % cpus.len()]);
             }
-            run_producer(&prog, cpus[run as usize % cpus.len()]);
         }
-    })
+    });
+    while sink.delivered.load(Ordering::Acquire) < RUNS * BATCH {
+        reader.poll().await.unwrap();
+    }
+    producer.join().unwrap();
+    assert_eq!(read_state(&state).1, 0, "nothing dropped");
+    let mut all = sink.seqs(None);
+    all.sort_unstable();
+    assert_eq!(all, (0..RUNS * BATCH).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn async_ring_buffer_gets_every_record() {
     require_privileges();
     let ring = MapFd::create(&MapCreate::new(MapType::RINGBUF, 0, 0, 256 * 1024)).unwrap();
-    let state = producer_state();
-    set_batch(&state, 1024);
-    let prog = load(
-        ProgType::RAW_TRACEPOINT,
-        &producer(Output::Ring, &state, &ring),
-        None,
-        0,
-    )
-    .unwrap();
-    let seqs = Arc::new(Mutex::new(Vec::new()));
-    let delivered = Arc::new(AtomicU64::new(0));
-    let reader = RingBuffer::builder()
-        .add(&ring, {
-            let seqs = seqs.clone();
-            let delivered = delivered.clone();
-            move |d: &[u8]| {
-                seqs.lock().unwrap().push(check_record(d).0);
-                delivered.fetch_add(1, Ordering::Release);
-            }
-        })
-        .unwrap()
-        .build()
-        .unwrap();
+    let sink = Sink::default();
+    let reader = ring_reader(&ring, &sink);
     let mut reader = AsyncRingBuffer::new(reader).unwrap();
-    const RUNS: u64 = 100;
-    let producer = produce_in_thread(prog, RUNS, 1024, delivered.clone(), vec![None]);
-    while delivered.load(Ordering::Acquire) < RUNS * 1024 {
-        reader.poll().await.unwrap();
-    }
-    producer.join().unwrap();
-    assert_eq!(read_state(&state).1, 0);
-    assert_eq!(*seqs.lock().unwrap(), (0..RUNS * 1024).collect::<Vec<_>>());
+    produce_and_read(Output::Ring, &ring, &mut reader, &sink, vec![None]).await;
+    assert_eq!(
+        sink.seqs(None),
+        (0..RUNS * BATCH).collect::<Vec<_>>(),
+        "in order"
+    );
 
     // A waker ends the wait with 0 records.
     let waker = reader.waker();
@@ -79,44 +77,18 @@ async fn async_perf_buffer_gets_every_record() {
     require_privileges();
     let cpus = corex_sys::possible_cpu_count().unwrap() as u32;
     let array = MapFd::create(&MapCreate::new(MapType::PERF_EVENT_ARRAY, 4, 4, cpus)).unwrap();
-    let state = producer_state();
-    set_batch(&state, 256);
-    let prog = load(
-        ProgType::RAW_TRACEPOINT,
-        &producer(Output::Perf, &state, &array),
-        None,
-        0,
-    )
-    .unwrap();
-    let seqs = Arc::new(Mutex::new(Vec::new()));
-    let delivered = Arc::new(AtomicU64::new(0));
+    let sink = Sink::default();
     let reader = PerfBuffer::builder(&array)
         .pages(16)
-        .on_sample({
-            let seqs = seqs.clone();
-            let delivered = delivered.clone();
-            move |_, d| {
-                seqs.lock().unwrap().push(check_record(d).0);
-                delivered.fetch_add(1, Ordering::Release);
-            }
-        })
+        .on_sample(sink.perf())
         .build()
         .unwrap();
     let mut reader = AsyncPerfBuffer::new(reader).unwrap();
-    let online: Vec<Option<u32>> = corex_sys::online_cpus()
+    let online = corex_sys::online_cpus()
         .unwrap()
         .into_iter()
         .map(Some)
         .collect();
-    const RUNS: u64 = 100;
-    let producer = produce_in_thread(prog, RUNS, 256, delivered.clone(), online);
-    while delivered.load(Ordering::Acquire) < RUNS * 256 {
-        reader.poll().await.unwrap();
-    }
-    producer.join().unwrap();
-    assert_eq!(read_state(&state).1, 0);
+    produce_and_read(Output::Perf, &array, &mut reader, &sink, online).await;
     assert_eq!(reader.get_mut().lost(), 0);
-    let mut all = seqs.lock().unwrap().clone();
-    all.sort_unstable();
-    assert_eq!(all, (0..RUNS * 256).collect::<Vec<_>>());
 }

@@ -220,14 +220,7 @@ fn fentry_attaches_or_says_the_trampoline_was_refused() {
 #[test]
 fn kprobe_attaches_or_says_kprobes_are_missing() {
     require_privileges();
-    let map = counter();
-    let prog = load(
-        ProgType::KPROBE,
-        &count_calls_of(std::process::id(), &map),
-        None,
-        0,
-    )
-    .unwrap();
+    let (map, prog) = call_counter();
     let have = Path::new("/sys/bus/event_source/devices/kprobe").exists()
         || Path::new("/sys/kernel/tracing/kprobe_events").exists();
     let syscall = corex::attach::syscall_entry("getppid").expect("getppid's entry in kallsyms");
@@ -318,14 +311,7 @@ pub extern "C" fn corex_test_uprobe_target(x: u64) -> u64 {
 
 fn uprobe_counts_calls(method: ProbeMethod, retprobe: bool) {
     require_privileges();
-    let map = counter();
-    let prog = load(
-        ProgType::KPROBE,
-        &count_calls_of(std::process::id(), &map),
-        None,
-        0,
-    )
-    .unwrap();
+    let (map, prog) = call_counter();
     let mut options = UprobeOptions::function("corex_test_uprobe_target");
     options.retprobe = retprobe;
     options.method = method;
@@ -361,37 +347,20 @@ fn uprobe_counts_calls(method: ProbeMethod, retprobe: bool) {
     assert_gone(ObjectKind::Prog, prog_id);
 }
 
+/// uprobes and uretprobes, through the PMU and through tracefs.
 #[test]
-fn uprobe_through_the_pmu() {
-    uprobe_counts_calls(ProbeMethod::Pmu, false);
-}
-
-#[test]
-fn uretprobe_through_the_pmu() {
-    uprobe_counts_calls(ProbeMethod::Pmu, true);
-}
-
-#[test]
-fn uprobe_through_tracefs() {
-    uprobe_counts_calls(ProbeMethod::Tracefs, false);
-}
-
-#[test]
-fn uretprobe_through_tracefs() {
-    uprobe_counts_calls(ProbeMethod::Tracefs, true);
+fn uprobes_count_calls_of_a_function_in_this_binary() {
+    for method in [ProbeMethod::Pmu, ProbeMethod::Tracefs] {
+        for retprobe in [false, true] {
+            uprobe_counts_calls(method, retprobe);
+        }
+    }
 }
 
 #[test]
 fn uprobe_in_a_shared_library_by_name() {
     require_privileges();
-    let map = counter();
-    let prog = load(
-        ProgType::KPROBE,
-        &count_calls_of(std::process::id(), &map),
-        None,
-        0,
-    )
-    .unwrap();
+    let (map, prog) = call_counter();
     let link = attach_uprobe(&prog, "libc.so.6", &UprobeOptions::function("getppid")).unwrap();
     let _ = std::os::unix::process::parent_id();
     assert!(read_counter(&map) >= 1);

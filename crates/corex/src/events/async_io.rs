@@ -5,7 +5,7 @@
 //! arrived after the wait ended, so no wake-up between the pass and the
 //! clearing is lost.
 
-use super::{EventsError, PerfBuffer, RingBuffer, Waker};
+use super::{Drain, EventsError, PerfBuffer, RingBuffer, Waker};
 use std::os::fd::{AsFd, OwnedFd};
 use tokio::io::unix::AsyncFd;
 
@@ -29,7 +29,7 @@ macro_rules! reader {
                 self.waker()
             }
             fn take_wake(&mut self) -> Result<bool, EventsError> {
-                self.woken()
+                self.poll_set().wait(Some(std::time::Duration::ZERO))
             }
         }
     };

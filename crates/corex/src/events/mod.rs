@@ -171,6 +171,29 @@ impl PollSet {
     }
 }
 
+/// A reader whose records can be delivered without waiting, and its poll
+/// set.
+pub(crate) trait Drain {
+    /// Delivers what is waiting; returns how many records.
+    fn drain(&mut self) -> Result<usize, EventsError>;
+    /// The reader's poll set.
+    fn poll_set(&mut self) -> &mut PollSet;
+}
+
+/// Delivers what is waiting; if nothing was, waits (see
+/// [`PollSet::wait`]) and delivers what came.
+pub(crate) fn poll_reader(
+    reader: &mut impl Drain,
+    timeout: Option<Duration>,
+) -> Result<usize, EventsError> {
+    let ready = reader.drain()?;
+    if ready > 0 {
+        return Ok(ready);
+    }
+    reader.poll_set().wait(timeout)?;
+    reader.drain()
+}
+
 /// Checks that `map` is of type `wanted`.
 pub(crate) fn check_map_type(map: &MapFd, wanted: MapType) -> Result<(), EventsError> {
     let found = map.shape().map_type;

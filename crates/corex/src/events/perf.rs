@@ -10,7 +10,7 @@
 //! record with how many; those counts are kept per CPU and passed to the
 //! lost callback.
 
-use super::{check_map_type, kernel, EventsError, PollSet, Waker};
+use super::{check_map_type, kernel, poll_reader, Drain, EventsError, PollSet, Waker};
 use corex_sys::{
     online_cpus, page_size, possible_cpu_count, MapFd, Mmap, PerfEventFd, PerfEventKind,
     PerfEventOpen, Protection, Wakeup,
@@ -283,18 +283,7 @@ impl<'cb> PerfBuffer<'cb> {
     /// waker fires, or a signal arrives), then delivers everything waiting
     /// on every CPU. Returns how many samples were delivered.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, EventsError> {
-        let ready = self.consume()?;
-        if ready > 0 {
-            return Ok(ready);
-        }
-        self.poll.wait(timeout)?;
-        self.consume()
-    }
-
-    /// Whether the waker fired since the last wait (does not wait).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn woken(&mut self) -> Result<bool, EventsError> {
-        self.poll.wait(Some(Duration::ZERO))
+        poll_reader(self, timeout)
     }
 
     /// A handle that ends a wait in [`PerfBuffer::poll`] from another
@@ -316,6 +305,15 @@ impl<'cb> PerfBuffer<'cb> {
     /// The CPUs read.
     pub fn cpus(&self) -> Vec<u32> {
         self.cpus.iter().map(|c| c.stats.cpu).collect()
+    }
+}
+
+impl Drain for PerfBuffer<'_> {
+    fn drain(&mut self) -> Result<usize, EventsError> {
+        self.consume()
+    }
+    fn poll_set(&mut self) -> &mut PollSet {
+        &mut self.poll
     }
 }
 

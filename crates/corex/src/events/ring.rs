@@ -13,7 +13,7 @@
 //! fence, looks at the next header again; a producer that commits it
 //! afterwards then sees the reader waiting there and wakes it.
 
-use super::{check_map_type, kernel, EventsError, PollSet, Waker};
+use super::{check_map_type, kernel, poll_reader, Drain, EventsError, PollSet, Waker};
 use corex_sys::{page_size, MapFd, Mmap, Protection};
 use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ};
 use corex_uapi::MapType;
@@ -216,18 +216,7 @@ impl<'cb> RingBuffer<'cb> {
     /// fires, or a signal arrives), then delivers everything waiting.
     /// Returns how many records were delivered.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, EventsError> {
-        let ready = self.consume()?;
-        if ready > 0 {
-            return Ok(ready);
-        }
-        self.poll.wait(timeout)?;
-        self.consume()
-    }
-
-    /// Whether the waker fired since the last wait (does not wait).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn woken(&mut self) -> Result<bool, EventsError> {
-        self.poll.wait(Some(Duration::ZERO))
+        poll_reader(self, timeout)
     }
 
     /// A handle that ends a wait in [`RingBuffer::poll`] from another
@@ -239,6 +228,15 @@ impl<'cb> RingBuffer<'cb> {
     /// How many rings this reader reads.
     pub fn ring_count(&self) -> usize {
         self.rings.len()
+    }
+}
+
+impl Drain for RingBuffer<'_> {
+    fn drain(&mut self) -> Result<usize, EventsError> {
+        self.consume()
+    }
+    fn poll_set(&mut self) -> &mut PollSet {
+        &mut self.poll
     }
 }
 

@@ -166,6 +166,23 @@ pub fn count_calls_of(pid: u32, map: &corex_sys::MapFd) -> Vec<u8> {
     a.bytes()
 }
 
+/// A kprobe-type program counting calls made by this process, and its
+/// counter (see [`count_calls_of`]).
+pub fn call_counter() -> (corex_sys::MapFd, ProgFd) {
+    let map = counter();
+    let insns = count_calls_of(std::process::id(), &map);
+    (map, load(ProgType::KPROBE, &insns, None, 0).unwrap())
+}
+
+/// A ring buffer reader of `ring` delivering into `sink`.
+pub fn ring_reader(ring: &corex_sys::MapFd, sink: &Sink) -> corex::events::RingBuffer<'static> {
+    corex::events::RingBuffer::builder()
+        .add(ring, sink.ring())
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
 /// An array of one u64, and a reader of it.
 pub fn counter() -> corex_sys::MapFd {
     corex_sys::MapFd::create(&corex_sys::MapCreate::new(
@@ -201,29 +218,11 @@ pub fn exec_unique(tag: &str) -> (String, u32) {
     (link.to_str().unwrap().to_owned(), pid)
 }
 
-/// Whether the kernel's list of `kind` ids holds `id`, or `GET_FD_BY_ID`
-/// still finds it.
-fn still_there(kind: ObjectKind, id: u32) -> bool {
-    let listed = corex_sys::ids(kind).any(|i| i.unwrap() == id);
-    let result = match kind {
-        ObjectKind::Prog => ProgFd::from_id(id).map(drop),
-        ObjectKind::Map => corex_sys::MapFd::from_id(id).map(drop),
-        ObjectKind::Btf => corex_sys::BtfFd::from_id(id).map(drop),
-        ObjectKind::Link => corex_sys::LinkFd::from_id(id).map(drop),
-    };
-    let found = match result {
-        Ok(()) => true,
-        Err(e) if e.is_not_found() => false,
-        Err(e) => panic!("{e}"),
-    };
-    listed || found
-}
-
-/// Asserts that the kernel freed `kind` id `id` (waiting out the RCU grace
-/// period, up to 30 s).
+/// Asserts that the kernel freed `kind` id `id`: its id list no longer
+/// holds it (waiting out the RCU grace period, up to 30 s).
 pub fn assert_gone(kind: ObjectKind, id: u32) {
     for _ in 0..3000 {
-        if !still_there(kind, id) {
+        if !corex_sys::ids(kind).any(|i| i.unwrap() == id) {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -375,4 +374,70 @@ pub fn check_record(data: &[u8]) -> (u64, u32) {
         assert_eq!(word, seq, "record {seq}: payload word {w}");
     }
     (seq, cpu)
+}
+
+/// Collects the sequence numbers a reader delivers, checking each record.
+#[derive(Clone, Default)]
+pub struct Sink {
+    /// `(cpu, seq)` in delivery order.
+    pub records: std::sync::Arc<std::sync::Mutex<Vec<(u32, u64)>>>,
+    /// How many so far.
+    pub delivered: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Sink {
+    /// Takes one record (from `cpu`, if a perf buffer said).
+    pub fn take(&self, cpu: Option<u32>, data: &[u8]) {
+        let (seq, record_cpu) = check_record(data);
+        if let Some(cpu) = cpu {
+            assert_eq!(cpu, record_cpu, "record {seq} delivered from another CPU");
+        }
+        self.records.lock().unwrap().push((record_cpu, seq));
+        self.delivered
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A ring buffer callback.
+    pub fn ring(&self) -> impl FnMut(&[u8]) + Send + 'static {
+        let sink = self.clone();
+        move |data| sink.take(None, data)
+    }
+
+    /// A perf buffer sample callback.
+    pub fn perf(&self) -> impl FnMut(u32, &[u8]) + Send + 'static {
+        let sink = self.clone();
+        move |cpu, data| sink.take(Some(cpu), data)
+    }
+
+    /// The sequence numbers delivered, in order (of `cpu` only, if given).
+    pub fn seqs(&self, cpu: Option<u32>) -> Vec<u64> {
+        self.records
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _)| cpu.is_none_or(|want| *c == want))
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// Forgets what was delivered.
+    pub fn clear(&self) {
+        self.records.lock().unwrap().clear();
+    }
+
+    /// Waits until `target` records were delivered (by a reader in another
+    /// thread); a guard of a minute against a hang, not a measure.
+    pub fn wait_for(&self, target: u64) {
+        use std::sync::atomic::Ordering;
+        for _ in 0..60_000 {
+            if self.delivered.load(Ordering::Acquire) >= target {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        panic!(
+            "the reader delivered {} of {target}",
+            self.delivered.load(Ordering::Acquire)
+        );
+    }
 }
