@@ -8,12 +8,14 @@
 #![warn(missing_docs)]
 
 mod attach;
+pub mod check;
 pub mod core;
 mod data;
 mod elf;
 mod error;
 pub mod insn;
 mod maps;
+pub mod minimize;
 mod object;
 mod program;
 mod reloc;
