@@ -26,6 +26,7 @@ pub enum Protection {
 pub struct Mmap {
     ptr: *mut u8,
     len: usize,
+    writable: bool,
 }
 
 // SAFETY: the mapping is plain shared memory owned by this value; all
@@ -56,6 +57,7 @@ impl Mmap {
                 why: format!("length {len} or offset {offset} (must be nonzero and page-aligned)"),
             });
         }
+        let writable = prot == Protection::ReadWrite;
         let prot = match prot {
             Protection::Read => libc::PROT_READ,
             Protection::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
@@ -82,6 +84,7 @@ impl Mmap {
         Ok(Mmap {
             ptr: ptr.cast(),
             len,
+            writable,
         })
     }
 
@@ -149,6 +152,27 @@ impl Mmap {
         // SAFETY: in bounds (checked), initialized (mapped pages), and the
         // mapping lives as long as `&self`.
         Some(unsafe { std::slice::from_raw_parts(p, len) })
+    }
+
+    /// Copies `data` to `offset` with volatile writes (for memory BPF
+    /// programs may read or write at the same time, such as an mmap-able
+    /// array map's value); `false` if out of range. Only meaningful for a
+    /// mapping made with [`Protection::ReadWrite`]; a read-only mapping
+    /// refuses with `false`.
+    pub fn copy_from(&self, offset: usize, data: &[u8]) -> bool {
+        if !self.writable {
+            return false;
+        }
+        let Some(p) = self.check(offset, data.len(), 1) else {
+            return false;
+        };
+        for (i, b) in data.iter().enumerate() {
+            // SAFETY: `p + i` is within the mapping (checked above), which
+            // was mapped writable (checked above); volatile because the
+            // kernel and BPF programs share the memory.
+            unsafe { p.add(i).write_volatile(*b) };
+        }
+        true
     }
 
     /// Copies bytes from `offset` into `out` with volatile reads (for
