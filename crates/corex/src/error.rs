@@ -137,7 +137,11 @@ pub enum Error {
     },
     /// A loaded program could not be bound to a map or put in a program
     /// array.
-    #[error("{}: program '{}': {what}: {source}", printable(object), printable(program))]
+    #[error(
+        "{}: program '{}': {what}: {source}",
+        printable(object),
+        printable(program)
+    )]
     ProgramSetup {
         /// The object's file or name.
         object: String,
@@ -262,7 +266,11 @@ impl fmt::Display for MapStep {
             MapStep::Create => f.write_str("cannot be created"),
             MapStep::CreateInner => f.write_str("its inner map cannot be created"),
             MapStep::OpenPinned(path) => {
-                write!(f, "the map pinned at '{}' cannot be opened", printable(path))
+                write!(
+                    f,
+                    "the map pinned at '{}' cannot be opened",
+                    printable(path)
+                )
             }
             MapStep::SetInitialValue => f.write_str("its initial contents cannot be written"),
             MapStep::Freeze => f.write_str("it cannot be frozen"),
@@ -351,7 +359,11 @@ impl fmt::Display for LogTail<'_> {
         let lines: Vec<&str> = log.trim_end().lines().collect();
         let skip = lines.len().saturating_sub(LOG_LINES_SHOWN);
         if skip > 0 {
-            write!(f, "\nlog (last {LOG_LINES_SHOWN} of {} lines):", lines.len())?;
+            write!(
+                f,
+                "\nlog (last {LOG_LINES_SHOWN} of {} lines):",
+                lines.len()
+            )?;
         } else {
             f.write_str("\nlog:")?;
         }

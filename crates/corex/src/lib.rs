@@ -44,6 +44,10 @@ mod program;
 
 pub use corex_object::load::{Feature, Features, GlobalValue};
 pub use corex_object::{AttachKind, AttachPoint};
+/// The kernel layer: fds, element calls, test runs, links, perf events.
+pub use corex_sys as sys;
+/// The kernel's BPF numbers: program, map and attach types, helpers, flags.
+pub use corex_uapi as uapi;
 pub use error::{Error, GlobalProblem, LoadFailure, MapStep, Result};
 pub use kernel::{Kernel, ModuleBtf};
 pub use load::{ItemOutcome, LoadReport, Outcome};
@@ -52,10 +56,6 @@ pub use map::{Map, MapOrigin};
 pub use object::{OpenObject, OpenProgram};
 pub use probe::{Availability, Category, Cause, Missing, ProbeItem, ProbeReport};
 pub use program::{AttachBtf, Program};
-/// The kernel layer: fds, element calls, test runs, links, perf events.
-pub use corex_sys as sys;
-/// The kernel's BPF numbers: program, map and attach types, helpers, flags.
-pub use corex_uapi as uapi;
 
 use corex_sys::Capabilities;
 

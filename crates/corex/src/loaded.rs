@@ -57,7 +57,11 @@ fn mmap_size(value_size: u32, max_entries: u32) -> usize {
 impl LoadedObject {
     /// Takes what `session` made: maps (global data mapped where the
     /// kernel allows), programs, globals.
-    pub(crate) fn assemble(open: &OpenObject, plan: &LoadPlan, session: Session<'_>) -> Result<LoadedObject> {
+    pub(crate) fn assemble(
+        open: &OpenObject,
+        plan: &LoadPlan,
+        session: Session<'_>,
+    ) -> Result<LoadedObject> {
         let object = open.object();
         let source = open.source().to_owned();
         let Session {
@@ -92,18 +96,25 @@ impl LoadedObject {
             }
             let Some(made) = made else { continue };
             let shape = made.fd.shape();
-            let mmap = if shape.map_flags & flags::map::MMAPABLE != 0 && data_kind_is_mapped(&origin) {
-                let prot = if p.freeze { Protection::Read } else { Protection::ReadWrite };
-                let len = mmap_size(shape.value_size, shape.max_entries);
-                Some(Mmap::map(made.fd.as_fd(), len, 0, prot).map_err(|e| Error::Map {
-                    object: source.clone(),
-                    map: p.name.clone(),
-                    step: MapStep::Mmap,
-                    source: e,
-                })?)
-            } else {
-                None
-            };
+            let mmap =
+                if shape.map_flags & flags::map::MMAPABLE != 0 && data_kind_is_mapped(&origin) {
+                    let prot = if p.freeze {
+                        Protection::Read
+                    } else {
+                        Protection::ReadWrite
+                    };
+                    let len = mmap_size(shape.value_size, shape.max_entries);
+                    Some(
+                        Mmap::map(made.fd.as_fd(), len, 0, prot).map_err(|e| Error::Map {
+                            object: source.clone(),
+                            map: p.name.clone(),
+                            step: MapStep::Mmap,
+                            source: e,
+                        })?,
+                    )
+                } else {
+                    None
+                };
             maps.push(Map {
                 name: p.name.clone(),
                 id: made.id,
@@ -216,14 +227,21 @@ impl LoadedObject {
             kind: "global variable",
             name: name.to_owned(),
         };
-        let g = self.globals.iter().find(|g| g.name == name).ok_or_else(not_found)?;
-        let map = g.map.and_then(|m| self.maps.get(m)).ok_or_else(|| Error::Global {
-            object: self.source.clone(),
-            name: name.to_owned(),
-            why: GlobalProblem::NotCreated {
-                section: g.section.clone(),
-            },
-        })?;
+        let g = self
+            .globals
+            .iter()
+            .find(|g| g.name == name)
+            .ok_or_else(not_found)?;
+        let map = g
+            .map
+            .and_then(|m| self.maps.get(m))
+            .ok_or_else(|| Error::Global {
+                object: self.source.clone(),
+                name: name.to_owned(),
+                why: GlobalProblem::NotCreated {
+                    section: g.section.clone(),
+                },
+            })?;
         Ok((g, map))
     }
 
@@ -261,7 +279,13 @@ impl LoadedObject {
                 given: value.len(),
             }));
         }
-        if matches!(map.origin, MapOrigin::GlobalData { read_only: true, .. } | MapOrigin::Kconfig) {
+        if matches!(
+            map.origin,
+            MapOrigin::GlobalData {
+                read_only: true,
+                ..
+            } | MapOrigin::Kconfig
+        ) {
             return Err(problem(GlobalProblem::ReadOnly {
                 section: g.section.clone(),
             }));

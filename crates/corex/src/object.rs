@@ -219,4 +219,3 @@ impl std::fmt::Debug for OpenObject {
             .finish_non_exhaustive()
     }
 }
-

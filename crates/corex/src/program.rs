@@ -97,7 +97,10 @@ impl Program {
         self.fd.pin(path).map_err(|source| Error::ProgramSetup {
             object: self.object.clone(),
             program: self.name.clone(),
-            what: format!("pinning at '{}'", corex_btf::printable(path.as_os_str().as_encoded_bytes())),
+            what: format!(
+                "pinning at '{}'",
+                corex_btf::printable(path.as_os_str().as_encoded_bytes())
+            ),
             source,
         })
     }

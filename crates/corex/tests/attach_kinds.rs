@@ -8,9 +8,9 @@ mod support;
 
 use corex::attach::{
     attach_kprobe, attach_kprobe_multi, attach_ksyscall, attach_raw_tracepoint, attach_tracepoint,
-    attach_tracing, attach_uprobe, corex_probes, explain_tracing_load_failure, AttachError,
-    KprobeMultiOptions, KprobeMultiTarget, KprobeOptions, Link, Missing, ProbeMethod,
-    TracepointOptions, TracingOptions, UprobeOptions,
+    attach_tracing, attach_uprobe, corex_probes, AttachError, KprobeMultiOptions,
+    KprobeMultiTarget, KprobeOptions, Link, Missing, ProbeMethod, TracepointOptions,
+    TracingOptions, UprobeOptions,
 };
 use corex::trace_pipe::{TraceLine, TracePipe};
 use corex_btf::Kind;
@@ -166,17 +166,18 @@ fn tp_btf_sees_exec() {
     sees_exec_then_leaves_nothing("tpbtf", prog, link);
 }
 
-/// fentry on this kernel: the load is refused (EPERM) although this
-/// process may trace, and corex says it is the trampoline. Where fentry
-/// works, it attaches and sees the exec.
+/// fentry where the kernel runs BPF trampolines: attached, it sees the
+/// exec. This kernel refuses the load (EPERM; tests/lab.rs checks the
+/// library's sentence for it), which is then all this test can check.
 #[test]
-fn fentry_attaches_or_says_the_trampoline_was_refused() {
+fn fentry_sees_exec_where_trampolines_work() {
     require_privileges();
+    let filename = member_offset("linux_binprm", "filename");
     let insns = exec_printer(
         "fentry",
         FilenameAt::Bprm {
             arg: 0,
-            offset: member_offset("linux_binprm", "filename"),
+            offset: filename,
         },
     );
     let target = btf_id(Kind::Func, "bprm_execve");
@@ -196,22 +197,10 @@ fn fentry_attaches_or_says_the_trampoline_was_refused() {
             .unwrap();
             sees_exec_then_leaves_nothing("fentry", prog, link);
         }
-        Err(e) => {
-            let missing = explain_tracing_load_failure(AttachType::TRACE_FENTRY, &e)
-                .unwrap_or_else(|| panic!("an unexplained fentry load failure: {e}"));
-            assert_eq!(
-                missing.to_string(),
-                format!(
-                    "fentry needs BPF trampolines, which this kernel refused: {}",
-                    e.errno().unwrap().name().unwrap()
-                )
-            );
-            assert_eq!(
-                explain_tracing_load_failure(AttachType::TRACE_RAW_TP, &e),
-                None,
-                "tp_btf needs no trampoline"
-            );
-        }
+        Err(e) => assert!(
+            e.errno() == Some(corex_sys::Errno::EPERM) || e.is_not_supported(),
+            "{e}"
+        ),
     }
 }
 

@@ -69,7 +69,11 @@ fn every_map_type_is_created_filled_and_used() {
     let info = map("hash_map").fd().info().unwrap();
     assert!(info.btf_id != 0 && info.btf_key_type_id != 0 && info.btf_value_type_id != 0);
 
-    assert_eq!(run(&loaded, "exercise_maps"), 0, "the tail call ends the run");
+    assert_eq!(
+        run(&loaded, "exercise_maps"),
+        0,
+        "the tail call ends the run"
+    );
     let key = 1u32.to_ne_bytes();
     let value = |name: &str| map(name).lookup(&key).unwrap().expect(name);
     assert_eq!(u64_at(&value("hash_map"), 0), 0x1111);
@@ -91,16 +95,31 @@ fn every_map_type_is_created_filled_and_used() {
         corex::sys::MapFd::from_id(id).unwrap()
     };
     let mut v = [0u8; 8];
-    assert!(inner_of("outer_array", 0).lookup(&0u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(inner_of("outer_array", 0)
+        .lookup(&0u32.to_ne_bytes(), &mut v, 0)
+        .unwrap());
     assert_eq!(u64::from_ne_bytes(v), 0x8888);
-    assert!(inner_of("outer_array", 2).lookup(&1u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(inner_of("outer_array", 2)
+        .lookup(&1u32.to_ne_bytes(), &mut v, 0)
+        .unwrap());
     assert_eq!(u64::from_ne_bytes(v), 0x9999);
-    assert!(inner_of("outer_hash", 5).lookup(&7u32.to_ne_bytes(), &mut v, 0).unwrap());
+    assert!(inner_of("outer_hash", 5)
+        .lookup(&7u32.to_ne_bytes(), &mut v, 0)
+        .unwrap());
     assert_eq!(u64::from_ne_bytes(v), 0xbbbb);
-    assert_eq!(inner_of("outer_array", 0).info().unwrap().id, map("inner_a").id());
+    assert_eq!(
+        inner_of("outer_array", 0).info().unwrap().id,
+        map("inner_a").id()
+    );
     // The ring buffer holds one record: producer position = header + 8.
     let page = corex::sys::page_size();
-    let producer = Mmap::map(map("ringbuf_map").as_fd(), page, page as u64, Protection::Read).unwrap();
+    let producer = Mmap::map(
+        map("ringbuf_map").as_fd(),
+        page,
+        page as u64,
+        Protection::Read,
+    )
+    .unwrap();
     assert_eq!(producer.load_acquire_u64(0), 16);
     drop(producer);
 
@@ -109,8 +128,16 @@ fn every_map_type_is_created_filled_and_used() {
     assert_eq!(field(0), -2, "perf output without a reader: -ENOENT");
     assert_eq!(field(2), -11, "empty cgroup array slot: -EAGAIN");
     assert_eq!(field(3), 0, "ring buffer output");
-    assert_eq!(field(4), 7, "inner maps found through slots 0, 2 and 5, not 1");
-    assert_eq!(field(5), 0xaaaa, "tail call through the program array's initial value");
+    assert_eq!(
+        field(4),
+        7,
+        "inner maps found through slots 0, 2 and 5, not 1"
+    );
+    assert_eq!(
+        field(5),
+        0xaaaa,
+        "tail call through the program array's initial value"
+    );
     assert_eq!(field(6), 1, "one run");
     unload(loaded);
 }
@@ -121,11 +148,13 @@ fn global_data_set_before_load_and_read_and_written_after() {
     let mut obj = OpenObject::open(loader_test("globals.bpf.o")).unwrap();
     obj.set_global("ro_u8", GlobalValue::Int(0xa5)).unwrap();
     obj.set_global("ro_s16", GlobalValue::Int(-1234)).unwrap();
-    obj.set_global("ro_u32", GlobalValue::Int(0xdead_beef)).unwrap();
+    obj.set_global("ro_u32", GlobalValue::Int(0xdead_beef))
+        .unwrap();
     obj.set_global("ro_bool", GlobalValue::Bool(true)).unwrap();
     obj.set_global("ro_str", GlobalValue::Str("corex")).unwrap();
     obj.set_global("ro_mode", GlobalValue::Int(2)).unwrap();
-    obj.set_global("ro_other", GlobalValue::Int(0x1234)).unwrap();
+    obj.set_global("ro_other", GlobalValue::Int(0x1234))
+        .unwrap();
     obj.set_global("data_u64", GlobalValue::Int(1000)).unwrap();
     let err = obj.set_global("ro_u8", GlobalValue::Int(256)).unwrap_err();
     assert!(err.to_string().contains("ro_u8"), "{err}");
@@ -133,9 +162,14 @@ fn global_data_set_before_load_and_read_and_written_after() {
     for (name, read_only) in [(".rodata", true), (".data", false), (".bss", false)] {
         let map = loaded
             .maps()
-            .find(|m| matches!(m.origin(), MapOrigin::GlobalData { section, .. } if section == name))
+            .find(
+                |m| matches!(m.origin(), MapOrigin::GlobalData { section, .. } if section == name),
+            )
             .unwrap();
-        assert!(map.flags() & flags::map::MMAPABLE != 0, "{name} is mmap-able");
+        assert!(
+            map.flags() & flags::map::MMAPABLE != 0,
+            "{name} is mmap-able"
+        );
         assert_eq!(
             map.origin(),
             &MapOrigin::GlobalData {
@@ -146,11 +180,22 @@ fn global_data_set_before_load_and_read_and_written_after() {
     }
     assert_eq!(run(&loaded, "snapshot"), 0);
     // Written from user space between runs, through the mapped memory.
-    loaded.set_global("data_custom", &500u64.to_ne_bytes()).unwrap();
+    loaded
+        .set_global("data_custom", &500u64.to_ne_bytes())
+        .unwrap();
     assert_eq!(run(&loaded, "snapshot"), 0);
 
-    let out = loaded.map("out").unwrap().lookup(&0u32.to_ne_bytes()).unwrap().unwrap();
-    assert_eq!(u64_at(&out, 0), 0x4444_4444_4444_4444, "ro_u64 kept its initial value");
+    let out = loaded
+        .map("out")
+        .unwrap()
+        .lookup(&0u32.to_ne_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        u64_at(&out, 0),
+        0x4444_4444_4444_4444,
+        "ro_u64 kept its initial value"
+    );
     assert_eq!(u32_at(&out, 16), 0xdead_beef, "ro_u32");
     assert_eq!(u32_at(&out, 24), 2, "ro_mode");
     assert_eq!(i16::from_ne_bytes([out[32], out[33]]), -1234, "ro_s16");
@@ -159,14 +204,21 @@ fn global_data_set_before_load_and_read_and_written_after() {
     assert_eq!(u64_at(&out, 48), 0xc0de, "ro_custom");
     assert_eq!(u32_at(&out, 56), 7, "ro_custom_arr[0]");
     assert_eq!(u16::from_ne_bytes([out[68], out[69]]), 0x1234, "ro_other");
-    assert_eq!(u64_at(&out, 72), 1001, "data_u64: the value set, + 1 by the first run");
+    assert_eq!(
+        u64_at(&out, 72),
+        1001,
+        "data_u64: the value set, + 1 by the first run"
+    );
     assert_eq!(u64_at(&out, 104), 500, "data_custom as written after load");
     assert_eq!(u64_at(&out, 128), 1, "bss_runs seen by the second run");
     // Read back after the runs.
     assert_eq!(loaded.global("bss_runs").unwrap(), 2u64.to_ne_bytes());
     assert_eq!(loaded.global("data_u64").unwrap(), 1002u64.to_ne_bytes());
     assert_eq!(loaded.global("data_custom").unwrap(), 501u64.to_ne_bytes());
-    assert_eq!(loaded.global("ro_u32").unwrap(), 0xdead_beefu32.to_ne_bytes());
+    assert_eq!(
+        loaded.global("ro_u32").unwrap(),
+        0xdead_beefu32.to_ne_bytes()
+    );
     let squares: Vec<u32> = loaded
         .global("bss_squares")
         .unwrap()
@@ -178,7 +230,10 @@ fn global_data_set_before_load_and_read_and_written_after() {
     let err = loaded.set_global("ro_u32", &[0; 4]).unwrap_err();
     assert!(err.to_string().contains("read-only once loaded"), "{err}");
     let err = loaded.set_global("bss_runs", &[0; 4]).unwrap_err();
-    assert!(err.to_string().contains("has 8 bytes, the value 4"), "{err}");
+    assert!(
+        err.to_string().contains("has 8 bytes, the value 4"),
+        "{err}"
+    );
     assert!(loaded.global("no_such_global").is_err());
     unload(loaded);
 }
@@ -206,24 +261,38 @@ fn kconfig_externs_match_the_kernel_configuration() {
             None => text.parse().unwrap(),
         }
     };
-    assert_eq!(u64_at(&seen, 0), parse(option("CONFIG_PHYSICAL_START").unwrap()));
+    assert_eq!(
+        u64_at(&seen, 0),
+        parse(option("CONFIG_PHYSICAL_START").unwrap())
+    );
     assert_eq!(
         u64_at(&seen, 8),
         parse(option("CONFIG_ILLEGAL_POINTER_VALUE").unwrap())
     );
     assert_eq!(u32_at(&seen, 16), kernel.version_code());
-    assert_eq!(u64::from(u32_at(&seen, 20)), parse(option("CONFIG_HZ").unwrap()));
+    assert_eq!(
+        u64::from(u32_at(&seen, 20)),
+        parse(option("CONFIG_HZ").unwrap())
+    );
     let tristate = match option("CONFIG_BLK_DEV_LOOP").as_deref() {
         Some("y") => 1,
         Some("m") => 2,
         _ => 0,
     };
     assert_eq!(u32_at(&seen, 24), tristate, "CONFIG_BLK_DEV_LOOP");
-    assert_eq!((u32_at(&seen, 28), u32_at(&seen, 32)), (0, 0), "weak absent");
+    assert_eq!(
+        (u32_at(&seen, 28), u32_at(&seen, 32)),
+        (0, 0),
+        "weak absent"
+    );
     let features = kernel.features();
     assert_eq!(seen[36], u8::from(features.has(corex::Feature::BpfCookie)));
     assert_eq!(seen[37], 1, "x86_64 enters system calls through wrappers");
-    assert_eq!((seen[38], seen[39]), (1, b'y'), "CONFIG_BPF_SYSCALL, CONFIG_CGROUPS");
+    assert_eq!(
+        (seen[38], seen[39]),
+        (1, b'y'),
+        "CONFIG_BPF_SYSCALL, CONFIG_CGROUPS"
+    );
     assert_eq!(
         u64::from(seen[40]),
         parse(option("CONFIG_LOG_BUF_SHIFT").unwrap())
@@ -271,8 +340,11 @@ fn ksyms_resolve_and_a_missing_typed_ksym_address_is_reported() {
 fn kfunc_program_loads_and_runs_on_fork() {
     require_privileges();
     let mut obj = OpenObject::open(loader_test("kfunc.bpf.o")).unwrap();
-    obj.set_global("parent_tgid", GlobalValue::Int(i128::from(std::process::id())))
-        .unwrap();
+    obj.set_global(
+        "parent_tgid",
+        GlobalValue::Int(i128::from(std::process::id())),
+    )
+    .unwrap();
     let loaded = obj.load().unwrap();
     let prog = loaded.program("task_newtask").unwrap();
     let btf = prog.attach_btf().expect("tp_btf has an attach BTF target");
@@ -286,7 +358,11 @@ fn kfunc_program_loads_and_runs_on_fork() {
     drop(link);
     let seen = loaded.global("kfunc_seen").unwrap();
     assert!(u64_at(&seen, 0) >= 1, "acquired through the kfunc");
-    assert_eq!(u32_at(&seen, 8), pid, "the child's pid, read through the kfunc's reference");
+    assert_eq!(
+        u32_at(&seen, 8),
+        pid,
+        "the child's pid, read through the kfunc's reference"
+    );
     unload(loaded);
 }
 
@@ -301,7 +377,11 @@ fn subprograms_are_linked_into_each_program() {
     assert_eq!(run(&loaded, "sum_again"), 53);
     for prog in loaded.programs() {
         let info = prog.fd().info().unwrap();
-        assert!(info.nr_jited_func_lens > 1, "{} has its callees", prog.name());
+        assert!(
+            info.nr_jited_func_lens > 1,
+            "{} has its callees",
+            prog.name()
+        );
         assert!(info.btf_id != 0, "{} carries func info", prog.name());
     }
     unload(loaded);

@@ -5,7 +5,6 @@
 
 use super::error::{AttachError, Missing, NoTarget, Result};
 use super::features::ProbeKind;
-use super::kallsyms::Kallsyms;
 use super::link::Link;
 use super::perf_event::attach_to_event;
 use super::probe::{open_probe, ProbeFailure, ProbeMethod, ProbeRequest};
@@ -90,7 +89,7 @@ pub(crate) fn attach_kernel_probe(
     let (event, probe) = open_probe(&request).map_err(|failure| match failure {
         ProbeFailure::NoMechanism { no_tracefs } => AttachError::Unsupported {
             kind,
-            missing: kprobes_missing(no_tracefs, Kallsyms::running()),
+            missing: kprobes_missing(no_tracefs, &super::kernel_symbol),
             source: None,
         },
         ProbeFailure::Open(source) => {
@@ -114,8 +113,7 @@ pub(crate) fn attach_kernel_probe(
 /// A "no such function" error when kallsyms is readable and lacks
 /// `function`.
 fn no_such_function(kind: AttachKind, function: &str) -> Option<AttachError> {
-    let table = Kallsyms::running().filter(|k| !k.is_empty())?;
-    (!table.contains(function)).then(|| AttachError::NoTarget {
+    (super::kernel_symbol(function) == Some(false)).then(|| AttachError::NoTarget {
         kind,
         target: NoTarget::KernelFunction {
             name: function.to_owned(),
@@ -124,13 +122,14 @@ fn no_such_function(kind: AttachKind, function: &str) -> Option<AttachError> {
 }
 
 /// What the kernel lacks when it has neither the kprobe PMU nor
-/// `kprobe_events`: kprobes themselves (no `register_kprobe` in kallsyms),
-/// the probe events, or tracefs to reach them.
-pub(crate) fn kprobes_missing(no_tracefs: bool, kallsyms: Option<&Kallsyms>) -> Missing {
-    match kallsyms.filter(|k| !k.is_empty()) {
-        Some(table) if !table.contains("register_kprobe") => Missing::Kprobes,
+/// `kprobe_events`: kprobes themselves (no `register_kprobe` in kallsyms,
+/// which `symbol` answers, `None` when unreadable), the probe events, or
+/// tracefs to reach them.
+pub(crate) fn kprobes_missing(no_tracefs: bool, symbol: &dyn Fn(&str) -> Option<bool>) -> Missing {
+    match symbol("register_kprobe") {
+        Some(false) => Missing::Kprobes,
         _ if no_tracefs => Missing::ProbePmuAndTracefs,
-        Some(_) => Missing::KprobeEvents,
+        Some(true) => Missing::KprobeEvents,
         None => Missing::KprobeInterface,
     }
 }
@@ -141,16 +140,17 @@ mod tests {
 
     #[test]
     fn what_is_missing_is_decided_from_kallsyms() {
-        let without = Kallsyms::parse("ffffffff81000000 T _stext\n");
-        let with = Kallsyms::parse("ffffffff81000000 T register_kprobe\n");
-        assert_eq!(kprobes_missing(false, Some(&without)), Missing::Kprobes);
-        assert_eq!(kprobes_missing(true, Some(&without)), Missing::Kprobes);
-        assert_eq!(kprobes_missing(false, Some(&with)), Missing::KprobeEvents);
+        let without = |_: &str| Some(false);
+        let with = |name: &str| Some(name == "register_kprobe");
+        let unreadable = |_: &str| None;
+        assert_eq!(kprobes_missing(false, &without), Missing::Kprobes);
+        assert_eq!(kprobes_missing(true, &without), Missing::Kprobes);
+        assert_eq!(kprobes_missing(false, &with), Missing::KprobeEvents);
+        assert_eq!(kprobes_missing(true, &with), Missing::ProbePmuAndTracefs);
         assert_eq!(
-            kprobes_missing(true, Some(&with)),
-            Missing::ProbePmuAndTracefs
+            kprobes_missing(false, &unreadable),
+            Missing::KprobeInterface
         );
-        assert_eq!(kprobes_missing(false, None), Missing::KprobeInterface);
         assert_eq!(
             Missing::Kprobes.to_string(),
             "this kernel has no kprobes (CONFIG_KPROBES is off)"

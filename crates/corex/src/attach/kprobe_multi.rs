@@ -5,7 +5,6 @@
 //! fprobe can attach to.
 
 use super::error::{AttachError, Missing, NoTarget, Result};
-use super::kallsyms::Kallsyms;
 use super::link::Link;
 use super::tracefs;
 use corex_object::AttachKind;
@@ -82,14 +81,14 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
-/// What the kernel lacks for kprobe.multi, by kallsyms: the link type
-/// itself (no `bpf_kprobe_multi_link_attach`), or fprobe behind it (no
-/// `register_fprobe_ips`); `None` if kallsyms has both or cannot be read.
-pub(crate) fn kprobe_multi_missing(kallsyms: Option<&Kallsyms>) -> Option<Missing> {
-    let table = kallsyms.filter(|k| !k.is_empty())?;
-    if !table.contains("bpf_kprobe_multi_link_attach") {
+/// What the kernel lacks for kprobe.multi, by kallsyms (which `symbol`
+/// answers, `None` when unreadable): the link type itself (no
+/// `bpf_kprobe_multi_link_attach`), or fprobe behind it (no
+/// `register_fprobe_ips`); `None` if it has both or cannot tell.
+pub(crate) fn kprobe_multi_missing(symbol: &dyn Fn(&str) -> Option<bool>) -> Option<Missing> {
+    if !symbol("bpf_kprobe_multi_link_attach")? {
         Some(Missing::KprobeMultiLink)
-    } else if !table.contains("register_fprobe_ips") && !table.contains("register_fprobe") {
+    } else if !symbol("register_fprobe_ips")? && !symbol("register_fprobe")? {
         Some(Missing::Fprobe)
     } else {
         None
@@ -125,7 +124,7 @@ pub fn attach_kprobe_multi(
     let names: Vec<String> = match target {
         KprobeMultiTarget::Pattern(p) if is_glob(p) => {
             let Some(root) = tracefs::root() else {
-                return Err(kprobe_multi_missing(Kallsyms::running())
+                return Err(kprobe_multi_missing(&super::kernel_symbol)
                     .map_or(unsupported(Missing::Tracefs, None), |m| {
                         unsupported(m, None)
                     }));
@@ -134,7 +133,7 @@ pub fn attach_kprobe_multi(
             let available = std::fs::read_to_string(&path).map_err(|source| {
                 // Reading fails on kernels that lock tracefs down; if the
                 // kernel lacks kprobe.multi anyway, that is the news.
-                match kprobe_multi_missing(Kallsyms::running()) {
+                match kprobe_multi_missing(&super::kernel_symbol) {
                     Some(m) => unsupported(m, None),
                     None => AttachError::File { kind, path, source },
                 }
@@ -181,14 +180,16 @@ pub fn attach_kprobe_multi(
     );
     let link = created.map_err(|source| {
         let errno = source.errno();
-        let missing = kprobe_multi_missing(Kallsyms::running());
+        let missing = kprobe_multi_missing(&super::kernel_symbol);
         match (errno, missing) {
             (_, Some(m)) if source.is_not_supported() || errno == Some(Errno::EINVAL) => {
                 unsupported(m, Some(source))
             }
             // Without kallsyms to tell: EOPNOTSUPP is what the kernel
             // returns when it was built without fprobe.
-            (Some(Errno::EOPNOTSUPP | Errno::ENOTSUPP), None) if Kallsyms::running().is_none() => {
+            (Some(Errno::EOPNOTSUPP | Errno::ENOTSUPP), None)
+                if super::kernel_symbol("register_fprobe_ips").is_none() =>
+            {
                 unsupported(Missing::Fprobe, Some(source))
             }
             (Some(Errno::ESRCH | Errno::ENOENT), _) => AttachError::NoTarget {
@@ -242,19 +243,14 @@ mod tests {
 
     #[test]
     fn what_is_missing_is_decided_from_kallsyms() {
-        let old = Kallsyms::parse("0 T _stext\n");
-        let no_fprobe = Kallsyms::parse("0 T bpf_kprobe_multi_link_attach\n");
-        let full = Kallsyms::parse("0 T bpf_kprobe_multi_link_attach\n0 T register_fprobe_ips\n");
-        assert_eq!(
-            kprobe_multi_missing(Some(&old)),
-            Some(Missing::KprobeMultiLink)
-        );
-        assert_eq!(
-            kprobe_multi_missing(Some(&no_fprobe)),
-            Some(Missing::Fprobe)
-        );
-        assert_eq!(kprobe_multi_missing(Some(&full)), None);
-        assert_eq!(kprobe_multi_missing(None), None);
+        let old = |_: &str| Some(false);
+        let no_fprobe = |name: &str| Some(name == "bpf_kprobe_multi_link_attach");
+        let full = |name: &str| Some(name != "register_fprobe");
+        let unreadable = |_: &str| None;
+        assert_eq!(kprobe_multi_missing(&old), Some(Missing::KprobeMultiLink));
+        assert_eq!(kprobe_multi_missing(&no_fprobe), Some(Missing::Fprobe));
+        assert_eq!(kprobe_multi_missing(&full), None);
+        assert_eq!(kprobe_multi_missing(&unreadable), None);
         assert_eq!(
             Missing::Fprobe.to_string(),
             "this kernel has no fprobe (CONFIG_FPROBE is off)"

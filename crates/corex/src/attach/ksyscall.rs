@@ -1,19 +1,16 @@
 //! `ksyscall/NAME`, `kretsyscall/NAME`: a kprobe on the kernel function
 //! that enters syscall NAME on this architecture. Its name is found, not
-//! assumed: kallsyms lists the wrappers the kernel was built with
-//! (`__x64_sys_execve`, `__arm64_sys_execve`, `__s390x_sys_execve`...), or
-//! a plain `sys_execve` on kernels without syscall wrappers; the kernel's
-//! BTF says whether the function takes the user's `struct pt_regs` (a
-//! wrapper) or the syscall's own arguments.
+//! assumed: the kernel's BTF lists the syscall wrappers it was built with
+//! (`__x64_sys_execve`, `__arm64_sys_execve`, `__s390x_sys_execve`...) and
+//! whether they take the user's `struct pt_regs`, kallsyms confirms the
+//! function is there to probe; a kernel without wrappers has `sys_NAME`.
 
 use super::error::{AttachError, NoTarget, Result};
-use super::kallsyms::Kallsyms;
 use super::kprobe::{attach_kernel_probe, KprobeOptions};
 use super::link::Link;
 use corex_btf::{Btf, Kind};
 use corex_object::AttachKind;
 use corex_sys::ProgFd;
-use std::sync::OnceLock;
 
 /// The kernel function a syscall enters through.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,9 +23,9 @@ pub struct SyscallEntry {
     pub wrapper: bool,
 }
 
-/// The syscall wrapper prefix the kernel uses on `machine` (`uname -m`),
-/// only to choose when kallsyms holds several (x86_64 also builds the ia32
-/// compatibility wrappers).
+/// The syscall wrapper prefix the kernel uses on `machine` (`uname -m`):
+/// to choose when the kernel has several families (x86_64 also builds the
+/// ia32 compatibility wrappers), and to guess one without BTF.
 fn native_prefix(machine: &str) -> Option<&'static str> {
     Some(match machine {
         "x86_64" => "x64",
@@ -42,15 +39,19 @@ fn native_prefix(machine: &str) -> Option<&'static str> {
     })
 }
 
-/// The wrapper prefixes kallsyms has for syscall `name`: `P` of each
-/// `__P_sys_NAME` where `P` is a plain lowercase word (so `__se_sys_`,
-/// `__do_sys_` and `__pfx_` entries, the kernel's internal helpers and
-/// padding labels, are not taken).
-fn wrapper_prefixes(kallsyms: &Kallsyms, name: &str) -> Vec<String> {
-    let suffix = format!("_sys_{name}");
-    let mut prefixes: Vec<String> = kallsyms
-        .names()
-        .filter_map(|s| s.strip_prefix("__")?.strip_suffix(&suffix))
+/// The wrapper prefixes `btf` has functions for: `P` of each FUNC
+/// `__P_sys_NAME` (of any syscall when `name` is `None`) where `P` is a
+/// plain lowercase word (so the kernel's internal `__se_sys_` and
+/// `__do_sys_` helpers are not taken).
+fn wrapper_prefixes(btf: &Btf, name: Option<&str>) -> Vec<String> {
+    let mut prefixes: Vec<String> = btf
+        .types()
+        .filter(|t| t.kind() == Kind::Func)
+        .filter_map(|t| {
+            let rest = t.name().strip_prefix("__")?;
+            let (prefix, syscall) = rest.split_once("_sys_")?;
+            name.is_none_or(|n| n == syscall).then_some(prefix)
+        })
         .filter(|p| {
             !p.is_empty()
                 && p.chars()
@@ -84,53 +85,72 @@ fn takes_pt_regs(btf: &Btf, symbol: &str) -> Option<bool> {
     Some(pointee.kind() == Kind::Struct && pointee.name() == "pt_regs")
 }
 
-/// The entry function of syscall `name` (`execve`), from `kallsyms`, with
-/// `btf` (the kernel's) to tell a wrapper, and `machine` to choose among
-/// several wrapper families.
+/// The entry function of syscall `name` (`execve`): wrapper families from
+/// `btf` (the kernel's, if it has one: its wrappers of `name`, else of any
+/// syscall, as BTF leaves some functions out), confirmed by `symbol`
+/// (whether kallsyms has a name; `None` when it cannot be read), `machine`
+/// choosing among several.
 pub fn find_syscall_entry(
-    kallsyms: &Kallsyms,
     btf: Option<&Btf>,
+    symbol: &dyn Fn(&str) -> Option<bool>,
     machine: &str,
     name: &str,
 ) -> Option<SyscallEntry> {
-    let prefixes = wrapper_prefixes(kallsyms, name);
-    let chosen = match prefixes.as_slice() {
-        [] => None,
-        [only] => Some(only.as_str()),
-        several => native_prefix(machine)
-            .filter(|native| several.iter().any(|p| p == native))
-            .or_else(|| several.first().map(String::as_str)),
+    let exists = |s: &str| symbol(s) != Some(false);
+    let native = native_prefix(machine);
+    let confirmed = |mut prefixes: Vec<String>| {
+        prefixes.retain(|p| exists(&format!("__{p}_sys_{name}")));
+        prefixes
     };
-    let (symbol, assumed_wrapper) = match chosen {
+    let mut prefixes = match btf {
+        Some(btf) => confirmed(wrapper_prefixes(btf, Some(name))),
+        None => Vec::new(),
+    };
+    if prefixes.is_empty() {
+        let families = match btf {
+            Some(btf) => wrapper_prefixes(btf, None),
+            None => native.map(str::to_owned).into_iter().collect(),
+        };
+        prefixes = confirmed(families)
+            .into_iter()
+            .filter(|p| symbol(&format!("__{p}_sys_{name}")).is_some() || btf.is_none())
+            .collect();
+    }
+    let chosen = native
+        .filter(|n| prefixes.iter().any(|p| p == n))
+        .or_else(|| prefixes.first().map(String::as_str));
+    let (symbol_name, assumed_wrapper) = match chosen {
         Some(prefix) => (format!("__{prefix}_sys_{name}"), true),
         None => {
             let plain = format!("sys_{name}");
-            if !kallsyms.contains(&plain) {
+            let known = symbol(&plain)
+                .or_else(|| btf.map(|b| takes_pt_regs(b, &plain).is_some()))
+                .unwrap_or(false);
+            if !known {
                 return None;
             }
             (plain, false)
         }
     };
     let wrapper = btf
-        .and_then(|b| takes_pt_regs(b, &symbol))
+        .and_then(|b| takes_pt_regs(b, &symbol_name))
         .unwrap_or(assumed_wrapper);
-    Some(SyscallEntry { symbol, wrapper })
-}
-
-/// The running kernel's BTF, parsed once, `None` if it cannot be read.
-fn kernel_btf() -> Option<&'static Btf> {
-    static BTF: OnceLock<Option<Btf>> = OnceLock::new();
-    BTF.get_or_init(|| {
-        let data = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
-        Btf::from_vec(data, None).ok()
+    Some(SyscallEntry {
+        symbol: symbol_name,
+        wrapper,
     })
-    .as_ref()
 }
 
 /// The entry function of syscall `name` on the running kernel.
 pub fn syscall_entry(name: &str) -> Option<SyscallEntry> {
-    let machine = corex_sys::uname().map(|u| u.machine).unwrap_or_default();
-    find_syscall_entry(Kallsyms::running()?, kernel_btf(), &machine, name)
+    let kernel = crate::Kernel::running().ok()?;
+    let btf = kernel.vmlinux_btf().ok();
+    find_syscall_entry(
+        btf.map(|b| b.btf()),
+        &super::kernel_symbol,
+        kernel.machine(),
+        name,
+    )
 }
 
 /// Attaches `prog` (a kprobe program) to the entry of syscall `syscall`
@@ -162,43 +182,131 @@ pub fn attach_ksyscall(prog: &ProgFd, syscall: &str, options: &KprobeOptions) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
+    use corex_btf::{Endian, IntInfo, Linkage, TypeId};
 
-    fn table(names: &[&str]) -> Kallsyms {
-        let text: String = names
-            .iter()
-            .map(|n| format!("ffffffff81000000 T {n}\n"))
-            .collect();
-        Kallsyms::parse(&text)
+    fn def(name: &str, body: Body) -> TypeDef {
+        TypeDef {
+            name: name.into(),
+            kflag: false,
+            body,
+        }
+    }
+
+    /// BTF with `struct pt_regs`, a wrapper prototype taking a pointer to
+    /// it, a prototype taking a char pointer, and a FUNC per `(name,
+    /// wrapper)`.
+    fn btf(funcs: &[(&str, bool)]) -> Btf {
+        let mut b = BtfBuilder::new();
+        let long = b.add(&def(
+            "long",
+            Body::Int {
+                size: 8,
+                info: IntInfo::from_word(64 | (1 << 24)),
+            },
+        ));
+        let regs = b.add(&def(
+            "pt_regs",
+            Body::Composite {
+                is_union: false,
+                size: 8,
+                members: vec![MemberDef {
+                    name: "di".into(),
+                    ty: long,
+                    bit_offset: 0,
+                    bitfield_size: 0,
+                }],
+            },
+        ));
+        let regs_ptr = b.add(&def(
+            "",
+            Body::Ref {
+                kind: Kind::Ptr,
+                target: regs,
+            },
+        ));
+        let wrapper_proto = b.add(&def(
+            "",
+            Body::FuncProto {
+                ret: long,
+                params: vec![("regs".into(), regs_ptr)],
+            },
+        ));
+        let long_ptr = b.add(&def(
+            "",
+            Body::Ref {
+                kind: Kind::Ptr,
+                target: long,
+            },
+        ));
+        let plain_proto = b.add(&def(
+            "",
+            Body::FuncProto {
+                ret: long,
+                params: vec![("filename".into(), long_ptr), ("argv".into(), long_ptr)],
+            },
+        ));
+        for (name, wrapper) in funcs {
+            let proto: TypeId = if *wrapper { wrapper_proto } else { plain_proto };
+            b.add(&def(
+                name,
+                Body::Func {
+                    proto,
+                    linkage: Linkage::Static,
+                },
+            ));
+        }
+        Btf::from_vec(b.finish(Endian::native()), None).unwrap()
     }
 
     #[test]
     fn the_native_wrapper_is_chosen() {
-        let x86 = table(&[
-            "__pfx___x64_sys_execve",
-            "__x64_sys_execve",
-            "__ia32_sys_execve",
-            "__ia32_compat_sys_execve",
-            "__se_sys_execve",
-            "__do_sys_execve",
+        let x86 = btf(&[
+            ("__x64_sys_execve", true),
+            ("__ia32_sys_execve", true),
+            ("__ia32_compat_sys_execve", true),
+            ("__se_sys_execve", false),
+            ("__do_sys_execve", false),
         ]);
-        let entry = find_syscall_entry(&x86, None, "x86_64", "execve").unwrap();
-        assert_eq!(entry.symbol, "__x64_sys_execve");
-        assert!(entry.wrapper);
-        let entry = find_syscall_entry(&x86, None, "i686", "execve").unwrap();
+        let all = |_: &str| Some(true);
+        let entry = find_syscall_entry(Some(&x86), &all, "x86_64", "execve").unwrap();
+        assert_eq!(
+            entry,
+            SyscallEntry {
+                symbol: "__x64_sys_execve".into(),
+                wrapper: true
+            }
+        );
+        let entry = find_syscall_entry(Some(&x86), &all, "i686", "execve").unwrap();
         assert_eq!(entry.symbol, "__ia32_sys_execve");
-
-        let arm64 = table(&["__arm64_sys_execve", "__arm64_compat_sys_execve"]);
-        let entry = find_syscall_entry(&arm64, None, "aarch64", "execve").unwrap();
-        assert_eq!(entry.symbol, "__arm64_sys_execve");
         // One family: the machine's name is not needed.
-        let entry = find_syscall_entry(&arm64, None, "unknown", "execve").unwrap();
+        let arm64 = btf(&[
+            ("__arm64_sys_execve", true),
+            ("__arm64_compat_sys_execve", true),
+        ]);
+        let entry = find_syscall_entry(Some(&arm64), &all, "unknown", "execve").unwrap();
         assert_eq!(entry.symbol, "__arm64_sys_execve");
+        // What kallsyms lacks cannot be probed.
+        let no_x64 = |s: &str| Some(s != "__x64_sys_execve");
+        let entry = find_syscall_entry(Some(&x86), &no_x64, "x86_64", "execve").unwrap();
+        assert_eq!(entry.symbol, "__ia32_sys_execve");
+        // A wrapper BTF left out: the families BTF shows, kallsyms confirms.
+        let entry = find_syscall_entry(Some(&x86), &all, "x86_64", "getppid").unwrap();
+        assert_eq!(entry.symbol, "__x64_sys_getppid");
+        assert!(entry.wrapper);
+        let unreadable = |_: &str| None;
+        assert_eq!(
+            find_syscall_entry(Some(&x86), &unreadable, "x86_64", "getppid"),
+            None,
+            "nothing confirms it"
+        );
     }
 
     #[test]
     fn kernels_without_wrappers_use_sys_name() {
-        let plain = table(&["sys_execve", "__se_sys_execve"]);
-        let entry = find_syscall_entry(&plain, None, "mips", "execve").unwrap();
+        let plain = btf(&[("sys_execve", false), ("__se_sys_execve", false)]);
+        let all = |_: &str| Some(true);
+        let entry = find_syscall_entry(Some(&plain), &all, "mips", "execve").unwrap();
         assert_eq!(
             entry,
             SyscallEntry {
@@ -206,6 +314,37 @@ mod tests {
                 wrapper: false
             }
         );
-        assert_eq!(find_syscall_entry(&plain, None, "mips", "nosuch"), None);
+        let kallsyms_says_no = |_: &str| Some(false);
+        assert_eq!(
+            find_syscall_entry(Some(&plain), &kallsyms_says_no, "mips", "execve"),
+            None
+        );
+    }
+
+    #[test]
+    fn without_btf_kallsyms_and_the_machine_decide() {
+        let has = |s: &str| Some(s == "__x64_sys_execve");
+        let entry = find_syscall_entry(None, &has, "x86_64", "execve").unwrap();
+        assert_eq!(entry.symbol, "__x64_sys_execve");
+        assert!(entry.wrapper);
+        let plain = |s: &str| Some(s == "sys_execve");
+        let entry = find_syscall_entry(None, &plain, "x86_64", "execve").unwrap();
+        assert_eq!(entry.symbol, "sys_execve");
+        assert!(!entry.wrapper);
+        assert_eq!(
+            find_syscall_entry(None, &|_| Some(false), "x86_64", "x"),
+            None
+        );
+        // Nothing to ask: the machine's wrapper, unconfirmed.
+        let guess = find_syscall_entry(None, &|_| None, "x86_64", "execve").unwrap();
+        assert_eq!(guess.symbol, "__x64_sys_execve");
+    }
+
+    #[test]
+    fn this_kernels_entries() {
+        for name in ["execve", "getppid"] {
+            let entry = syscall_entry(name).expect("an entry in kallsyms");
+            assert!(entry.symbol.ends_with(&format!("_sys_{name}")), "{entry:?}");
+        }
     }
 }

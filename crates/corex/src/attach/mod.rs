@@ -22,13 +22,13 @@ mod binary;
 mod elf_symbols;
 mod error;
 mod features;
-mod kallsyms;
 mod kprobe;
 mod kprobe_multi;
 mod ksyscall;
 mod link;
 mod perf_event;
 mod probe;
+mod program;
 mod raw_tracepoint;
 pub(crate) mod tracefs;
 mod tracepoint;
@@ -38,7 +38,6 @@ mod uprobe;
 pub use binary::{parse_ld_cache, resolve_binary};
 pub use elf_symbols::{function_file_offset, SymbolError};
 pub use error::{AttachError, Missing, NoTarget, Result};
-pub use kallsyms::Kallsyms;
 pub use kprobe::{attach_kprobe, KprobeOptions};
 pub use kprobe_multi::{
     attach_kprobe_multi, glob_match, matching_functions, KprobeMultiOptions, KprobeMultiTarget,
@@ -49,10 +48,17 @@ pub use probe::ProbeMethod;
 pub use raw_tracepoint::attach_raw_tracepoint;
 pub use tracefs::{corex_probes, PROBE_GROUP};
 pub use tracepoint::{attach_tracepoint, TracepointOptions};
-pub use tracing::{attach_tracing, explain_tracing_load_failure, tracing_kind, TracingOptions};
+pub use tracing::{attach_tracing, tracing_kind, TracingOptions};
 pub use uprobe::{attach_uprobe, UprobeOptions};
 
 use corex_btf::printable;
+
+/// Whether the running kernel's kallsyms has a symbol `name`; `None` when
+/// kallsyms cannot be read.
+pub(crate) fn kernel_symbol(name: &str) -> Option<bool> {
+    let table = crate::Kernel::running().ok()?.kallsyms().ok()?;
+    Some(!table.addresses(name).is_empty())
+}
 use corex_object::{AttachKind, AttachPoint};
 use corex_sys::ProgFd;
 use corex_uapi::AttachType;

@@ -111,14 +111,3 @@ fn bpf_lsm_active() -> Option<bool> {
     let text = std::fs::read_to_string("/sys/kernel/security/lsm").ok()?;
     Some(text.trim().split(',').any(|l| l == "bpf"))
 }
-
-/// What a failed `BPF_PROG_LOAD` of a tracing program means for attaching
-/// it: for fentry, fexit, fmod_ret and lsm programs the kernel prepares the
-/// trampoline's target at load, so a refusal shows there. The loader can
-/// report it with this.
-pub fn explain_tracing_load_failure(
-    attach_type: AttachType,
-    source: &corex_sys::Error,
-) -> Option<Missing> {
-    trampoline_refusal(tracing_kind(attach_type)?, source)
-}

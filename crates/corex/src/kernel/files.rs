@@ -92,7 +92,7 @@ fn maybe_gunzip(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
 
 /// `/proc/kallsyms`, parsed.
 pub(super) fn kallsyms() -> Result<Kallsyms, String> {
-    let text = std::fs::read_to_string("/proc/kallsyms")
-        .map_err(|e| format!("/proc/kallsyms: {e}"))?;
+    let text =
+        std::fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
     Kallsyms::parse(&text).map_err(|e| e.to_string())
 }

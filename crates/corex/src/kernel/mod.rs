@@ -197,10 +197,12 @@ fn cached<'a, T>(
     input: &'static str,
     init: impl FnOnce() -> Result<T, String>,
 ) -> Result<&'a T> {
-    cell.get_or_init(init).as_ref().map_err(|why| Error::Kernel {
-        input,
-        why: why.clone(),
-    })
+    cell.get_or_init(init)
+        .as_ref()
+        .map_err(|why| Error::Kernel {
+            input,
+            why: why.clone(),
+        })
 }
 
 /// A file the kernel inputs come from, for messages.

@@ -167,7 +167,10 @@ impl Session<'_> {
                 )
             }
         };
-        let step = MapStep::SetSlot { slot: slot.slot, to };
+        let step = MapStep::SetSlot {
+            slot: slot.slot,
+            to,
+        };
         let value = fd.unwrap_or(-1).to_ne_bytes();
         outer
             .update(&slot.slot.to_ne_bytes(), &value, 0)

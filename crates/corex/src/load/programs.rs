@@ -81,7 +81,11 @@ impl Session<'_> {
         if let Some(target) = plan.attach_btf {
             load.attach_btf_id = target.id.0;
             if let BtfSource::Module(m) = target.source {
-                let module = self.kernel.module_btfs().ok().and_then(|mods| mods.get(m.0));
+                let module = self
+                    .kernel
+                    .module_btfs()
+                    .ok()
+                    .and_then(|mods| mods.get(m.0));
                 load.attach_btf_obj = module.map(|m| m.fd());
             }
         }
@@ -137,7 +141,10 @@ impl Session<'_> {
             return None;
         }
         let kind = self.object.programs[plan.program].attach.as_ref()?.kind;
-        if !matches!(kind, K::Fentry | K::Fexit | K::FmodRet | K::Lsm | K::Freplace) {
+        if !matches!(
+            kind,
+            K::Fentry | K::Fexit | K::FmodRet | K::Lsm | K::Freplace
+        ) {
             return None;
         }
         let privileged = corex_sys::Capabilities::current().is_ok_and(|c| c.can_trace());
@@ -155,7 +162,8 @@ impl Session<'_> {
         let mut size = FIRST_LOG;
         loop {
             let mut buf = vec![0u8; size];
-            let (result, true_size) = self.load_once(plan, parts, Some(VerifierLog::new(&mut buf, 1)));
+            let (result, true_size) =
+                self.load_once(plan, parts, Some(VerifierLog::new(&mut buf, 1)));
             let text = VerifierLog::new(&mut buf, 1).text();
             let truncated = matches!(&result, Err(e) if e.errno() == Some(Errno::ENOSPC));
             if !truncated || size >= MAX_LOG {
@@ -165,4 +173,3 @@ impl Session<'_> {
         }
     }
 }
-

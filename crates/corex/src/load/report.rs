@@ -43,7 +43,10 @@ pub struct LoadReport {
 }
 
 /// What `session` made of each map and program; `culprit` failed.
-pub(super) fn of_session(session: &super::Session<'_>, culprit: Option<super::Culprit>) -> LoadReport {
+pub(super) fn of_session(
+    session: &super::Session<'_>,
+    culprit: Option<super::Culprit>,
+) -> LoadReport {
     use super::Culprit;
     let plan = session.plan;
     let maps = plan

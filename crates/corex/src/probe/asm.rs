@@ -1,9 +1,8 @@
 //! The few instructions the probe programs are made of.
 
 use corex_object::insn::{CLASS_ALU64, CLASS_JMP, CLASS_ST, OP_CALL, OP_LD_IMM64};
-use corex_uapi::flags::pseudo::MAP_VALUE as PSEUDO_MAP_VALUE;
 use corex_object::Insn;
-
+use corex_uapi::flags::pseudo::MAP_VALUE as PSEUDO_MAP_VALUE;
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     Insn {

@@ -9,9 +9,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use corex_btf::Kind;
-use corex_sys::{
-    Errno, LinkFd, LinkTarget, PerfEventFd, PerfEventKind, PerfEventOpen, ProgFd,
-};
+use corex_sys::{Errno, LinkFd, LinkTarget, PerfEventFd, PerfEventKind, PerfEventOpen, ProgFd};
 use corex_uapi::{AttachType, HelperId, ProgType};
 
 use super::asm;
@@ -64,8 +62,14 @@ fn missing(errno: Option<Errno>, cause: Cause) -> Availability {
 }
 
 /// Loads `attempt`, or says what the kind requires.
-fn load(attempt: &Attempt, cause: impl FnOnce(Option<Errno>) -> Cause) -> Result<ProgFd, Availability> {
-    attempt.load(false).0.map_err(|e| missing(e.errno(), cause(e.errno())))
+fn load(
+    attempt: &Attempt,
+    cause: impl FnOnce(Option<Errno>) -> Cause,
+) -> Result<ProgFd, Availability> {
+    attempt
+        .load(false)
+        .0
+        .map_err(|e| missing(e.errno(), cause(e.errno())))
 }
 
 /// Where tracefs is mounted (`/sys/kernel/tracing`, or under debugfs).
@@ -132,9 +136,14 @@ fn raw_tracepoint() -> Availability {
 
 /// The id of `name` of `kind` in vmlinux BTF, or why there is none.
 fn btf_target(kernel: &Kernel, kind: Kind, names: &[&str]) -> Result<u32, Availability> {
-    let btf = kernel
-        .vmlinux_btf()
-        .map_err(|_| missing(None, Cause::Requires { what: "vmlinux BTF" }))?;
+    let btf = kernel.vmlinux_btf().map_err(|_| {
+        missing(
+            None,
+            Cause::Requires {
+                what: "vmlinux BTF",
+            },
+        )
+    })?;
     names
         .iter()
         .find_map(|n| btf.find(kind, n))

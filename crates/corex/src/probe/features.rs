@@ -88,7 +88,13 @@ fn global_data() -> Availability {
     };
     let fd = std::os::fd::AsRawFd::as_raw_fd(&map);
     let [ld, ld2] = asm::ld_map_value(1, fd);
-    let insns = vec![ld, ld2, asm::store_u64(1, 0, 42), asm::mov_imm(0, 0), asm::exit()];
+    let insns = vec![
+        ld,
+        ld2,
+        asm::store_u64(1, 0, 42),
+        asm::mov_imm(0, 0),
+        asm::exit(),
+    ];
     from_call(
         Attempt::new(ProgType::SOCKET_FILTER, insns).load(false).0,
         usual_cause,

@@ -186,7 +186,11 @@ pub(crate) const TRACER_PROGRAM_TYPES: [ProgType; 3] = [
 
 /// Whether `helper` can be called from programs of `prog_type`
 /// (`libbpf_probe_bpf_helper`, with the newer verifier's wording too).
-pub(super) fn probe_helper(prog_type: ProgType, helper: HelperId, kern_version: u32) -> Availability {
+pub(super) fn probe_helper(
+    prog_type: ProgType,
+    helper: HelperId,
+    kern_version: u32,
+) -> Availability {
     let Some(mut exp) = expectation(prog_type, kern_version) else {
         return Availability::Missing(Missing {
             errno: None,

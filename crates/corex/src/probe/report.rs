@@ -218,7 +218,10 @@ impl fmt::Display for Reason<'_> {
             Cause::TrampolinesRefused { tried } => {
                 let errno = m.errno.and_then(Errno::name).unwrap_or("refused");
                 if name == tried {
-                    write!(f, "{name} needs BPF trampolines, which this kernel refused: {errno}")
+                    write!(
+                        f,
+                        "{name} needs BPF trampolines, which this kernel refused: {errno}"
+                    )
                 } else {
                     write!(
                         f,
@@ -253,9 +256,9 @@ impl fmt::Display for Reason<'_> {
                 "there is no {pmu} perf PMU (/sys/bus/event_source/devices/{pmu} is missing: the \
                  kernel was built without {pmu} events)"
             ),
-            Cause::NoTracefs => {
-                f.write_str("tracefs is not mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing")
-            }
+            Cause::NoTracefs => f.write_str(
+                "tracefs is not mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing",
+            ),
             Cause::HelperUnknown { verifier } => write!(
                 f,
                 "the verifier does not know this helper (\"{}\"): {errno}",

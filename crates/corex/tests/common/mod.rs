@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 /// `bpf/loader-tests/NAME`.
 pub fn loader_test(name: &str) -> PathBuf {
-    corex_testkit::repo_root().join("bpf/loader-tests").join(name)
+    corex_testkit::repo_root()
+        .join("bpf/loader-tests")
+        .join(name)
 }
 
 /// `bpf/NAME` (lab, execsnoop).
@@ -21,7 +23,8 @@ pub fn bpf_object(name: &str) -> PathBuf {
 
 /// Every kernel object `loaded` holds: its maps, programs and BTF.
 pub fn ids_of(loaded: &LoadedObject) -> Vec<(ObjectKind, u32)> {
-    let mut ids: Vec<(ObjectKind, u32)> = loaded.maps().map(|m| (ObjectKind::Map, m.id())).collect();
+    let mut ids: Vec<(ObjectKind, u32)> =
+        loaded.maps().map(|m| (ObjectKind::Map, m.id())).collect();
     ids.extend(loaded.programs().map(|p| (ObjectKind::Prog, p.id())));
     ids.extend(loaded.btf_id().map(|id| (ObjectKind::Btf, id)));
     ids
