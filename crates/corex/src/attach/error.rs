@@ -208,6 +208,13 @@ pub enum AttachError {
         /// The target that is not there.
         target: NoTarget,
     },
+    /// The section names the kind but no target (`SEC("kprobe")`,
+    /// `SEC("raw_tp")`): the program must be attached explicitly.
+    #[error("the section names no {kind} target: attach the program explicitly")]
+    Untargeted {
+        /// The kind the section names.
+        kind: AttachKind,
+    },
     /// The target is written in a way corex cannot use.
     #[error("cannot attach {kind} to {}: {why}", printable(target))]
     BadTarget {
@@ -285,6 +292,7 @@ impl AttachError {
         match self {
             AttachError::Unsupported { kind, .. }
             | AttachError::NoTarget { kind, .. }
+            | AttachError::Untargeted { kind }
             | AttachError::BadTarget { kind, .. }
             | AttachError::Kernel { kind, .. }
             | AttachError::File { kind, .. }

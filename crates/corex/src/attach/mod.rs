@@ -170,10 +170,7 @@ impl AttachTarget {
             why: why.to_owned(),
         };
         let Some(target) = point.target.as_deref().filter(|t| !t.is_empty()) else {
-            return Err(bad(
-                kind.name(),
-                "the section names no target: attach the program explicitly",
-            ));
+            return Err(AttachError::Untargeted { kind });
         };
         use AttachKind as K;
         let retprobe = matches!(
@@ -446,7 +443,7 @@ mod tests {
         let err = target("kprobe").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cannot attach kprobe to kprobe: the section names no target: attach the program explicitly"
+            "the section names no kprobe target: attach the program explicitly"
         );
         let err = target("tracepoint/no_category").unwrap_err();
         assert!(err.to_string().contains("CATEGORY/NAME"), "{err}");

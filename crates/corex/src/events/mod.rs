@@ -101,33 +101,42 @@ impl Waker {
 /// The token of the waker's eventfd in a poll set.
 const WAKER_TOKEN: u64 = u64::MAX;
 
-/// An epoll set over a reader's fds and its waker.
+/// An epoll set over anything with an fd that becomes readable (the
+/// readers here, a [`TracePipe`](crate::trace_pipe::TracePipe), sockets),
+/// with a [`Waker`]: one thread waits on all of them. Each reader also has
+/// one of its own.
 #[derive(Debug)]
-pub(crate) struct PollSet {
+pub struct Poller {
     epoll: Epoll,
     waker: Arc<EventFd>,
     ready: Vec<EpollEvent>,
 }
 
-impl PollSet {
-    pub(crate) fn new() -> Result<PollSet, EventsError> {
+impl Poller {
+    /// An empty set.
+    pub fn new() -> Result<Poller, EventsError> {
         let epoll = Epoll::new().map_err(kernel("creating the epoll set"))?;
         let waker = Arc::new(EventFd::new().map_err(kernel("creating the waker"))?);
         epoll
             .add(waker.as_fd(), libc::EPOLLIN as u32, WAKER_TOKEN)
             .map_err(kernel("watching the waker"))?;
-        Ok(PollSet {
+        Ok(Poller {
             epoll,
             waker,
             ready: Vec::new(),
         })
     }
 
+    /// Watches `source` for being readable.
+    pub fn add(&mut self, source: &impl AsFd) -> Result<(), EventsError> {
+        self.add_fd(source.as_fd(), 0)
+    }
+
     /// Watches `fd` (readable), reporting `token`.
-    pub(crate) fn add(&mut self, fd: BorrowedFd<'_>, token: u64) -> Result<(), EventsError> {
+    pub(crate) fn add_fd(&mut self, fd: BorrowedFd<'_>, token: u64) -> Result<(), EventsError> {
         self.epoll
             .add(fd, libc::EPOLLIN as u32, token)
-            .map_err(kernel("watching a ring"))?;
+            .map_err(kernel("watching an fd"))?;
         self.ready.push(EpollEvent {
             events: 0,
             token: 0,
@@ -135,14 +144,15 @@ impl PollSet {
         Ok(())
     }
 
-    pub(crate) fn waker(&self) -> Waker {
+    /// A handle that ends a wait from another thread.
+    pub fn waker(&self) -> Waker {
         Waker(self.waker.clone())
     }
 
     /// Waits until a watched fd is readable, the waker fired, or `timeout`
     /// passed (`None`: no limit; zero: do not wait). A signal ends the wait
     /// early. Returns whether the waker fired.
-    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, EventsError> {
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, EventsError> {
         let timeout_ms = match timeout {
             None => -1,
             // Round up, so a short timeout still waits.
@@ -165,8 +175,12 @@ impl PollSet {
         }
         Ok(woken)
     }
+}
 
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+impl AsFd for Poller {
+    /// The epoll fd: readable when something watched is (it can join
+    /// another epoll set or an async runtime).
+    fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
     }
 }
@@ -177,11 +191,11 @@ pub(crate) trait Drain {
     /// Delivers what is waiting; returns how many records.
     fn drain(&mut self) -> Result<usize, EventsError>;
     /// The reader's poll set.
-    fn poll_set(&mut self) -> &mut PollSet;
+    fn poll_set(&mut self) -> &mut Poller;
 }
 
 /// Delivers what is waiting; if nothing was, waits (see
-/// [`PollSet::wait`]) and delivers what came.
+/// [`Poller::wait`]) and delivers what came.
 pub(crate) fn poll_reader(
     reader: &mut impl Drain,
     timeout: Option<Duration>,

@@ -10,7 +10,7 @@
 //! record with how many; those counts are kept per CPU and passed to the
 //! lost callback.
 
-use super::{check_map_type, kernel, poll_reader, Drain, EventsError, PollSet, Waker};
+use super::{check_map_type, kernel, poll_reader, Drain, EventsError, Poller, Waker};
 use corex_sys::{
     online_cpus, page_size, possible_cpu_count, MapFd, Mmap, PerfEventFd, PerfEventKind,
     PerfEventOpen, Protection, Wakeup,
@@ -116,7 +116,7 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
                 why: e.to_string(),
             },
         })?;
-        let mut poll = PollSet::new()?;
+        let mut poll = Poller::new()?;
         let mut cpus = Vec::new();
         for cpu in (0..slots as u32).filter(|c| online.contains(c)) {
             let mut open = PerfEventOpen::new(PerfEventKind::BpfOutput, cpu as i32);
@@ -135,7 +135,7 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
                 0,
             )
             .map_err(kernel("putting the event into the perf event array"))?;
-            poll.add(event.as_fd(), cpus.len() as u64)?;
+            poll.add_fd(event.as_fd(), cpus.len() as u64)?;
             cpus.push(CpuRing {
                 data_offset: page,
                 data_size: (page * self.pages) as u64,
@@ -164,7 +164,7 @@ impl<'m, 'cb> PerfBufferBuilder<'m, 'cb> {
 /// takes its events out of the map.
 pub struct PerfBuffer<'cb> {
     cpus: Vec<CpuRing>,
-    poll: PollSet,
+    poll: Poller,
     map: MapFd,
     on_sample: SampleCallback<'cb>,
     on_lost: Option<LostCallback<'cb>>,
@@ -312,7 +312,7 @@ impl Drain for PerfBuffer<'_> {
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
     }
-    fn poll_set(&mut self) -> &mut PollSet {
+    fn poll_set(&mut self) -> &mut Poller {
         &mut self.poll
     }
 }
@@ -320,7 +320,7 @@ impl Drain for PerfBuffer<'_> {
 impl AsFd for PerfBuffer<'_> {
     /// An fd that is readable when a CPU's ring has records.
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.poll.fd()
+        self.poll.as_fd()
     }
 }
 

@@ -13,7 +13,7 @@
 //! fence, looks at the next header again; a producer that commits it
 //! afterwards then sees the reader waiting there and wakes it.
 
-use super::{check_map_type, kernel, poll_reader, Drain, EventsError, PollSet, Waker};
+use super::{check_map_type, kernel, poll_reader, Drain, EventsError, Poller, Waker};
 use corex_sys::{page_size, MapFd, Mmap, Protection};
 use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ};
 use corex_uapi::MapType;
@@ -166,9 +166,9 @@ impl<'cb> RingBufferBuilder<'cb> {
 
     /// The reader.
     pub fn build(self) -> Result<RingBuffer<'cb>, EventsError> {
-        let mut poll = PollSet::new()?;
+        let mut poll = Poller::new()?;
         for (i, ring) in self.rings.iter().enumerate() {
-            poll.add(ring._map.as_fd(), i as u64)?;
+            poll.add_fd(ring._map.as_fd(), i as u64)?;
         }
         Ok(RingBuffer {
             rings: self.rings,
@@ -183,7 +183,7 @@ impl<'cb> RingBufferBuilder<'cb> {
 #[derive(Debug)]
 pub struct RingBuffer<'cb> {
     rings: Vec<Ring<'cb>>,
-    poll: PollSet,
+    poll: Poller,
 }
 
 /// Records delivered from one ring before the next ring's turn, so a busy
@@ -235,7 +235,7 @@ impl Drain for RingBuffer<'_> {
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
     }
-    fn poll_set(&mut self) -> &mut PollSet {
+    fn poll_set(&mut self) -> &mut Poller {
         &mut self.poll
     }
 }
@@ -244,6 +244,6 @@ impl AsFd for RingBuffer<'_> {
     /// An fd that is readable when a ring has records (for another epoll
     /// set or an async runtime).
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.poll.fd()
+        self.poll.as_fd()
     }
 }
