@@ -6,7 +6,13 @@
  * ring_buffer__poll or perf_buffer__poll. The corex side
  * (crates/corex/examples/events_bench.rs) does the same with corex.
  *
- *   events_libbpf OBJ ring|perf RUNS BATCH
+ *   events_libbpf OBJ ring|perf live|drain RUNS BATCH SIZE
+ *
+ * live: the reader reads while the producer produces (the clock runs from
+ * the first run until every record not dropped has arrived); drain: the
+ * producer fills the buffer first, then the clock runs while the reader
+ * drains it (the reader's own speed). SIZE: the ring buffer's size in
+ * bytes (a power of two), or the perf buffer's pages per CPU.
  *
  * Prints one line: kind= produced= delivered= lost= perf_lost= wall_ns=
  * reader_user_ticks= reader_sys_ticks= reader_cpu_ns= (the reader thread's
@@ -114,13 +120,15 @@ static unsigned long long now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s OBJ ring|perf RUNS BATCH\n", argv[0]);
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s OBJ ring|perf live|drain RUNS BATCH SIZE\n", argv[0]);
 		return 2;
 	}
 	is_ring = strcmp(argv[2], "ring") == 0;
-	unsigned long runs = strtoul(argv[3], NULL, 0);
-	unsigned int batch = strtoul(argv[4], NULL, 0);
+	int drain = strcmp(argv[3], "drain") == 0;
+	unsigned long runs = strtoul(argv[4], NULL, 0);
+	unsigned int batch = strtoul(argv[5], NULL, 0);
+	unsigned long size = strtoul(argv[6], NULL, 0);
 	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 	if (!obj) {
 		fprintf(stderr, "open %s failed\n", argv[1]);
@@ -142,6 +150,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(copy);
+	if (is_ring && bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "ring"), size)) {
+		fprintf(stderr, "cannot resize the ring\n");
+		return 1;
+	}
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog),
@@ -156,19 +168,26 @@ int main(int argc, char **argv)
 	if (is_ring)
 		rb = ring_buffer__new(map_fd, on_ring, NULL, NULL);
 	else
-		pb = perf_buffer__new(map_fd, 64, on_perf, on_lost, NULL, NULL);
+		pb = perf_buffer__new(map_fd, size, on_perf, on_lost, NULL, NULL);
 	if (is_ring ? !rb : !pb) {
 		fprintf(stderr, "reader setup failed\n");
 		return 1;
 	}
 	pthread_t thread;
-	unsigned long long start = now_ns();
-	pthread_create(&thread, NULL, reader, NULL);
-	for (unsigned long run = 0; run < runs; run++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts);
-		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
-			fprintf(stderr, "test run failed: %s\n", strerror(errno));
-			return 1;
+	unsigned long long start = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		/* live: start, then produce; drain: produce, then start. */
+		if (pass == drain) {
+			start = now_ns();
+			pthread_create(&thread, NULL, reader, NULL);
+			continue;
+		}
+		for (unsigned long run = 0; run < runs; run++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts);
+			if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+				fprintf(stderr, "test run failed: %s\n", strerror(errno));
+				return 1;
+			}
 		}
 	}
 	/* Wait until every record not dropped has arrived. */
@@ -187,9 +206,9 @@ int main(int argc, char **argv)
 	unsigned long long wall = now_ns() - start;
 	atomic_store(&stop, 1);
 	pthread_join(thread, NULL);
-	printf("kind=%s produced=%llu delivered=%llu lost=%llu perf_lost=%llu wall_ns=%llu "
+	printf("kind=%s mode=%s produced=%llu delivered=%llu lost=%llu perf_lost=%llu wall_ns=%llu "
 	       "reader_user_ticks=%llu reader_sys_ticks=%llu reader_cpu_ns=%llu\n",
-	       argv[2], produced, (unsigned long long)atomic_load(&delivered), lost,
+	       argv[2], argv[3], produced, (unsigned long long)atomic_load(&delivered), lost,
 	       (unsigned long long)atomic_load(&perf_lost), wall, reader_user, reader_sys,
 	       reader_cpu_ns);
 	ring_buffer__free(rb);

@@ -180,10 +180,10 @@ impl std::fmt::Debug for PerfBuffer<'_> {
     }
 }
 
-/// A record's header: type, misc, size.
-fn header(bytes: [u8; 8]) -> (u32, u16) {
-    let kind = u32::from_ne_bytes(bytes[0..4].try_into().unwrap_or_default());
-    let size = u16::from_ne_bytes(bytes[6..8].try_into().unwrap_or_default());
+/// A record's header (8 bytes): its type and size.
+fn header(bytes: &[u8]) -> (u32, u16) {
+    let kind = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let size = u16::from_ne_bytes([bytes[6], bytes[7]]);
     (kind, size)
 }
 
@@ -219,32 +219,33 @@ impl<'cb> PerfBuffer<'cb> {
             position,
             why,
         };
+        // What lies between the tail and the head is written and stays so
+        // until the tail moves past it: plain reads are enough.
         while tail < head {
-            let offset = (tail % cpu.data_size) as usize;
-            let mut raw_header = [0u8; 8];
+            let offset = (tail & (cpu.data_size - 1)) as usize;
+            let start = cpu.data_offset + offset;
             // Records are 8-byte aligned in a ring of whole pages: a header
             // never wraps.
-            if !cpu.ring.copy_to(cpu.data_offset + offset, &mut raw_header) {
-                return Err(corrupt(tail, "a header outside the mapping".into()));
-            }
+            let raw_header = cpu
+                .ring
+                .bytes(start, perf::EVENT_HEADER_SIZE)
+                .ok_or_else(|| corrupt(tail, "a header outside the mapping".into()))?;
             let (kind, size) = header(raw_header);
             let size = u64::from(size);
             if size < perf::EVENT_HEADER_SIZE as u64 || size > head - tail {
                 return Err(corrupt(tail, format!("a record of {size} bytes")));
             }
-            let record: &[u8] = if offset as u64 + size <= cpu.data_size {
-                cpu.ring
-                    .bytes(cpu.data_offset + offset, size as usize)
-                    .ok_or_else(|| corrupt(tail, "outside the mapping".into()))?
+            let first = (cpu.data_size - offset as u64).min(size) as usize;
+            let outside = || corrupt(tail, "a record outside the mapping".into());
+            let record: &[u8] = if first as u64 == size {
+                cpu.ring.bytes(start, first).ok_or_else(outside)?
             } else {
-                let first = (cpu.data_size - offset as u64) as usize;
-                self.scratch.resize(size as usize, 0);
-                let (a, b) = self.scratch.split_at_mut(first);
-                if !cpu.ring.copy_to(cpu.data_offset + offset, a)
-                    || !cpu.ring.copy_to(cpu.data_offset, b)
-                {
-                    return Err(corrupt(tail, "outside the mapping".into()));
-                }
+                let rest = size as usize - first;
+                self.scratch.clear();
+                self.scratch
+                    .extend_from_slice(cpu.ring.bytes(start, first).ok_or_else(outside)?);
+                self.scratch
+                    .extend_from_slice(cpu.ring.bytes(cpu.data_offset, rest).ok_or_else(outside)?);
                 &self.scratch
             };
             let body = &record[perf::EVENT_HEADER_SIZE..];

@@ -18,7 +18,7 @@ use corex_sys::{page_size, MapFd, Mmap, Protection};
 use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ};
 use corex_uapi::MapType;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::Duration;
 
 /// A record callback.
@@ -87,62 +87,69 @@ impl<'cb> Ring<'cb> {
         let mut delivered = 0;
         loop {
             let prod = self.producer.load_acquire_u64(0);
-            if cons >= prod || delivered >= bound {
-                if published != cons {
+            let mut busy = false;
+            while cons < prod && delivered < bound {
+                let at = self.data + (cons & self.mask) as usize;
+                let header = self.header(at, cons)?.load(Ordering::Acquire);
+                if header & RINGBUF_BUSY_BIT != 0 {
+                    busy = true;
+                    break;
+                }
+                let len = (header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT)) as usize;
+                let total = (len as u64 + RINGBUF_HDR_SZ as u64).next_multiple_of(8);
+                if total > self.mask + 1 || cons + total > prod {
+                    return Err(corrupt(cons, "a record larger than the ring or its data"));
+                }
+                if header & RINGBUF_DISCARD_BIT == 0 {
+                    let sample = self
+                        .producer
+                        .bytes(at + RINGBUF_HDR_SZ as usize, len)
+                        .ok_or_else(|| corrupt(cons, "a record outside the mapping"))?;
+                    (self.callback)(sample);
+                    delivered += 1;
+                }
+                cons += total;
+                if cons - published >= self.publish_every {
                     self.consumer.store_release_u64(0, cons);
                     published = cons;
                 }
-                if delivered >= bound {
-                    return Ok(delivered);
-                }
-                // Full fence between publishing the position and looking
-                // again (see the module's comment).
-                fence(Ordering::SeqCst);
-                if self.producer.load_acquire_u64(0) == prod {
-                    return Ok(delivered);
-                }
-                continue;
             }
-            let at = self.data + (cons & self.mask) as usize;
-            let header = self.producer.load_acquire_u32(at);
-            if header & RINGBUF_BUSY_BIT != 0 {
-                if published != cons {
-                    self.consumer.store_release_u64(0, cons);
-                    published = cons;
-                }
-                fence(Ordering::SeqCst);
-                if self.producer.load_acquire_u32(at) & RINGBUF_BUSY_BIT != 0 {
-                    return Ok(delivered);
-                }
-                continue;
-            }
-            let len = (header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT)) as u64;
-            let total = (len + RINGBUF_HDR_SZ as u64).next_multiple_of(8);
-            if total > self.mask + 1 || cons + total > prod {
-                return Err(EventsError::Corrupt {
-                    what: "ring buffer".into(),
-                    position: cons,
-                    why: format!("a record of {len} bytes does not fit the ring or its data"),
-                });
-            }
-            if header & RINGBUF_DISCARD_BIT == 0 {
-                let sample = self
-                    .producer
-                    .bytes(at + RINGBUF_HDR_SZ as usize, len as usize)
-                    .ok_or_else(|| EventsError::Corrupt {
-                        what: "ring buffer".into(),
-                        position: cons,
-                        why: "the record is outside the mapping".into(),
-                    })?;
-                (self.callback)(sample);
-                delivered += 1;
-            }
-            cons += total;
-            if cons - published >= self.publish_every {
+            if published != cons {
                 self.consumer.store_release_u64(0, cons);
                 published = cons;
             }
+            if delivered >= bound {
+                return Ok(delivered);
+            }
+            // Full fence between publishing the position and looking again
+            // (see the module's comment): a record committed after this
+            // look finds the reader's position and wakes it.
+            fence(Ordering::SeqCst);
+            let at = self.data + (cons & self.mask) as usize;
+            let more = if busy {
+                self.header(at, cons)?.load(Ordering::Acquire) & RINGBUF_BUSY_BIT == 0
+            } else {
+                self.producer.load_acquire_u64(0) != prod
+            };
+            if !more {
+                return Ok(delivered);
+            }
         }
+    }
+
+    /// The header of the record at mapping offset `at`.
+    fn header(&self, at: usize, cons: u64) -> Result<&AtomicU32, EventsError> {
+        self.producer
+            .atomic_u32(at)
+            .ok_or_else(|| corrupt(cons, "a header outside the mapping"))
+    }
+}
+
+fn corrupt(position: u64, why: &str) -> EventsError {
+    EventsError::Corrupt {
+        what: "ring buffer".into(),
+        position,
+        why: why.into(),
     }
 }
 
