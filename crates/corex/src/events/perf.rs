@@ -213,6 +213,10 @@ impl<'cb> PerfBuffer<'cb> {
         let cpu = &mut self.cpus[index];
         let head = cpu.ring.load_acquire_u64(perf::MMAP_DATA_HEAD);
         let mut tail = cpu.ring.load_acquire_u64(perf::MMAP_DATA_TAIL);
+        if tail == head {
+            // Nothing new: leave the control page's line to the kernel.
+            return Ok(0);
+        }
         let mut samples = 0;
         let corrupt = |position: u64, why: String| EventsError::Corrupt {
             what: format!("perf buffer of CPU {}", cpu.stats.cpu),

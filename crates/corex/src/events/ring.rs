@@ -31,8 +31,6 @@ struct Ring<'cb> {
     /// Offset of the data area in `producer`.
     data: usize,
     mask: u64,
-    /// Publish the consumer position after this many bytes.
-    publish_every: u64,
     callback: Callback<'cb>,
     // Keeps the map alive while it is mapped.
     _map: MapFd,
@@ -73,7 +71,6 @@ impl<'cb> Ring<'cb> {
             producer,
             data: page,
             mask: size as u64 - 1,
-            publish_every: (size as u64 / 4).max(RINGBUF_HDR_SZ as u64),
             callback,
             _map: map,
         })
@@ -109,10 +106,11 @@ impl<'cb> Ring<'cb> {
                     delivered += 1;
                 }
                 cons += total;
-                if cons - published >= self.publish_every {
-                    self.consumer.store_release_u64(0, cons);
-                    published = cons;
-                }
+                // Each record's space goes back to producers at once (a
+                // plain store on x86), as libbpf does: a reader that falls
+                // behind makes them drop fewer records.
+                self.consumer.store_release_u64(0, cons);
+                published = cons;
             }
             if published != cons {
                 self.consumer.store_release_u64(0, cons);
