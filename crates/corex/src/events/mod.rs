@@ -188,6 +188,13 @@ impl AsFd for Poller {
 /// A reader whose records can be delivered without waiting, and its poll
 /// set.
 pub(crate) trait Drain {
+    /// Whether [`poll_reader`] looks for records before it waits. Ring
+    /// buffers' readiness is level-triggered (the kernel looks at the ring
+    /// each time), so a look first saves a wait when records are there;
+    /// a perf event reports each wake-up once, so after a look without a
+    /// wait the next wait would return at once for records already read:
+    /// perf buffers wait first, as libbpf does.
+    const LOOK_FIRST: bool;
     /// Delivers what is waiting; returns how many records.
     fn drain(&mut self) -> Result<usize, EventsError>;
     /// The reader's poll set.
@@ -196,13 +203,15 @@ pub(crate) trait Drain {
 
 /// Delivers what is waiting; if nothing was, waits (see
 /// [`Poller::wait`]) and delivers what came.
-pub(crate) fn poll_reader(
-    reader: &mut impl Drain,
+pub(crate) fn poll_reader<R: Drain>(
+    reader: &mut R,
     timeout: Option<Duration>,
 ) -> Result<usize, EventsError> {
-    let ready = reader.drain()?;
-    if ready > 0 {
-        return Ok(ready);
+    if R::LOOK_FIRST {
+        let ready = reader.drain()?;
+        if ready > 0 {
+            return Ok(ready);
+        }
     }
     reader.poll_set().wait(timeout)?;
     reader.drain()

@@ -314,6 +314,8 @@ impl<'cb> PerfBuffer<'cb> {
 }
 
 impl Drain for PerfBuffer<'_> {
+    const LOOK_FIRST: bool = false;
+
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
     }

@@ -237,6 +237,8 @@ impl<'cb> RingBuffer<'cb> {
 }
 
 impl Drain for RingBuffer<'_> {
+    const LOOK_FIRST: bool = true;
+
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
     }
