@@ -43,6 +43,15 @@ const volatile bool filter_cgroup = false;
 /* false: the exec programs send nothing (failed-only reporting); they still
  * drop stale stages. */
 const volatile bool report_success = true;
+/*
+ * Ring buffer only: 0 lets the kernel wake the reader whenever it has caught
+ * up (every event at a low rate: an interrupt per event, which costs more than
+ * building the event, ~25 us on a virtual machine). N > 0: wake it only when
+ * N bytes are waiting; the reader then also polls with a timeout to pick up
+ * what stays below N. (The perf buffer's wake-ups are set by user space when
+ * it opens the perf events: wakeup_events / wakeup_watermark.)
+ */
+const volatile u32 wakeup_bytes = 0;
 /* true when the syscall programs are attached (-x): the exec programs then
  * remove the exec'ing task's stage too, for kernels whose syscall exit does
  * not run after a successful exec. */
@@ -116,6 +125,7 @@ struct {
 #define EVENT_MAX (sizeof(struct execsnoop_event) + EXECSNOOP_PATH_MAX + EXECSNOOP_ARGS_MAX)
 
 struct heap {
+	u64 cursor; /* read_args' position in the new image's arguments */
 	u8 bytes[sizeof(struct execsnoop_event) + HEAP_DATA]; /* a struct execsnoop_event */
 };
 
@@ -129,12 +139,20 @@ struct {
 /* Keeps the compiler from moving a bounds check away from the value's uses. */
 #define pin_value(var) asm volatile("" : "+r"(var))
 
+/* Map-memory accesses the compiler may neither cache nor drop (see read_args). */
+#define load_u16(p) (*(volatile u16 *)(p))
+#define load_u64(p) (*(volatile u64 *)(p))
+#define store_u16(p, v) (*(volatile u16 *)(p) = (v))
+#define store_u64(p, v) (*(volatile u64 *)(p) = (v))
+
 static __always_inline void count_drop(u32 reason)
 {
 	u64 *counter = bpf_map_lookup_elem(&drops, &reason);
 
+	/* Atomic even though the value is this CPU's: a program preempted on
+	 * this CPU (migrate_disable only) may be interrupted by another. */
 	if (counter)
-		*counter += 1; /* per-CPU value: no other CPU writes it */
+		__sync_fetch_and_add(counter, 1);
 }
 
 /* Whether the current task passes -u and -c. */
@@ -200,9 +218,11 @@ static __always_inline void read_path(struct execsnoop_event *ev, const char *pa
 	else
 		n = bpf_probe_read_kernel_str(ev->data, EXECSNOOP_PATH_MAX, path);
 	if (n <= 0) {
+		/* 0 is an empty string: the helpers return 0 for it, not 1, and copy no NUL */
 		ev->data[0] = '\0';
 		ev->path_size = 1;
-		ev->flags |= EXECSNOOP_PATH_FAULT;
+		if (n < 0)
+			ev->flags |= EXECSNOOP_PATH_FAULT;
 		return;
 	}
 	/* A full buffer is a cut path unless the source's NUL sits right there. */
@@ -214,42 +234,52 @@ static __always_inline void read_path(struct execsnoop_event *ev, const char *pa
 
 /*
  * Copies up to max_args NUL-terminated arguments into data after the path,
- * from user memory: when argv is 0, from the block [pos, end) of consecutive
- * strings (the new image's mm->arg_start..arg_end); otherwise from the argv
- * array the caller of a failed exec passed. Sets args_count, args_size and the
- * ARGS_* flags exactly. A BPF subprogram: the loop is verified once per
- * program instead of being copied into each.
+ * from user memory: when argv is 0, from the block [h->cursor, end) of
+ * consecutive strings (the new image's mm->arg_start..arg_end); otherwise
+ * from the argv array the caller of a failed exec passed. Sets args_count,
+ * args_size and the ARGS_* flags exactly. A BPF subprogram: the loop is
+ * verified once per program instead of being copied into each.
+ *
+ * The loop keeps its running values (bytes used, arguments sent, the cursor)
+ * in the map value, read and written through volatile accesses, not in
+ * registers: the verifier does not track map memory, so every iteration
+ * reaches the loop head in the same state and verifying costs one pass per
+ * iteration (with registers, each iteration's exact ranges would keep the
+ * states apart and 60 arguments would exceed the verifier's 1M-instruction
+ * budget).
  */
-static __noinline void read_args(struct execsnoop_event *ev, unsigned long pos, unsigned long end,
-				 const char *const *argv)
+static __noinline void read_args(struct heap *h, unsigned long end, const char *const *argv)
 {
+	struct execsnoop_event *ev = (struct execsnoop_event *)h->bytes;
 	u32 limit = max_args < EXECSNOOP_MAX_ARGS_LIMIT ? max_args : EXECSNOOP_MAX_ARGS_LIMIT;
 	u32 base = ev->path_size;
-	u32 used = 0, count = 0, flags = 0;
 	const char *arg;
-	u32 i, room, off;
+	u32 i, used, room, off;
 	long n;
 
+	store_u16(&ev->args_count, 0);
+	store_u16(&ev->args_size, 0);
 	for (i = 0; i <= EXECSNOOP_MAX_ARGS_LIMIT; i++) {
 		if (argv) {
 			if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i])) {
-				flags |= EXECSNOOP_ARGS_FAULT;
+				ev->flags |= EXECSNOOP_ARGS_FAULT;
 				break;
 			}
 			if (!arg)
 				break;
 		} else {
-			if (pos >= end)
+			arg = (const char *)load_u64(&h->cursor);
+			if ((unsigned long)arg >= end)
 				break;
-			arg = (const char *)pos;
 		}
 		/* There is one more argument: is there leave to send it? */
 		if (i >= limit) {
-			flags |= EXECSNOOP_ARGS_TRUNCATED;
+			ev->flags |= EXECSNOOP_ARGS_TRUNCATED;
 			break;
 		}
+		used = load_u16(&ev->args_size);
 		if (used >= EXECSNOOP_ARGS_MAX) {
-			flags |= EXECSNOOP_ARGS_CUT;
+			ev->flags |= EXECSNOOP_ARGS_CUT;
 			break;
 		}
 		/* The masks change nothing (room <= ARGS_MAX, base + used <
@@ -262,22 +292,25 @@ static __noinline void read_args(struct execsnoop_event *ev, unsigned long pos, 
 		room &= DATA_WINDOW - 1;
 		off &= DATA_WINDOW - 1;
 		n = bpf_probe_read_user_str(ev->data + off, room, arg);
-		if (n <= 0) {
-			flags |= EXECSNOOP_ARGS_FAULT;
+		if (n < 0) {
+			ev->flags |= EXECSNOOP_ARGS_FAULT;
 			break;
 		}
-		count++;
-		used += n;
+		if (n == 0) {
+			/* An empty argument: the helper returns 0 for it, not 1,
+			 * and copies no NUL. */
+			ev->data[off] = '\0';
+			n = 1;
+		}
+		store_u16(&ev->args_count, load_u16(&ev->args_count) + 1);
+		store_u16(&ev->args_size, used + n);
 		/* Filled the room: cut, unless the argument's own NUL is the last byte. */
 		if (n == room && !user_nul_at(arg + n - 1)) {
-			flags |= EXECSNOOP_ARGS_CUT;
+			ev->flags |= EXECSNOOP_ARGS_CUT;
 			break;
 		}
-		pos += n;
+		store_u64(&h->cursor, (u64)arg + n);
 	}
-	ev->args_count = count;
-	ev->args_size = used;
-	ev->flags |= flags;
 }
 
 /* Sends the event built in ev: exactly its header, path and arguments. */
@@ -290,7 +323,13 @@ static __always_inline void output(void *ctx, struct execsnoop_event *ev)
 	if (size > EVENT_MAX)
 		return; /* cannot happen: path_size and args_size are bounded */
 #if EXECSNOOP_RINGBUF
-	err = bpf_ringbuf_output(&events, ev, size, 0);
+	u64 flags = 0;
+
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP :
+				BPF_RB_NO_WAKEUP;
+	err = bpf_ringbuf_output(&events, ev, size, flags);
 #else
 	err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, ev, size);
 #endif
@@ -322,7 +361,8 @@ static __noinline int report_exec(void *ctx, const char *path)
 	ev = (struct execsnoop_event *)h->bytes;
 	fill_header(ev, 0, 0);
 	read_path(ev, path, false);
-	read_args(ev, BPF_CORE_READ(task, mm, arg_start), BPF_CORE_READ(task, mm, arg_end), 0);
+	h->cursor = BPF_CORE_READ(task, mm, arg_start);
+	read_args(h, BPF_CORE_READ(task, mm, arg_end), 0);
 	output(ctx, ev);
 	return 0;
 }
@@ -407,7 +447,7 @@ static __always_inline int report_failure(void *ctx, long ret)
 
 		fill_header(ev, ret, stage->flags);
 		read_path(ev, (const char *)stage->path, true);
-		read_args(ev, 0, 0, (const char *const *)stage->argv);
+		read_args(h, 0, (const char *const *)stage->argv);
 		output(ctx, ev);
 	}
 	bpf_map_delete_elem(&stages, &key);

@@ -30,6 +30,17 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
+ * Copies the filename at src with read (bpf_probe_read_user_str or
+ * bpf_probe_read_kernel_str) and prints it as "PROG: execve filename=...".
+ */
+#define print_filename(prog, read, src)                                   \
+	({                                                                \
+		u8 buf[ARGSIZE];                                          \
+		read(buf, sizeof(buf), src);                              \
+		bpf_printk(#prog ": execve filename=%s", buf);            \
+	})
+
+/*
  * The execve syscall number of the traced architecture, for the programs that
  * see every syscall (raw_tracepoint/sys_enter, tp_btf/sys_enter). User space
  * sets it before load (on x86_64 it is 59, on arm64 221); the default matches
@@ -62,10 +73,7 @@ struct trace_sys_enter_execve {
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tp_execve_noncore(struct trace_sys_enter_execve *ctx)
 {
-	u8 buf[ARGSIZE];
-
-	bpf_probe_read_user_str(buf, sizeof(buf), ctx->filename);
-	bpf_printk("tp_execve_noncore: execve filename=%s", buf);
+	print_filename(tp_execve_noncore, bpf_probe_read_user_str, ctx->filename);
 	return 0;
 }
 
@@ -73,10 +81,8 @@ SEC("tracepoint/syscalls/sys_enter_execve")
 int tp_execve_core(struct trace_event_raw_sys_enter *ctx)
 {
 	const char *filename = (const char *)BPF_CORE_READ(ctx, args[0]);
-	u8 buf[ARGSIZE];
 
-	bpf_core_read_user_str(buf, sizeof(buf), filename);
-	bpf_printk("tp_execve_core: execve filename=%s", buf);
+	print_filename(tp_execve_core, bpf_core_read_user_str, filename);
 	return 0;
 }
 
@@ -86,13 +92,11 @@ int raw_tp_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	/* TP_PROTO(struct pt_regs *regs, long id) */
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	const char *filename;
-	u8 buf[ARGSIZE];
 
 	if ((long)ctx->args[1] != execve_nr)
 		return 0;
 	filename = (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	bpf_probe_read_user_str(buf, sizeof(buf), filename);
-	bpf_printk("raw_tp_sys_enter: execve filename=%s", buf);
+	print_filename(raw_tp_sys_enter, bpf_probe_read_user_str, filename);
 	return 0;
 }
 
@@ -120,23 +124,18 @@ int kprobe_execve_noncore(struct pt_regs *ctx)
 	 */
 	const void *regs = ctx;
 	const char *filename;
-	u8 buf[ARGSIZE];
 
 	if (LINUX_HAS_SYSCALL_WRAPPER)
 		regs = (const void *)noncore_reg(ctx, __builtin_offsetof(struct pt_regs, __PT_PARM1_REG));
 	filename = (const char *)noncore_reg(regs, __builtin_offsetof(struct pt_regs, __PT_PARM1_REG));
-	bpf_probe_read_user_str(buf, sizeof(buf), filename);
-	bpf_printk("kprobe_execve_noncore: execve filename=%s", buf);
+	print_filename(kprobe_execve_noncore, bpf_probe_read_user_str, filename);
 	return 0;
 }
 
 SEC("ksyscall/execve")
 int BPF_KSYSCALL(kprobe_execve_core, const char *filename)
 {
-	u8 buf[ARGSIZE];
-
-	bpf_probe_read_user_str(buf, sizeof(buf), filename);
-	bpf_printk("kprobe_execve_core: execve filename=%s", buf);
+	print_filename(kprobe_execve_core, bpf_probe_read_user_str, filename);
 	return 0;
 }
 
@@ -149,10 +148,7 @@ int BPF_KSYSCALL(kprobe_execve_core, const char *filename)
 SEC("fentry/bprm_execve")
 int BPF_PROG(fentry_bprm_execve, struct linux_binprm *bprm)
 {
-	u8 buf[ARGSIZE];
-
-	bpf_probe_read_kernel_str(buf, sizeof(buf), bprm->filename);
-	bpf_printk("fentry_bprm_execve: execve filename=%s", buf);
+	print_filename(fentry_bprm_execve, bpf_probe_read_kernel_str, bprm->filename);
 	return 0;
 }
 
@@ -160,14 +156,12 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
 {
 	const char *filename;
-	u8 buf[ARGSIZE];
 
 	if (id != execve_nr)
 		return 0;
 	/* A typed pointer: the verifier lets the program load from it directly. */
 	filename = (const char *)PT_REGS_PARM1_SYSCALL(regs);
-	bpf_probe_read_user_str(buf, sizeof(buf), filename);
-	bpf_printk("tp_btf_sys_enter: execve filename=%s", buf);
+	print_filename(tp_btf_sys_enter, bpf_probe_read_user_str, filename);
 	return 0;
 }
 
@@ -176,9 +170,7 @@ int kprobe_multi_bprm_execve(struct pt_regs *ctx)
 {
 	struct linux_binprm *bprm = (struct linux_binprm *)PT_REGS_PARM1_CORE(ctx);
 	const char *filename = BPF_CORE_READ(bprm, filename);
-	u8 buf[ARGSIZE];
 
-	bpf_probe_read_kernel_str(buf, sizeof(buf), filename);
-	bpf_printk("kprobe_multi_bprm_execve: execve filename=%s", buf);
+	print_filename(kprobe_multi_bprm_execve, bpf_probe_read_kernel_str, filename);
 	return 0;
 }

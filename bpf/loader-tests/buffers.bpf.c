@@ -75,36 +75,38 @@ static __always_inline u32 build(struct record *r, u64 seq)
 	return 16 + words * 8;
 }
 
-SEC("raw_tp")
-int ringbuf_produce(void *ctx)
+/* Emits batch records from sequence *next_seq on, to the ring buffer or the
+ * perf buffer, counting failed outputs in *lost. */
+static __always_inline int produce(void *ctx, bool to_ring, u64 *next_seq, u64 *lost)
 {
-	u32 zero = 0, i;
+	u32 zero = 0, i, size;
 	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
+	long err;
 
 	if (!r)
 		return 1;
 	for (i = 0; i < MAX_BATCH; i++) {
 		if (i >= batch)
 			break;
-		if (bpf_ringbuf_output(&ring, r, build(r, ring_next_seq++), 0))
-			ring_lost++;
+		size = build(r, (*next_seq)++);
+		if (to_ring)
+			err = bpf_ringbuf_output(&ring, r, size, 0);
+		else
+			err = bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, r, size);
+		if (err)
+			(*lost)++;
 	}
 	return 0;
 }
 
 SEC("raw_tp")
+int ringbuf_produce(void *ctx)
+{
+	return produce(ctx, true, &ring_next_seq, &ring_lost);
+}
+
+SEC("raw_tp")
 int perf_produce(void *ctx)
 {
-	u32 zero = 0, i;
-	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
-
-	if (!r)
-		return 1;
-	for (i = 0; i < MAX_BATCH; i++) {
-		if (i >= batch)
-			break;
-		if (bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, r, build(r, perf_next_seq++)))
-			perf_lost++;
-	}
-	return 0;
+	return produce(ctx, false, &perf_next_seq, &perf_lost);
 }

@@ -135,6 +135,18 @@ static __always_inline void put(void *map, u32 key, u64 value)
 	bpf_map_update_elem(map, &key, &value, BPF_ANY);
 }
 
+/* Looks up outer[key]; if it holds an inner map, sets found_bit in
+ * results.inner_found and writes inner[inner_key] = value. */
+static __always_inline void touch_inner(void *outer, u32 key, u64 found_bit, u32 inner_key, u64 value)
+{
+	void *inner = bpf_map_lookup_elem(outer, &key);
+
+	if (inner) {
+		results.inner_found |= found_bit;
+		put(inner, inner_key, value);
+	}
+}
+
 SEC("raw_tp")
 int tail_target(void *ctx)
 {
@@ -146,8 +158,6 @@ SEC("raw_tp")
 int exercise_maps(void *ctx)
 {
 	u64 value = 0x7777;
-	u32 key;
-	void *inner;
 
 	results.runs++;
 	put(&hash_map, 1, 0x1111);
@@ -162,27 +172,10 @@ int exercise_maps(void *ctx)
 	results.under_cgroup = bpf_current_task_under_cgroup(&cgroup_map, 0);
 
 	results.inner_found = 0;
-	key = 0;
-	inner = bpf_map_lookup_elem(&outer_array, &key);
-	if (inner) {
-		results.inner_found |= 1;
-		put(inner, 0, 0x8888);
-	}
-	key = 2;
-	inner = bpf_map_lookup_elem(&outer_array, &key);
-	if (inner) {
-		results.inner_found |= 2;
-		put(inner, 1, 0x9999);
-	}
-	key = 5;
-	inner = bpf_map_lookup_elem(&outer_hash, &key);
-	if (inner) {
-		results.inner_found |= 4;
-		put(inner, 7, 0xbbbb);
-	}
-	key = 1;
-	if (bpf_map_lookup_elem(&outer_array, &key))
-		results.inner_found |= 8;
+	touch_inner(&outer_array, 0, 1, 0, 0x8888);
+	touch_inner(&outer_array, 2, 2, 1, 0x9999);
+	touch_inner(&outer_hash, 5, 4, 7, 0xbbbb);
+	touch_inner(&outer_array, 1, 8, 0, 0); /* empty slot: bit 3 must stay clear */
 
 	bpf_tail_call(ctx, &prog_array, 1);
 	return 1; /* reached only when the tail call fails */
