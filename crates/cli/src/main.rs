@@ -33,6 +33,8 @@ enum Command {
     Load(cmd::load::LoadArgs),
     /// Show what this kernel supports, each item tried (needs root or CAP_BPF and CAP_PERFMON).
     Probe(cmd::probe::ProbeArgs),
+    /// Load a BPF object, attach its programs by section and stream their bpf_printk lines and ring/perf buffer records.
+    Run(cmd::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Minimize(a) => cmd::minimize::run(a),
         Command::Load(a) => cmd::load::run(a),
         Command::Probe(a) => cmd::probe::run(a),
+        Command::Run(a) => cmd::run::run(a),
     };
     match result {
         Ok(code) => code,

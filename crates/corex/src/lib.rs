@@ -29,6 +29,10 @@
 
 #![warn(missing_docs)]
 
+pub mod attach;
+pub mod events;
+pub mod trace_pipe;
+
 mod error;
 mod kernel;
 mod load;

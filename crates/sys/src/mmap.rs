@@ -98,6 +98,7 @@ impl Mmap {
         self.len == 0
     }
 
+    #[inline]
     fn check(&self, offset: usize, size: usize, align: usize) -> Option<*mut u8> {
         let end = offset.checked_add(size)?;
         (end <= self.len && offset.is_multiple_of(align)).then(|| self.ptr.wrapping_add(offset))
@@ -105,6 +106,7 @@ impl Mmap {
 
     /// The 8-byte-aligned `u64` at `offset` as an atomic, `None` if out of
     /// range or misaligned.
+    #[inline]
     pub fn atomic_u64(&self, offset: usize) -> Option<&AtomicU64> {
         let p = self.check(offset, 8, 8)?;
         // SAFETY: in bounds and aligned (checked); the mapping lives as long
@@ -114,6 +116,7 @@ impl Mmap {
     }
 
     /// The 4-byte-aligned `u32` at `offset` as an atomic.
+    #[inline]
     pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
         let p = self.check(offset, 4, 4)?;
         // SAFETY: as for `atomic_u64`.
@@ -123,6 +126,7 @@ impl Mmap {
     /// Acquire load of the `u64` at `offset` (a producer position): the
     /// bytes it covers are visible after it. Panics if out of range or
     /// misaligned (the offsets come from the ring's fixed layout).
+    #[inline]
     pub fn load_acquire_u64(&self, offset: usize) -> u64 {
         self.atomic_u64(offset)
             .expect("u64 offset in range and aligned")
@@ -130,6 +134,7 @@ impl Mmap {
     }
 
     /// Acquire load of the `u32` at `offset` (a ring record's header).
+    #[inline]
     pub fn load_acquire_u32(&self, offset: usize) -> u32 {
         self.atomic_u32(offset)
             .expect("u32 offset in range and aligned")
@@ -138,6 +143,7 @@ impl Mmap {
 
     /// Release store of the `u64` at `offset` (the consumer position): the
     /// kernel may reuse the bytes before it only after this.
+    #[inline]
     pub fn store_release_u64(&self, offset: usize, value: u64) {
         self.atomic_u64(offset)
             .expect("u64 offset in range and aligned")
@@ -147,6 +153,7 @@ impl Mmap {
     /// `len` bytes at `offset`, `None` if out of range. The kernel must not
     /// be writing them while the slice lives (by the ring protocol: a
     /// committed record before the consumer position passes it).
+    #[inline]
     pub fn bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
         let p = self.check(offset, len, 1)?;
         // SAFETY: in bounds (checked), initialized (mapped pages), and the

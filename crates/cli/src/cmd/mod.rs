@@ -8,3 +8,4 @@ pub mod load;
 pub mod minimize;
 pub mod probe;
 pub mod reloc;
+pub mod run;
