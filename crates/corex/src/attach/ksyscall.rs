@@ -252,7 +252,7 @@ mod tests {
                 },
             );
         }
-        Btf::from_vec(builder.finish(Endian::native()), None).unwrap()
+        Btf::from_vec(builder.to_bytes(Endian::native()).unwrap(), None).unwrap()
     }
 
     #[test]
