@@ -75,8 +75,8 @@ pub struct Check<'a> {
     pub reference: Option<&'a Run>,
 }
 
-/// A variant's checker.
-pub type Checker = fn(&Check) -> Verdict;
+/// A variant's checker: a function, or a closure holding what the row expects.
+pub type Checker = Box<dyn Fn(&Check) -> Verdict + Send + Sync>;
 
 /// Judges one row: the failures every variant shares (no result, unreadable output,
 /// timeout, a failed workload, a failed reference run), then the variant's checker.
@@ -324,6 +324,12 @@ pub fn kernel_btf_missing(c: &Check) -> Verdict {
         ))
     }
 }
+
+mod load;
+mod probe;
+
+pub use load::{loaded, LoadExpect};
+pub use probe::probe_findings;
 
 #[cfg(test)]
 mod tests;

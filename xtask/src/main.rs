@@ -45,6 +45,10 @@ struct KernelsArgs {
     /// Only these kernels (names of xtask/src/kernels.rs, or `native`); repeatable.
     #[arg(long = "kernel", value_name = "NAME")]
     kernels: Vec<String>,
+    /// Only the variants whose name starts with PREFIX (e.g. `load:`, `execsnoop:`);
+    /// repeatable. Default: every variant.
+    #[arg(long = "only", value_name = "PREFIX")]
+    only: Vec<String>,
     /// Seconds one kernel may take from boot to power-off before it is killed.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -118,6 +122,7 @@ fn kernels(args: KernelsArgs) -> Result<ExitCode> {
             .filter(|k| selected(k.name))
             .collect(),
         native: selected(kernels::NATIVE),
+        only: args.only,
         wrong_btf,
         timeout: Duration::from_secs(args.timeout),
         accel: args.accel,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
-use crate::check::{self, Checker};
+use crate::check::{self, Check, Checker, LoadExpect, Verdict};
+use crate::kernels::Feature;
 
 /// How the kernel's BTF reaches corex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -104,21 +105,21 @@ pub struct Variant {
     /// Commands the driver runs while corex traces (each a program and its arguments);
     /// their pids and statuses come back with the result.
     pub workload: Vec<Vec<String>>,
-    /// Whether the host also runs the same arguments against the extracted BTF, as the
-    /// checker's expected result.
-    pub reference: bool,
+    /// What the host runs as the checker's expected result.
+    pub reference: Reference,
     /// Decides ok / unsupported / fail.
     pub check: Checker,
 }
 
 impl Variant {
-    /// A foreground command with a host reference run and the default timeout.
+    /// A foreground command with a host reference run of the same arguments and the
+    /// default timeout.
     pub fn new(
         name: impl Into<String>,
         scenarios: &'static [Scenario],
         args: Vec<Arg>,
         capture: Capture,
-        check: Checker,
+        check: impl Fn(&Check) -> Verdict + Send + Sync + 'static,
     ) -> Self {
         Variant {
             name: name.into(),
@@ -128,27 +129,24 @@ impl Variant {
             timeout_secs: 120,
             ready: None,
             workload: Vec::new(),
-            reference: true,
-            check,
+            reference: Reference::Same,
+            check: Box::new(check),
+        }
+    }
+
+    /// The host's reference command line for `paths` (always the no-btf form: the host
+    /// runs against the extracted BTF), if the row has one.
+    pub fn reference_argv(&self, paths: &Paths) -> Option<Vec<String>> {
+        match &self.reference {
+            Reference::None => None,
+            Reference::Same => Some(expand(&self.args, paths, Scenario::NoBtf)),
+            Reference::Command(args) => Some(expand(args, paths, Scenario::NoBtf)),
         }
     }
 
     /// The command line for `paths` in `scenario`.
     pub fn argv(&self, paths: &Paths, scenario: Scenario) -> Vec<String> {
-        let mut argv = Vec::new();
-        for arg in &self.args {
-            match arg {
-                Arg::Lit(s) => argv.push(s.to_string()),
-                Arg::Fixture(rel) => argv.push(paths.fixtures.join(rel).display().to_string()),
-                Arg::KernelBtf(flag) => {
-                    if scenario == Scenario::NoBtf {
-                        argv.extend(flag.map(str::to_string));
-                        argv.push(paths.kernel_btf.display().to_string());
-                    }
-                }
-            }
-        }
-        argv
+        expand(&self.args, paths, scenario)
     }
 
     /// The repository files it needs in the guest.
@@ -160,6 +158,35 @@ impl Variant {
     }
 }
 
+/// What the host runs for a row's checker to compare with.
+#[derive(Clone, Debug)]
+pub enum Reference {
+    /// Nothing.
+    None,
+    /// The row's own arguments against the extracted BTF.
+    Same,
+    /// Other corex arguments (e.g. `inspect` for what a `load` must have loaded).
+    Command(Vec<Arg>),
+}
+
+/// `args` as a command line for `paths` in `scenario`.
+fn expand(args: &[Arg], paths: &Paths, scenario: Scenario) -> Vec<String> {
+    let mut argv = Vec::new();
+    for arg in args {
+        match arg {
+            Arg::Lit(s) => argv.push(s.to_string()),
+            Arg::Fixture(rel) => argv.push(paths.fixtures.join(rel).display().to_string()),
+            Arg::KernelBtf(flag) => {
+                if scenario == Scenario::NoBtf {
+                    argv.extend(flag.map(str::to_string));
+                    argv.push(paths.kernel_btf.display().to_string());
+                }
+            }
+        }
+    }
+    argv
+}
+
 /// Directories whose `*.bpf.o` objects each get a `reloc:` row, with the row-name
 /// prefix: the CO-RE corpus, the seed's lab and execsnoop's BPF side.
 const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
@@ -168,6 +195,32 @@ const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
     ("bpf/lab", "lab/"),
     ("bpf/execsnoop", "execsnoop/"),
 ];
+
+/// Directories whose `*.bpf.o` objects each get a `load:` row (the objects
+/// `bpf/build.sh --list` names: the seed's lab, execsnoop's BPF side, the loader tests).
+const LOAD_OBJECT_DIRS: &[&str] = &["bpf/lab", "bpf/execsnoop", "bpf/loader-tests"];
+
+/// What loading each of those objects must give, by file stem. An object missing
+/// here is an error of [`table`]: say what it must do first.
+fn load_expectation(stem: &str) -> Option<LoadExpect> {
+    use Feature::*;
+    use LoadExpect::*;
+    const FENTRY: (Feature, &str) = (Trampolines, "fentry needs BPF trampolines");
+    Some(match stem {
+        "lab" | "execsnoop" | "execsnoop_perf" => Needs(&[FENTRY]),
+        "buffers" | "globals" | "kconfig" | "ksyms" | "maps" | "pinned" | "subprogs" => Loads,
+        "kfunc" => Needs(&[(TaskAcquireKfunc, "bpf_task_acquire")]),
+        "ksyms_typed" => Needs(&[(TypedPercpuKsym, "process_counts")]),
+        "core_poison" => Refused("failed to resolve CO-RE relocation"),
+        "extern_missing" => Refused("extern 'corex_no_such_symbol': not found"),
+        "static_in_section" => Refused("is static; BPF programs must be global functions"),
+        "verifier_reject" => Refused("invalid mem access"),
+        // After `load:pinned` pinned `corex_pinned` with other sizes (rows run in order,
+        // in one BPF file system the driver mounts).
+        "pinned_incompatible" => Refused("the map pinned at"),
+        _ => return None,
+    })
+}
 
 /// The variant table. Rows run in this order, scenario by scenario.
 pub fn table(repo: &Path) -> Result<Vec<Variant>> {
@@ -212,7 +265,7 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
         ),
         // With the BTF hidden and no --btf, corex says which file is missing.
         Variant {
-            reference: false,
+            reference: Reference::None,
             ..Variant::new(
                 "btf:hidden",
                 &[Scenario::NoBtf],
@@ -238,6 +291,41 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
                 Capture::Full,
                 check::same_relocations,
             ));
+        }
+    }
+    // What the kernel supports, in corex's words (the findings are the row's reason).
+    rows.push(Variant {
+        reference: Reference::None,
+        ..Variant::new(
+            "probe",
+            &[Scenario::Btf],
+            vec![Lit("probe"), Lit("--format"), Lit("json")],
+            Capture::Full,
+            check::probe_findings,
+        )
+    });
+    for dir in LOAD_OBJECT_DIRS {
+        for object in objects(&repo.join(dir))? {
+            let stem = object.trim_end_matches(".bpf.o");
+            let expect = load_expectation(stem).with_context(|| {
+                format!("{dir}/{object}: no load expectation (xtask/src/variants.rs, load_expectation)")
+            })?;
+            let fixture = Arg::Fixture(format!("{dir}/{object}"));
+            rows.push(Variant {
+                reference: Reference::Command(vec![
+                    Lit("inspect"),
+                    fixture.clone(),
+                    Lit("--format"),
+                    Lit("json"),
+                ]),
+                ..Variant::new(
+                    format!("load:{stem}"),
+                    both,
+                    vec![Lit("load"), fixture, KernelBtf(Some("--btf"))],
+                    Capture::Full,
+                    check::loaded(expect),
+                )
+            });
         }
     }
     for row in &rows {
