@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::kernels::Feature;
 use crate::protocol::{Run, Stdout};
-use crate::variants::Variant;
+use crate::variants::{Scenario, Variant};
 
 /// A row's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -69,6 +69,8 @@ pub struct Check<'a> {
     /// The kernel table's features; `None` for the running kernel, which is judged by
     /// what it shows.
     pub features: Option<&'a [Feature]>,
+    /// The scenario the guest ran in.
+    pub scenario: Scenario,
     /// The run under test.
     pub guest: &'a Run,
     /// The same arguments run on the host against the extracted BTF, if the row has one.
@@ -83,6 +85,7 @@ pub type Checker = Box<dyn Fn(&Check) -> Verdict + Send + Sync>;
 pub fn judge(
     variant: &Variant,
     features: Option<&[Feature]>,
+    scenario: Scenario,
     guest: Result<&Run, &str>,
     reference: Option<Result<&Run, &str>>,
 ) -> Verdict {
@@ -110,6 +113,7 @@ pub fn judge(
     };
     (variant.check)(&Check {
         features,
+        scenario,
         guest,
         reference,
     })
@@ -331,5 +335,7 @@ mod probe;
 pub use load::{loaded, LoadExpect};
 pub use probe::probe_findings;
 
+#[cfg(test)]
+mod load_tests;
 #[cfg(test)]
 mod tests;

@@ -62,7 +62,11 @@ pub fn initramfs(
     cpio.file("init", 0o755, INIT.as_bytes());
     cpio.file("corex/driver.sh", 0o755, DRIVER.as_bytes());
     cpio.file("corex/plan", 0o644, variants::plan(rows, &paths).as_bytes());
-    cpio.file(&strip_root(&paths.kernel_btf), 0o644, &read(files.kernel_btf)?);
+    cpio.file(
+        &strip_root(&paths.kernel_btf),
+        0o644,
+        &read(files.kernel_btf)?,
+    );
     let config_name = files
         .kernel_config
         .file_name()

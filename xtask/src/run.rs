@@ -229,7 +229,7 @@ fn run_subject(
             let reference = references
                 .get(v.name.as_str())
                 .map(|r| r.as_ref().map_err(String::as_str));
-            let verdict = check::judge(v, subject.features, guest, reference);
+            let verdict = check::judge(v, subject.features, scenario, guest, reference);
             rows.push(Row::new(&subject.name, scenario, &v.name, verdict));
         }
     }
@@ -246,9 +246,12 @@ fn execute(
     let dir = plan.cache.join(&subject.name);
     fs::create_dir_all(&dir)?;
     match (&subject.how, accel) {
-        (How::Qemu {
-            vmlinuz, config, ..
-        }, Some(accel)) => {
+        (
+            How::Qemu {
+                vmlinuz, config, ..
+            },
+            Some(accel),
+        ) => {
             let initrd = dir.join("initramfs.cpio.gz");
             let files = guest::GuestFiles {
                 kernel_btf: &subject.guest_btf,

@@ -200,17 +200,27 @@ const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
 /// `bpf/build.sh --list` names: the seed's lab, execsnoop's BPF side, the loader tests).
 const LOAD_OBJECT_DIRS: &[&str] = &["bpf/lab", "bpf/execsnoop", "bpf/loader-tests"];
 
-/// What loading each of those objects must give, by file stem. An object missing
-/// here is an error of [`table`]: say what it must do first.
-fn load_expectation(stem: &str) -> Option<LoadExpect> {
+/// What loading each of those objects must give, by file stem, and whether it needs
+/// the kernel's own BTF (tp_btf/fentry attach targets, kfuncs, typed ksyms). An object
+/// missing here is an error of [`table`]: say what it must do first.
+fn load_expectation(stem: &str) -> Option<(LoadExpect, bool)> {
     use Feature::*;
     use LoadExpect::*;
     const FENTRY: (Feature, &str) = (Trampolines, "fentry needs BPF trampolines");
     Some(match stem {
-        "lab" | "execsnoop" | "execsnoop_perf" => Needs(&[FENTRY]),
-        "buffers" | "globals" | "kconfig" | "ksyms" | "maps" | "pinned" | "subprogs" => Loads,
-        "kfunc" => Needs(&[(TaskAcquireKfunc, "bpf_task_acquire")]),
-        "ksyms_typed" => Needs(&[(TypedPercpuKsym, "process_counts")]),
+        "lab" | "execsnoop" | "execsnoop_perf" => (Needs(&[FENTRY]), true),
+        "ksyms" => (Loads, true),
+        "kfunc" => (Needs(&[(TaskAcquireKfunc, "bpf_task_acquire")]), true),
+        "ksyms_typed" => (Needs(&[(TypedPercpuKsym, "process_counts")]), true),
+        other => (load_expectation_without_kernel_btf(other)?, false),
+    })
+}
+
+/// [`load_expectation`] of the objects that need no kernel BTF.
+fn load_expectation_without_kernel_btf(stem: &str) -> Option<LoadExpect> {
+    use LoadExpect::*;
+    Some(match stem {
+        "buffers" | "globals" | "kconfig" | "maps" | "pinned" | "subprogs" => Loads,
         "core_poison" => Refused("failed to resolve CO-RE relocation"),
         "extern_missing" => Refused("extern 'corex_no_such_symbol': not found"),
         "static_in_section" => Refused("is static; BPF programs must be global functions"),
@@ -307,8 +317,10 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
     for dir in LOAD_OBJECT_DIRS {
         for object in objects(&repo.join(dir))? {
             let stem = object.trim_end_matches(".bpf.o");
-            let expect = load_expectation(stem).with_context(|| {
-                format!("{dir}/{object}: no load expectation (xtask/src/variants.rs, load_expectation)")
+            let (expect, needs_kernel_btf) = load_expectation(stem).with_context(|| {
+                format!(
+                    "{dir}/{object}: no load expectation (xtask/src/variants.rs, load_expectation)"
+                )
             })?;
             let fixture = Arg::Fixture(format!("{dir}/{object}"));
             rows.push(Variant {
@@ -323,7 +335,7 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
                     both,
                     vec![Lit("load"), fixture, KernelBtf(Some("--btf"))],
                     Capture::Full,
-                    check::loaded(expect),
+                    check::loaded(expect, needs_kernel_btf),
                 )
             });
         }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{feature_gate, full, good_reference, Check, Verdict};
 use crate::kernels::Feature;
+use crate::variants::Scenario;
 
 /// What loading an object must give.
 #[derive(Clone, Copy, Debug)]
@@ -25,9 +26,9 @@ fn expected_items(inspect: &[u8]) -> Result<(Vec<String>, Vec<String>), Verdict>
     let doc: Value = serde_json::from_slice(inspect)
         .map_err(|e| Verdict::fail(format!("corex inspect's JSON does not parse: {e}")))?;
     let names = |list: &str, keep: &dyn Fn(&Value) -> bool| -> Result<Vec<String>, Verdict> {
-        let items = doc[list].as_array().ok_or_else(|| {
-            Verdict::fail(format!("corex inspect's JSON has no \"{list}\" list"))
-        })?;
+        let items = doc[list]
+            .as_array()
+            .ok_or_else(|| Verdict::fail(format!("corex inspect's JSON has no \"{list}\" list")))?;
         Ok(items
             .iter()
             .filter(|i| keep(i))
@@ -56,10 +57,46 @@ fn has_loaded_line(stdout: &str, kind: &str, name: &str) -> bool {
     })
 }
 
+/// corex's words when an object needs the kernel's own BTF and it is hidden.
+const NO_KERNEL_BTF: &str = "vmlinux BTF is not available";
+
 /// The checker of a `load:` row expecting `expect`; the reference is `corex inspect`.
-pub fn loaded(expect: LoadExpect) -> impl Fn(&Check) -> Verdict + Send + Sync {
-    move |c: &Check| match judge_load(c, expect) {
-        Ok(v) | Err(v) => v,
+/// With `needs_kernel_btf` (attach targets of tp_btf/fentry programs, kfuncs, typed
+/// ksyms: ids only the running kernel's BTF gives; `--btf` serves CO-RE alone, as
+/// libbpf's `btf_custom_path` does), the no-btf scenario must refuse it saying so.
+pub fn loaded(
+    expect: LoadExpect,
+    needs_kernel_btf: bool,
+) -> impl Fn(&Check) -> Verdict + Send + Sync {
+    move |c: &Check| {
+        let result = if needs_kernel_btf && c.scenario == Scenario::NoBtf {
+            without_kernel_btf(c)
+        } else {
+            judge_load(c, expect)
+        };
+        match result {
+            Ok(v) | Err(v) => v,
+        }
+    }
+}
+
+/// An object that needs the kernel's BTF, with it hidden: refused, in those words.
+fn without_kernel_btf(c: &Check) -> Result<Verdict, Verdict> {
+    let stderr = String::from_utf8_lossy(&c.guest.stderr);
+    if c.guest.exit == 0 {
+        return Err(Verdict::fail(
+            "loaded with the kernel's BTF hidden, though its programs need the kernel's own BTF",
+        ));
+    }
+    match stderr.lines().find(|l| l.contains(NO_KERNEL_BTF)) {
+        Some(line) => Ok(Verdict::unsupported(format!(
+            "needs the kernel's own BTF, hidden in this scenario: {}",
+            line.trim()
+        ))),
+        None => Err(Verdict::fail(format!(
+            "refused without saying {NO_KERNEL_BTF:?}: {}",
+            c.guest.stderr_line()
+        ))),
     }
 }
 
@@ -77,10 +114,7 @@ fn judge_load(c: &Check, expect: LoadExpect) -> Result<Verdict, Verdict> {
     };
     if c.guest.exit != 0 {
         return Ok(match expect {
-            LoadExpect::Loads => Verdict::fail(format!(
-                "refused: {}",
-                c.guest.stderr_line()
-            )),
+            LoadExpect::Loads => Verdict::fail(format!("refused: {}", c.guest.stderr_line())),
             LoadExpect::Refused(text) if stderr.contains(text) => Verdict {
                 reason: Some(format!("refused as it must be: {}", line_with(text))),
                 ..Verdict::ok(0, 0)
