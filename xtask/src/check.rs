@@ -331,9 +331,11 @@ pub fn kernel_btf_missing(c: &Check) -> Verdict {
 
 mod load;
 mod probe;
+mod trace;
 
 pub use load::{loaded, LoadExpect};
 pub use probe::probe_findings;
+pub use trace::exec_pids_traced;
 
 #[cfg(test)]
 mod load_tests;

@@ -33,6 +33,8 @@ pub struct Plan {
     pub native: bool,
     /// Variant-name prefixes to run (empty: all).
     pub only: Vec<String>,
+    /// Self-test: only the broken object's row.
+    pub broken_object: bool,
     /// Self-test: the kernel whose BTF every guest gets in the no-btf scenario.
     pub wrong_btf: Option<&'static Kernel>,
     /// Per kernel, boot to power-off.
@@ -72,7 +74,11 @@ struct Outcome {
 
 /// Runs the plan: prints the matrix and the boot times, writes matrix.json, returns the rows.
 pub fn run(plan: &Plan) -> Result<Vec<Row>> {
-    let mut table = variants::table(&plan.repo)?;
+    let mut table = if plan.broken_object {
+        variants::broken_object_table()?
+    } else {
+        variants::table(&plan.repo)?
+    };
     if !plan.only.is_empty() {
         table.retain(|v| plan.only.iter().any(|p| v.name.starts_with(p.as_str())));
         anyhow::ensure!(
@@ -139,10 +145,13 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
         println!("{}", printable(&o.summary));
     }
     // A self-test's rows are meant to fail: they do not replace the matrix.
-    let json = plan.cache.join(match plan.wrong_btf {
-        Some(_) => "self-test-matrix.json",
-        None => "matrix.json",
-    });
+    let json = plan
+        .cache
+        .join(if plan.wrong_btf.is_some() || plan.broken_object {
+            "self-test-matrix.json"
+        } else {
+            "matrix.json"
+        });
     fs::write(&json, serde_json::to_string_pretty(&rows)? + "\n")
         .with_context(|| format!("{}", json.display()))?;
     println!("matrix: {}", json.display());

@@ -197,8 +197,9 @@ const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
 ];
 
 /// Directories whose `*.bpf.o` objects each get a `load:` row (the objects
-/// `bpf/build.sh --list` names: the seed's lab, execsnoop's BPF side, the loader tests).
-const LOAD_OBJECT_DIRS: &[&str] = &["bpf/lab", "bpf/execsnoop", "bpf/loader-tests"];
+/// `bpf/build.sh --list` names: the seed's lab, execsnoop's BPF side, the loader
+/// tests, and the broken object, which loads everywhere but reads the wrong field).
+const LOAD_OBJECT_DIRS: &[&str] = &["bpf/lab", "bpf/execsnoop", "bpf/loader-tests", "bpf/broken"];
 
 /// What loading each of those objects must give, by file stem, and whether it needs
 /// the kernel's own BTF (tp_btf/fentry attach targets, kfuncs, typed ksyms). An object
@@ -220,7 +221,9 @@ fn load_expectation(stem: &str) -> Option<(LoadExpect, bool)> {
 fn load_expectation_without_kernel_btf(stem: &str) -> Option<LoadExpect> {
     use LoadExpect::*;
     Some(match stem {
-        "buffers" | "globals" | "kconfig" | "maps" | "pinned" | "subprogs" => Loads,
+        "buffers" | "globals" | "kconfig" | "maps" | "pinned" | "subprogs" | "hardcoded_pid" => {
+            Loads
+        }
         "core_poison" => Refused("failed to resolve CO-RE relocation"),
         "extern_missing" => Refused("extern 'corex_no_such_symbol': not found"),
         "static_in_section" => Refused("is static; BPF programs must be global functions"),
@@ -344,6 +347,32 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
         validate(row)?;
     }
     Ok(rows)
+}
+
+/// The broken object's self-test (`--self-test-broken-object`): `bpf/broken/
+/// hardcoded_pid.bpf.o` reads the exec'ing task's pid at a fixed offset, right on the
+/// kernel its vmlinux.h came from only. Its single row must FAIL on the others.
+pub fn broken_object_table() -> Result<Vec<Variant>> {
+    let workload = (1..=3)
+        .map(|i| vec!["/bin/true".to_string(), format!("corex-broken-{i}")])
+        .collect();
+    let row = Variant {
+        ready: Some("corex: attached".into()),
+        workload,
+        reference: Reference::None,
+        ..Variant::new(
+            "run:hardcoded_pid",
+            &[Scenario::Btf],
+            vec![
+                Arg::Lit("run"),
+                Arg::Fixture("bpf/broken/hardcoded_pid.bpf.o".into()),
+            ],
+            Capture::Full,
+            check::exec_pids_traced,
+        )
+    };
+    validate(&row)?;
+    Ok(vec![row])
 }
 
 /// The `*.bpf.o` file names in `dir`, sorted.
