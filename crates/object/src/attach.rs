@@ -120,6 +120,14 @@ pub struct AttachPoint {
     pub target: Option<String>,
     /// Sleepable (`.s` sections, `syscall`).
     pub sleepable: bool,
+    /// libbpf drops the expected attach type on kernels that do not take
+    /// one (`SEC_EXP_ATTACH_OPT`).
+    pub attach_type_optional: bool,
+    /// The attach target is a kernel BTF type resolved at load time
+    /// (`SEC_ATTACH_BTF`: tp_btf, fentry, fexit, fmod_ret, lsm, iter, freplace).
+    pub attach_btf: bool,
+    /// An XDP program that handles multi-buffer packets (`SEC_XDP_FRAGS`).
+    pub xdp_frags: bool,
 }
 
 struct SecDef {
@@ -128,6 +136,9 @@ struct SecDef {
     attach_type: Option<&'static str>,
     kind: AttachKind,
     sleepable: bool,
+    attach_type_optional: bool,
+    attach_btf: bool,
+    xdp_frags: bool,
 }
 
 const fn def(
@@ -142,11 +153,32 @@ const fn def(
         attach_type,
         kind,
         sleepable: false,
+        attach_type_optional: false,
+        attach_btf: false,
+        xdp_frags: false,
     }
 }
 
 const fn sleepable(mut d: SecDef) -> SecDef {
     d.sleepable = true;
+    d
+}
+
+/// libbpf's `SEC_ATTACHABLE_OPT`.
+const fn optional(mut d: SecDef) -> SecDef {
+    d.attach_type_optional = true;
+    d
+}
+
+/// libbpf's `SEC_ATTACH_BTF`.
+const fn btf(mut d: SecDef) -> SecDef {
+    d.attach_btf = true;
+    d
+}
+
+/// libbpf's `SEC_XDP_FRAGS`.
+const fn frags(mut d: SecDef) -> SecDef {
+    d.xdp_frags = true;
     d
 }
 
@@ -207,70 +239,100 @@ const SECTION_DEFS: &[SecDef] = &[
         None,
         K::RawTracepointWritable,
     ),
-    def("tp_btf+", "tracing", Some("trace_raw_tp"), K::TpBtf),
-    def("fentry+", "tracing", Some("trace_fentry"), K::Fentry),
-    def("fmod_ret+", "tracing", Some("modify_return"), K::FmodRet),
-    def("fexit+", "tracing", Some("trace_fexit"), K::Fexit),
-    sleepable(def("fentry.s+", "tracing", Some("trace_fentry"), K::Fentry)),
-    sleepable(def(
-        "fmod_ret.s+",
+    btf(def("tp_btf+", "tracing", Some("trace_raw_tp"), K::TpBtf)),
+    btf(def("fentry+", "tracing", Some("trace_fentry"), K::Fentry)),
+    btf(def(
+        "fmod_ret+",
         "tracing",
         Some("modify_return"),
         K::FmodRet,
     )),
-    sleepable(def("fexit.s+", "tracing", Some("trace_fexit"), K::Fexit)),
-    def("freplace+", "ext", None, K::Freplace),
-    def("lsm+", "lsm", Some("lsm_mac"), K::Lsm),
-    sleepable(def("lsm.s+", "lsm", Some("lsm_mac"), K::Lsm)),
-    def("lsm_cgroup+", "lsm", Some("lsm_cgroup"), K::Lsm),
-    def("iter+", "tracing", Some("trace_iter"), K::Iter),
-    sleepable(def("iter.s+", "tracing", Some("trace_iter"), K::Iter)),
+    btf(def("fexit+", "tracing", Some("trace_fexit"), K::Fexit)),
+    btf(sleepable(def(
+        "fentry.s+",
+        "tracing",
+        Some("trace_fentry"),
+        K::Fentry,
+    ))),
+    btf(sleepable(def(
+        "fmod_ret.s+",
+        "tracing",
+        Some("modify_return"),
+        K::FmodRet,
+    ))),
+    btf(sleepable(def(
+        "fexit.s+",
+        "tracing",
+        Some("trace_fexit"),
+        K::Fexit,
+    ))),
+    btf(def("freplace+", "ext", None, K::Freplace)),
+    btf(def("lsm+", "lsm", Some("lsm_mac"), K::Lsm)),
+    btf(sleepable(def("lsm.s+", "lsm", Some("lsm_mac"), K::Lsm))),
+    btf(def("lsm_cgroup+", "lsm", Some("lsm_cgroup"), K::Lsm)),
+    btf(def("iter+", "tracing", Some("trace_iter"), K::Iter)),
+    btf(sleepable(def(
+        "iter.s+",
+        "tracing",
+        Some("trace_iter"),
+        K::Iter,
+    ))),
     sleepable(def("syscall", "syscall", None, K::Syscall)),
-    def("xdp.frags/devmap", "xdp", Some("xdp_devmap"), K::Xdp),
+    frags(def("xdp.frags/devmap", "xdp", Some("xdp_devmap"), K::Xdp)),
     def("xdp/devmap", "xdp", Some("xdp_devmap"), K::Xdp),
-    def("xdp.frags/cpumap", "xdp", Some("xdp_cpumap"), K::Xdp),
+    frags(def("xdp.frags/cpumap", "xdp", Some("xdp_cpumap"), K::Xdp)),
     def("xdp/cpumap", "xdp", Some("xdp_cpumap"), K::Xdp),
-    def("xdp.frags", "xdp", Some("xdp"), K::Xdp),
-    def("xdp", "xdp", Some("xdp"), K::Xdp),
+    frags(def("xdp.frags", "xdp", Some("xdp"), K::Xdp)),
+    optional(def("xdp", "xdp", Some("xdp"), K::Xdp)),
     def("perf_event", "perf_event", None, K::PerfEvent),
     def("lwt_in", "lwt_in", None, K::Other),
     def("lwt_out", "lwt_out", None, K::Other),
     def("lwt_xmit", "lwt_xmit", None, K::Other),
     def("lwt_seg6local", "lwt_seg6local", None, K::Other),
-    def("sockops", "sock_ops", Some("cgroup_sock_ops"), K::Cgroup),
-    def(
+    optional(def(
+        "sockops",
+        "sock_ops",
+        Some("cgroup_sock_ops"),
+        K::Cgroup,
+    )),
+    optional(def(
         "sk_skb/stream_parser",
         "sk_skb",
         Some("sk_skb_stream_parser"),
         K::Other,
-    ),
-    def(
+    )),
+    optional(def(
         "sk_skb/stream_verdict",
         "sk_skb",
         Some("sk_skb_stream_verdict"),
         K::Other,
-    ),
+    )),
     def("sk_skb", "sk_skb", None, K::Other),
-    def("sk_msg", "sk_msg", Some("sk_msg_verdict"), K::Other),
-    def("lirc_mode2", "lirc_mode2", Some("lirc_mode2"), K::Other),
-    def(
+    optional(def("sk_msg", "sk_msg", Some("sk_msg_verdict"), K::Other)),
+    optional(def(
+        "lirc_mode2",
+        "lirc_mode2",
+        Some("lirc_mode2"),
+        K::Other,
+    )),
+    optional(def(
         "flow_dissector",
         "flow_dissector",
         Some("flow_dissector"),
         K::Other,
-    ),
-    def(
+    )),
+    optional(def(
         "cgroup_skb/ingress",
         "cgroup_skb",
         Some("cgroup_inet_ingress"),
         K::Cgroup,
-    ),
-    def(
+    )),
+    optional(def(
         "cgroup_skb/egress",
         "cgroup_skb",
         Some("cgroup_inet_egress"),
         K::Cgroup,
-    ),
+    )),
     def("cgroup/skb", "cgroup_skb", None, K::Cgroup),
     def(
         "cgroup/sock_create",
@@ -284,12 +346,12 @@ const SECTION_DEFS: &[SecDef] = &[
         Some("cgroup_inet_sock_release"),
         K::Cgroup,
     ),
-    def(
+    optional(def(
         "cgroup/sock",
         "cgroup_sock",
         Some("cgroup_inet_sock_create"),
         K::Cgroup,
-    ),
+    )),
     def(
         "cgroup/post_bind4",
         "cgroup_sock",
@@ -392,12 +454,12 @@ const SECTION_DEFS: &[SecDef] = &[
         Some("cgroup_setsockopt"),
         K::Cgroup,
     ),
-    def(
+    optional(def(
         "cgroup/dev",
         "cgroup_device",
         Some("cgroup_device"),
         K::Cgroup,
-    ),
+    )),
     def("struct_ops+", "struct_ops", None, K::StructOps),
     def("sk_lookup", "sk_lookup", Some("sk_lookup"), K::Other),
 ];
@@ -432,6 +494,9 @@ pub fn attach_point(section: &str) -> Option<AttachPoint> {
             attach_type: d.attach_type,
             target: target.map(str::to_owned),
             sleepable: d.sleepable,
+            attach_type_optional: d.attach_type_optional,
+            attach_btf: d.attach_btf,
+            xdp_frags: d.xdp_frags,
         })
     })
 }

@@ -45,6 +45,8 @@ pub(crate) struct ElfSymbol {
     pub shndx: u32,
     pub bind: u8,
     pub kind: u8,
+    /// `st_other` (its low two bits are the visibility).
+    pub other: u8,
 }
 
 impl ElfSymbol {
@@ -169,6 +171,7 @@ impl<'a> ElfView<'a> {
                 shndx,
                 bind: sym.st_bind(),
                 kind: sym.st_type(),
+                other: sym.st_other(),
             });
         }
         let mut rels = Vec::new();

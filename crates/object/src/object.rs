@@ -56,6 +56,8 @@ pub struct Object {
     pub btf_ext: Option<BtfExt>,
     /// CO-RE relocation records in `.BTF.ext` order.
     pub core_relos: Vec<CoreRecord>,
+    /// What the load plan needs from the ELF file beyond the above.
+    pub(crate) facts: crate::load::ElfFacts,
 }
 
 fn read_u32(data: &[u8], at: usize, endian: Endian) -> Option<u32> {
@@ -180,6 +182,7 @@ impl Object {
             _ => Vec::new(),
         };
         Ok(Object {
+            facts: crate::load::ElfFacts::collect(&elf),
             endian: elf.endian,
             programs,
             maps,

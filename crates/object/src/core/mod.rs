@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use corex_object::{core::Target, Object};
-//! let mut obj = Object::parse(&std::fs::read("prog.bpf.o").unwrap()).unwrap();
+//! let obj = Object::parse(&std::fs::read("prog.bpf.o").unwrap()).unwrap();
 //! let vmlinux = corex_btf::Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
 //! let report = obj.relocate_core(&Target::new(&vmlinux));
 //! for r in &report.results {
@@ -40,3 +40,14 @@ pub use patch::{apply, Patched};
 pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
 pub use resolve::{Relocator, Resolution};
 pub use spec::{parse_spec, Accessor, Spec, MAX_SPEC_LEN};
+
+/// libbpf's `bpf_core_types_are_compat`, which also judges typed ksyms and
+/// kfuncs against the kernel's declarations.
+pub(crate) fn types_compat(
+    local: &corex_btf::Btf,
+    local_id: corex_btf::TypeId,
+    targ: &corex_btf::Btf,
+    targ_id: corex_btf::TypeId,
+) -> Result<bool, String> {
+    compat::types_are_compat(local, local_id, targ, targ_id, compat::MAX_DEPTH)
+}

@@ -2,9 +2,9 @@
 //! one target, with the results libbpf would log.
 
 use super::candidates::Target;
-use super::patch::{apply, Patched};
-use super::resolve::Relocator;
+use super::patch::Patched;
 use crate::error::Error;
+use crate::insn::Insn;
 use crate::object::Object;
 
 /// What happened to one relocation.
@@ -76,61 +76,19 @@ impl CoreReport {
 }
 
 impl Object {
-    /// Applies every CO-RE relocation against `target`, patching the
-    /// programs' instructions, as libbpf does before loading: records in
-    /// `.BTF.ext` order, `.text` subprograms relocated on their own, programs
-    /// in `?` sections skipped. Unlike libbpf, a failed relocation does not
-    /// stop the others, so the report is complete.
-    pub fn relocate_core(&mut self, target: &Target<'_>) -> CoreReport {
-        let mut report = CoreReport::default();
-        let Some(local) = self.btf.as_ref() else {
-            return report;
-        };
-        let mut relocator = Relocator::new(target);
-        for rec in &self.core_relos {
-            let Some(p) = rec.program else {
-                report.skipped.push(Skipped {
-                    section: rec.section.clone(),
-                    index: rec.index,
-                    program: None,
-                    why: "the instruction belongs to no program (an eliminated weak function)",
-                });
-                continue;
-            };
-            let prog = &mut self.programs[p];
-            if !prog.autoload {
-                report.skipped.push(Skipped {
-                    section: rec.section.clone(),
-                    index: rec.index,
-                    program: Some(prog.name.clone()),
-                    why: "the program is not loaded by default (its section starts with '?')",
-                });
-                continue;
-            }
-            let res = relocator.resolve(local, &rec.relo);
-            let no_match = res.result.as_ref().ok().and_then(|f| f.reason.clone());
-            let fixup = res.result.as_ref().ok().cloned();
-            let outcome = match res.result {
-                Err(e) => Outcome::Failed(e),
-                Ok(fx) => match apply(&fx, &mut prog.insns, rec.insn) {
-                    Ok(p) => Outcome::Applied(p),
-                    Err(e) => Outcome::Failed(e),
-                },
-            };
-            report.results.push(RelocResult {
-                program: prog.name.clone(),
-                section: rec.section.clone(),
-                index: rec.index,
-                insn: rec.insn,
-                kind: res.kind,
-                local: res.local,
-                target: res.target,
-                candidate: res.candidate,
-                no_match,
-                fixup,
-                outcome,
-            });
-        }
-        report
+    /// Every CO-RE relocation against `target`, as libbpf computes them
+    /// before loading: records in `.BTF.ext` order, `.text` subprograms
+    /// relocated on their own, programs in `?` sections skipped. Unlike
+    /// libbpf, a failed relocation does not stop the others, so the report
+    /// is complete. The object is not modified: the load plan
+    /// ([`crate::load`]) holds the relocated instructions.
+    pub fn relocate_core(&self, target: &Target<'_>) -> CoreReport {
+        self.relocate_core_insns(target).0
+    }
+
+    /// [`Object::relocate_core`]'s report and every function's instructions
+    /// after relocation (indexed like [`Object::programs`]).
+    pub fn relocate_core_insns(&self, target: &Target<'_>) -> (CoreReport, Vec<Vec<Insn>>) {
+        crate::load::core_report(self, target)
     }
 }
