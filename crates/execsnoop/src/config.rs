@@ -111,9 +111,8 @@ impl AttachChoice {
     }
 }
 
-/// The buffer events come through.
+/// The buffer events come through (the BPF side has these two outputs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum BufferKind {
     /// A BPF ring buffer (`execsnoop.bpf.o`, Linux 5.8 and later): one
     /// buffer shared by all CPUs, events in order.

@@ -317,35 +317,87 @@ impl fmt::Debug for Event<'_> {
     }
 }
 
+/// The fields of an event, to make the record the BPF side would send for
+/// them (tests, replays of recorded events).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fields<'a> {
+    /// `ktime_ns`.
+    pub ktime_ns: u64,
+    /// `pid`.
+    pub pid: u32,
+    /// `tid`.
+    pub tid: u32,
+    /// `ppid`.
+    pub ppid: u32,
+    /// `uid`.
+    pub uid: u32,
+    /// `retval`.
+    pub retval: i32,
+    /// `flags`.
+    pub flags: Flags,
+    /// `comm`, without NUL (at most [`COMM_LEN`] bytes are kept).
+    pub comm: &'a [u8],
+    /// The path, without NUL.
+    pub path: &'a [u8],
+    /// The arguments, without NULs.
+    pub args: &'a [&'a [u8]],
+}
+
+impl Fields<'_> {
+    /// The record, laid out as `execsnoop.h` says (sizes saturate at
+    /// `u16::MAX`: a record no BPF side sends, which decoding refuses).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut r = vec![0u8; HEADER_SIZE];
+        let mut put = |offset: usize, bytes: &[u8]| {
+            r[offset..offset + bytes.len()].copy_from_slice(bytes);
+        };
+        put(0, &self.ktime_ns.to_ne_bytes());
+        put(8, &self.pid.to_ne_bytes());
+        put(12, &self.tid.to_ne_bytes());
+        put(16, &self.ppid.to_ne_bytes());
+        put(20, &self.uid.to_ne_bytes());
+        put(24, &self.retval.to_ne_bytes());
+        put(28, &self.flags.bits().to_ne_bytes());
+        let args_size: usize = self.args.iter().map(|a| a.len() + 1).sum();
+        let size = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
+        put(32, &size(self.args.len()));
+        put(34, &size(args_size));
+        put(36, &size(self.path.len() + 1));
+        put(40, &self.comm[..self.comm.len().min(COMM_LEN)]);
+        r.extend_from_slice(self.path);
+        r.push(0);
+        for arg in self.args {
+            r.extend_from_slice(arg);
+            r.push(0);
+        }
+        r
+    }
+}
+
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// A record as the BPF side builds it.
-    pub(crate) fn record(
-        header: &[(usize, u64)],
-        comm: &[u8],
-        path: &[u8],
-        args: &[&[u8]],
-    ) -> Vec<u8> {
-        let mut r = vec![0u8; HEADER_SIZE];
+    fn record(header: &[(usize, u64)], comm: &[u8], path: &[u8], args: &[&[u8]]) -> Vec<u8> {
+        let mut fields = Fields {
+            comm,
+            path,
+            args,
+            ..Fields::default()
+        };
         for &(offset, value) in header {
-            let size = LAYOUT.iter().find(|f| f.offset == offset).unwrap().size;
-            r[offset..offset + size].copy_from_slice(&value.to_ne_bytes()[..size]);
+            match offset {
+                0 => fields.ktime_ns = value,
+                8 => fields.pid = value as u32,
+                12 => fields.tid = value as u32,
+                16 => fields.ppid = value as u32,
+                20 => fields.uid = value as u32,
+                24 => fields.retval = value as u32 as i32,
+                28 => fields.flags = Flags::from_bits(value as u32),
+                _ => unreachable!(),
+            }
         }
-        r[40..40 + comm.len()].copy_from_slice(comm);
-        r.extend_from_slice(path);
-        r.push(0);
-        let mut arg_bytes = Vec::new();
-        for a in args {
-            arg_bytes.extend_from_slice(a);
-            arg_bytes.push(0);
-        }
-        r[32..34].copy_from_slice(&(args.len() as u16).to_ne_bytes());
-        r[34..36].copy_from_slice(&(arg_bytes.len() as u16).to_ne_bytes());
-        r[36..38].copy_from_slice(&(path.len() as u16 + 1).to_ne_bytes());
-        r.extend_from_slice(&arg_bytes);
-        r
+        fields.encode()
     }
 
     #[test]

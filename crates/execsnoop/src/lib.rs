@@ -42,7 +42,7 @@ pub use config::{
 };
 pub use drops::{sum_per_cpu, Drops, DROP_OUTPUT, DROP_REASONS, DROP_STAGE};
 pub use errno::errno_name;
-pub use event::{DecodeError, Event, Flags};
+pub use event::{DecodeError, Event, Fields, Flags};
 pub use tracer::{
     ModeFailure, Progress, Record, Setup, Tracer, TracerError, Unusable, PERF_OBJECT, RING_OBJECT,
     SYSCALL_PROGRAMS,

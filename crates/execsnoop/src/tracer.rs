@@ -551,5 +551,9 @@ fn set_cgroup(loaded: &LoadedObject, path: &std::path::Path) -> Result<(), Trace
     })?;
     let fd = dir.as_raw_fd() as u32;
     map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), 0)
-        .map_err(|e| bad(format!("not a cgroup v2 directory? {e}")))
+        .map_err(|e| {
+            bad(format!(
+                "not a cgroup v2 directory (the kernel refused it: {e})"
+            ))
+        })
 }
