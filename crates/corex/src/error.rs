@@ -52,7 +52,7 @@ pub enum Error {
         /// What corex was doing.
         what: &'static str,
         /// The call, errno and meaning.
-        source: corex_sys::Error,
+        source: Box<corex_sys::Error>,
     },
     /// The process lacks the capabilities BPF needs.
     #[error("{}", PermissionSentence(missing))]
@@ -71,7 +71,7 @@ pub enum Error {
         /// What corex was doing with it.
         step: MapStep,
         /// The call, errno and meaning.
-        source: corex_sys::Error,
+        source: Box<corex_sys::Error>,
     },
     /// A map pinned by name cannot be reused.
     #[error("{}: map '{}': {problem}", printable(object), printable(map))]
@@ -82,16 +82,6 @@ pub enum Error {
         map: String,
         /// Why (the pin path and the attribute that differs).
         problem: MapProblem,
-    },
-    /// The program BTF could not be loaded and the object cannot do without.
-    #[error("{}: the program BTF: {source}{}", printable(object), LogTail(log.as_deref()))]
-    Btf {
-        /// The object's file or name.
-        object: String,
-        /// The call, errno and meaning.
-        source: corex_sys::Error,
-        /// The kernel's BTF log.
-        log: Option<String>,
     },
     /// A program could not be loaded (the verifier refused it, or the
     /// kernel refused its attributes).
@@ -110,7 +100,7 @@ pub enum Error {
         /// Its section.
         section: String,
         /// The call, errno and meaning.
-        source: corex_sys::Error,
+        source: Box<corex_sys::Error>,
         /// The verifier's log, with poisoned CO-RE relocations and missing
         /// maps rewritten into what they came from.
         log: Option<String>,
@@ -150,7 +140,7 @@ pub enum Error {
         /// What corex was doing.
         what: String,
         /// The call, errno and meaning.
-        source: corex_sys::Error,
+        source: Box<corex_sys::Error>,
     },
     /// Loading stopped; everything made before was released (and pins made
     /// by this load removed). [`Error::load_report`] says what had been made.
@@ -213,7 +203,6 @@ impl Error {
         match self.cause() {
             Error::System { source, .. }
             | Error::Map { source, .. }
-            | Error::Btf { source, .. }
             | Error::Program { source, .. }
             | Error::ProgramSetup { source, .. } => source.errno(),
             Error::TrampolinesRefused { .. } => Some(corex_sys::Errno::EPERM),

@@ -65,7 +65,7 @@ use corex_sys::Capabilities;
 pub fn check_privileges() -> Result<()> {
     let caps = Capabilities::current().map_err(|source| Error::System {
         what: "reading this process's capabilities",
-        source,
+        source: Box::new(source),
     })?;
     if caps.can_trace() {
         return Ok(());
@@ -73,4 +73,22 @@ pub fn check_privileges() -> Result<()> {
     Err(Error::NotPermitted {
         missing: caps.missing_for_tracing(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// What a program shares between threads: handles move across threads
+    /// (fds and mappings), the kernel handle is shared.
+    #[test]
+    fn handles_are_send_and_the_kernel_sync() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<super::OpenObject>();
+        send::<super::LoadedObject>();
+        send::<super::Map>();
+        send::<super::Program>();
+        send::<super::Error>();
+        sync::<super::Kernel>();
+        sync::<super::LoadedObject>();
+    }
 }

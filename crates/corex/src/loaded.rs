@@ -43,6 +43,7 @@ pub struct LoadedObject {
     source: String,
     name: String,
     btf: Option<BtfFd>,
+    btf_refused: Option<String>,
     maps: Vec<Map>,
     programs: Vec<Program>,
     globals: Vec<Global>,
@@ -66,6 +67,7 @@ impl LoadedObject {
         let source = open.source().to_owned();
         let Session {
             btf,
+            btf_refused,
             maps: made_maps,
             programs: made_programs,
             kernel,
@@ -109,7 +111,7 @@ impl LoadedObject {
                             object: source.clone(),
                             map: p.name.clone(),
                             step: MapStep::Mmap,
-                            source: e,
+                            source: Box::new(e),
                         })?,
                     )
                 } else {
@@ -160,6 +162,7 @@ impl LoadedObject {
             source,
             name: open.name().to_owned(),
             btf,
+            btf_refused,
             maps,
             programs,
             globals,
@@ -179,6 +182,13 @@ impl LoadedObject {
     /// The kernel id of its program BTF, if it has one loaded.
     pub fn btf_id(&self) -> Option<u32> {
         self.btf.as_ref().and_then(|b| b.info().ok()).map(|i| i.id)
+    }
+
+    /// Why the kernel refused the object's program BTF, when it did: the
+    /// object then loaded without it (maps without BTF types, programs
+    /// without func and line info), as libbpf does.
+    pub fn btf_refused(&self) -> Option<&str> {
+        self.btf_refused.as_deref()
     }
 
     /// Its maps, in libbpf's order (declared maps, then global data, then

@@ -105,7 +105,7 @@ impl Map {
             object: self.object.clone(),
             map: self.name.clone(),
             step: MapStep::Access,
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -145,7 +145,7 @@ impl Map {
             object: self.object.clone(),
             map: self.name.clone(),
             step: MapStep::Pin(path.to_string_lossy().into_owned()),
-            source,
+            source: Box::new(source),
         })
     }
 }

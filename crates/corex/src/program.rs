@@ -87,7 +87,7 @@ impl Program {
             object: self.object.clone(),
             program: self.name.clone(),
             what: "test run".into(),
-            source,
+            source: Box::new(source),
         })
     }
 
@@ -101,7 +101,7 @@ impl Program {
                 "pinning at '{}'",
                 corex_btf::printable(path.as_os_str().as_encoded_bytes())
             ),
-            source,
+            source: Box::new(source),
         })
     }
 }

@@ -160,7 +160,7 @@ fn object_names(trace: &Trace) -> HashMap<String, String> {
 fn probed_features(missing: &[Feature]) -> Features {
     let lacks = |f: Feature| missing.contains(&f);
     let mut features = missing.iter().fold(Features::all(), |f, m| f.without(*m));
-    for f in BTF_FEATURES {
+    for f in btf_features() {
         let btf = Btf::parse(&probe_btf(f, Endian::native()).unwrap()).unwrap();
         let refused = lacks(Feature::Btf)
             || btf.types().any(|t| match t.kind() {
@@ -187,16 +187,11 @@ fn probed_features(missing: &[Feature]) -> Features {
 }
 
 /// The features sanitizing looks at, and BTF itself.
-const BTF_FEATURES: [Feature; 8] = [
-    Feature::Btf,
-    Feature::BtfFunc,
-    Feature::BtfGlobalFunc,
-    Feature::BtfDatasec,
-    Feature::BtfFloat,
-    Feature::BtfDeclTag,
-    Feature::BtfTypeTag,
-    Feature::BtfEnum64,
-];
+fn btf_features() -> Vec<Feature> {
+    std::iter::once(Feature::Btf)
+        .chain(Feature::SANITIZED)
+        .collect()
+}
 
 const PROBE_MAPS: [&str; 3] = ["libbpf_mmap", "libbpf_global", "libbpf_det_bind"];
 
@@ -619,7 +614,7 @@ fn btf_kinds_load_unchanged_on_a_kernel_with_them() {
 
 #[test]
 fn btf_is_sanitized_as_libbpf_sanitizes_it_for_each_missing_feature() {
-    for f in BTF_FEATURES {
+    for f in btf_features() {
         let k = debian("6.12", "6.12.0", &["nf_conntrack"]).without(&[f]);
         for object in ["btf_kinds_enum64.bpf.o", "calls.bpf.o", "globals.bpf.o"] {
             let plan = case(object, &k, &format!("no {f}"));
@@ -644,7 +639,7 @@ fn btf_is_sanitized_as_libbpf_sanitizes_it_for_each_missing_feature() {
 
 #[test]
 fn btf_on_a_kernel_without_any_btf_kind_it_may_lack() {
-    let k = debian("6.12", "6.12.0", &[]).without(&BTF_FEATURES[1..]);
+    let k = debian("6.12", "6.12.0", &[]).without(&Feature::SANITIZED);
     for object in [
         "btf_kinds_enum64.bpf.o",
         "calls.bpf.o",
@@ -832,5 +827,96 @@ fn the_repositorys_objects_plan_as_libbpf_loads_them() {
     assert!(
         compared > 30 && refused > 10,
         "{compared} compared, {refused} refused"
+    );
+}
+
+#[test]
+fn core_looks_in_module_btf_as_libbpf_does() {
+    for (v, release) in [("6.1", "6.1.0"), ("6.12", "6.12.0")] {
+        let k = debian(v, release, &["veth", "loop", "nf_conntrack"]);
+        let plan = case("modules.bpf.o", &k, &format!("modules {v}"));
+        let p = plan.program("module_types").unwrap();
+        // corex_nowhere.x exists nowhere; veth_priv.dropped is an
+        // atomic64_t (a struct) in the module, a long locally.
+        let reasons: Vec<&str> = p.poisoned.values().map(|r| r.local.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.contains("corex_nowhere")));
+        for field in ["lo_sizelimit", "lo_number", "users6"] {
+            assert!(
+                plan.core
+                    .results
+                    .iter()
+                    .any(|r| r.local.contains(field) && r.target.is_some()),
+                "{field} matched no module type"
+            );
+        }
+    }
+}
+
+/// The objects the plan refuses (load_errors.rs) are refused by libbpf too,
+/// before the kernel sees a program: all but the map sizes (7 to 9), which
+/// libbpf leaves to the kernel.
+#[test]
+fn libbpf_refuses_the_objects_the_plan_refuses() {
+    let k = debian("6.12", "6.12.0", &["nf_conntrack"]);
+    for n in (1..=6).chain(10..=14) {
+        let c = Case::new(&format!("bad_{n}.bpf.o"), &k, &format!("bad {n}"));
+        let trace = libbpf::run(&c.object, &c.fake);
+        assert_ne!(
+            trace.load_result(),
+            Some(0),
+            "bad_{n}.bpf.o: libbpf loads it"
+        );
+        let loaded = trace
+            .all("prog_load")
+            .filter(|r| r.get("kver") != "0")
+            .count();
+        assert_eq!(loaded, 0, "bad_{n}.bpf.o: libbpf loaded a program");
+    }
+}
+
+/// A map pinned by name is reused when libbpf finds it compatible and
+/// refused when not; the plan's `pin_mismatch` decides the same.
+#[test]
+fn pinned_maps_are_reused_or_refused_as_libbpf_decides() {
+    use corex_object::load::PinnedMapInfo;
+    let k = debian("6.12", "6.12.0", &[]);
+    let c = Case::new("maps.bpf.o", &k, "pinned");
+    let plan = plan(&c.obj(), &c.config, &k.inputs()).unwrap();
+    let m = &plan.maps[plan.map("pinned").unwrap().0];
+    let path = m.pin_path.clone().unwrap();
+    let ours = |info: &PinnedMapInfo| m.pin_mismatch(info).map(|p| p.to_string());
+    let same = PinnedMapInfo {
+        map_type: m.create.map_type,
+        key_size: m.create.key_size,
+        value_size: m.create.value_size,
+        max_entries: m.create.max_entries,
+        map_flags: m.create.map_flags,
+        map_extra: m.create.map_extra,
+    };
+    let bigger = PinnedMapInfo {
+        max_entries: 16,
+        ..same
+    };
+    for (info, reused) in [(same, true), (bigger, false)] {
+        let spec = format!(
+            "{path}:{}:{}:{}:{}:{}:{}",
+            info.map_type.0,
+            info.key_size,
+            info.value_size,
+            info.max_entries,
+            info.map_flags,
+            info.map_extra
+        );
+        let trace = libbpf::run(&c.object, &c.fake.clone().set("PINNED", spec));
+        assert_eq!(trace.load_result() == Some(0), reused, "{:?}", info);
+        assert_eq!(ours(&info).is_none(), reused, "{:?}", info);
+        if reused {
+            assert!(!trace.all("map_create").any(|r| r.get("name") == "pinned"));
+        }
+    }
+    assert_eq!(
+        ours(&bigger).unwrap(),
+        format!("the map pinned at '{path}' has max_entries 16, the object's has 8; remove the pin or fix the definition")
     );
 }

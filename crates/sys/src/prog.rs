@@ -221,6 +221,12 @@ impl ProgFd {
         prog_info(self.as_fd())
     }
 
+    /// The program's kernel id: one `BPF_OBJ_GET_INFO_BY_FD`, without the
+    /// second call [`ProgFd::info`] makes for the map ids.
+    pub fn id(&self) -> Result<u32> {
+        crate::info::prog_id(self.as_fd())
+    }
+
     /// The program's instructions after the verifier's rewrites.
     pub fn xlated_insns(&self) -> Result<Vec<u8>> {
         prog_xlated_insns(self.as_fd())

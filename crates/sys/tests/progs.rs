@@ -46,6 +46,7 @@ fn load_without_log_test_run_and_info() {
     assert_eq!(result.data_size_out, 64);
 
     let id = info.id;
+    assert_eq!(prog.id().unwrap(), id);
     assert_present(ObjectKind::Prog, id);
     drop(prog);
     assert_gone(ObjectKind::Prog, id);

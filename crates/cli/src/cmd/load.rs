@@ -126,8 +126,8 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
             print_loaded(&loaded, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ Error::NotPermitted { .. }) => {
-            eprintln!("{e}");
+        Err(e) if matches!(e.cause(), Error::NotPermitted { .. }) => {
+            eprintln!("{}", e.cause());
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
@@ -142,12 +142,6 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
                 }
             }
             out.flush()?;
-            if let Error::Load(f) = &e {
-                if let Error::NotPermitted { .. } = f.cause {
-                    eprintln!("{}", f.cause);
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
             eprintln!("corex: {e}");
             Ok(ExitCode::FAILURE)
         }

@@ -3,6 +3,8 @@
 //! ([`log`]), and the synthetic target BTFs ([`targets`]).
 
 pub mod log;
+#[allow(dead_code)] // used by the load tests only
+pub mod real_objects;
 pub mod targets;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +29,14 @@ pub fn core_log_bin() -> &'static Path {
 pub fn load_one_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| build_harness("load_one"))
+}
+
+/// The `load_object` harness (loads an object, or one of its programs,
+/// into the running kernel as libbpf does).
+#[allow(dead_code)] // used by the load tests only
+pub fn load_object_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_harness("load_object"))
 }
 
 /// Compiles `tests/libbpf/NAME.c` against libbpf into the work directory.

@@ -194,7 +194,6 @@ impl AttachTarget {
             K::TpBtf | K::Fentry | K::Fexit | K::FmodRet | K::Lsm => {
                 let attach_type = point
                     .attach_type
-                    .and_then(AttachType::from_name)
                     .filter(|t| tracing_kind(*t).is_some())
                     .ok_or_else(|| bad(target, "corex does not attach this tracing section"))?;
                 AttachTarget::Tracing {

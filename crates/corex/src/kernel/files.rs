@@ -30,10 +30,37 @@ pub(crate) fn read_btf(path: &Path) -> Result<Arc<corex_btf::Btf>, String> {
         .map_err(|e| format!("{}: {e}", display_path(path)))
 }
 
-/// The running kernel's BTF, from sysfs or a vmlinux image.
+/// vmlinux BTF as the kernel's BTF object holds it: one copy of the whole
+/// data, where `/sys/kernel/btf/vmlinux` gives a page per read. The first
+/// kernel BTF the kernel lists is vmlinux's (registered at boot, before
+/// any module's); `None` without the privilege to open it, or anything
+/// unexpected.
+fn vmlinux_from_kernel_object() -> Option<corex_btf::Btf> {
+    let mut last = 0;
+    for id in corex_sys::ids(corex_sys::ObjectKind::Btf).take(16) {
+        let id = id.ok()?;
+        if id <= last {
+            return None;
+        }
+        last = id;
+        let fd = corex_sys::BtfFd::from_id(id).ok()?;
+        let info = fd.info().ok()?;
+        if info.kernel_btf {
+            let data = (info.name == "vmlinux").then(|| fd.data().ok())??;
+            return corex_btf::Btf::from_vec(data, None).ok();
+        }
+    }
+    None
+}
+
+/// The running kernel's BTF: its BTF object's data, else sysfs, else a
+/// vmlinux image.
 pub(super) fn vmlinux_btf(release: &str) -> Result<KernelBtf, String> {
     let sysfs = Path::new("/sys/kernel/btf/vmlinux");
     if sysfs.exists() {
+        if let Some(btf) = vmlinux_from_kernel_object() {
+            return Ok(KernelBtf::new("vmlinux", Arc::new(btf)));
+        }
         return read_btf(sysfs).map(|btf| KernelBtf::new("vmlinux", btf));
     }
     for template in VMLINUX_PATHS {

@@ -62,7 +62,7 @@ impl Kernel {
     pub fn new() -> Result<Kernel> {
         let uname = corex_sys::uname().map_err(|source| Error::System {
             what: "uname",
-            source,
+            source: Box::new(source),
         })?;
         let version_code = kernel_version_code(&uname.release).ok_or_else(|| Error::Kernel {
             input: "the kernel release",
@@ -164,10 +164,12 @@ impl Kernel {
         self
     }
 
-    /// The features loads decide by: probed (or assumed), without those
-    /// pretended missing.
-    pub(crate) fn load_features(&self) -> Features {
-        let base = self.assumed.unwrap_or_else(|| self.features());
+    /// The features a load of `object` decides by: probed (or assumed),
+    /// without those pretended missing.
+    pub(crate) fn load_features(&self, object: &corex_object::Object) -> Features {
+        let base = self
+            .assumed
+            .unwrap_or_else(|| self.probes().for_load(self, object));
         self.pretended_missing
             .iter()
             .fold(base, |set, f| set.without(*f))

@@ -22,7 +22,7 @@ impl Session<'_> {
             object: self.source.to_owned(),
             map: self.plan.maps[id.0].name.clone(),
             step,
-            source,
+            source: Box::new(source),
         }
     }
 

@@ -17,8 +17,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Once};
 
 use corex_object::load::{
-    plan, FdTarget, Feature, Features, KernelInputs, Lazy, LoadPlan, MapId, ModuleId,
+    plan, FdTarget, Feature, Features, KernelInputs, Lazy, LoadConfig, LoadPlan, MapId, ModuleId,
+    PlanError, Problem,
 };
+use corex_object::Object;
 use corex_sys::{BtfFd, Capabilities, Errno, Limit, MapFd, ProgFd};
 
 use crate::error::{Error, LoadFailure, Result};
@@ -47,7 +49,19 @@ pub(crate) struct MadeProgram {
 #[derive(Clone, Copy)]
 enum Culprit {
     Map(MapId),
+    /// A program of the plan.
     Program(usize),
+    /// A program left out of the plan (index into the object's programs).
+    Deferred(usize),
+}
+
+/// A program whose plan failed in a way libbpf reports only when it comes
+/// to load that program (its BTF attach target): left out of the plan,
+/// its error raised in its turn.
+struct Deferred {
+    /// Index into the object's programs.
+    program: usize,
+    error: PlanError,
 }
 
 /// One load in progress: the plan and everything made so far.
@@ -56,9 +70,15 @@ pub(crate) struct Session<'a> {
     pub object: &'a corex_object::Object,
     pub plan: &'a LoadPlan,
     pub kernel: &'a Kernel,
+    /// The features the plan was made for.
+    pub features: Features,
     pub btf: Option<BtfFd>,
+    /// Why the kernel refused the program BTF (the load went on without).
+    pub btf_refused: Option<String>,
     pub maps: Vec<Option<MadeMap>>,
     pub programs: Vec<Option<MadeProgram>>,
+    /// Programs whose plan failed, to fail in their turn.
+    deferred: Vec<Deferred>,
     /// Pins this load made, removed if it fails.
     pinned_here: Vec<PathBuf>,
     culprit: Option<Culprit>,
@@ -66,15 +86,20 @@ pub(crate) struct Session<'a> {
 
 /// libbpf's `bump_rlimit_memlock`: on kernels that charge BPF memory to
 /// `RLIMIT_MEMLOCK` (no memcg accounting, before 5.11), raise it to
-/// infinity, once per process. A failure is not fatal (map creation then
-/// says ENOMEM or EPERM, with the meaning).
+/// infinity, once per process; without CAP_SYS_RESOURCE, at least the soft
+/// limit to the hard one. A failure is not fatal (map creation then says
+/// ENOMEM or EPERM, with the meaning).
 fn raise_memlock(features: Features) {
     static RAISED: Once = Once::new();
     if features.has(Feature::MemcgAccount) {
         return;
     }
     RAISED.call_once(|| {
-        let _ = corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity);
+        if corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity).is_err() {
+            if let Ok((_, hard)) = corex_sys::memlock_limit() {
+                let _ = corex_sys::set_memlock_limit(hard, hard);
+            }
+        }
     });
 }
 
@@ -111,20 +136,23 @@ fn inputs<'k>(
 
 /// Plans and loads `open` into `kernel`.
 pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
-    let features = kernel.load_features();
-    raise_memlock(features);
     let (object, config, core_btf) = open.parts();
+    let features = kernel.load_features(object);
+    raise_memlock(features);
     let inputs = inputs(kernel, features, core_btf)?;
-    let plan = plan(object, config, &inputs)?;
+    let (plan, deferred) = plan_deferring(object, config, &inputs)?;
     drop(inputs);
     let mut session = Session {
         source: open.source(),
         object,
         plan: &plan,
         kernel,
+        features,
         btf: None,
+        btf_refused: None,
         maps: (0..plan.maps.len()).map(|_| None).collect(),
         programs: (0..plan.programs.len()).map(|_| None).collect(),
+        deferred,
         pinned_here: Vec::new(),
         culprit: None,
     };
@@ -143,13 +171,31 @@ impl Session<'_> {
             })?;
         }
         for index in 0..self.plan.programs.len() {
+            self.raise_deferred(self.plan.programs[index].program)?;
             let program = self.load_program(index).inspect_err(|_| {
                 self.culprit = Some(Culprit::Program(index));
             })?;
             self.programs[index] = Some(program);
         }
+        self.raise_deferred(usize::MAX)?;
         self.bind_rodata();
         self.fill_program_arrays()
+    }
+
+    /// Whether object program `index` was left out of the plan to fail in
+    /// its turn.
+    pub(crate) fn is_deferred(&self, index: usize) -> bool {
+        self.deferred.iter().any(|d| d.program == index)
+    }
+
+    /// Fails with the first deferred program before object program `next`.
+    fn raise_deferred(&mut self, next: usize) -> Result<()> {
+        let Some(at) = self.deferred.iter().position(|d| d.program < next) else {
+            return Ok(());
+        };
+        let d = self.deferred.remove(at);
+        self.culprit = Some(Culprit::Deferred(d.program));
+        Err(Error::Plan(d.error))
     }
 
     /// The fd written into instructions for `target`.
@@ -177,7 +223,17 @@ impl Session<'_> {
         let Some(btf) = &self.plan.btf else {
             return Ok(());
         };
-        self.btf = BtfFd::load(&btf.bytes, None).ok();
+        match BtfFd::load(&btf.bytes, None) {
+            Ok(fd) => self.btf = Some(fd),
+            Err(e) => {
+                let mut buf = vec![0u8; 1 << 16];
+                let mut log = corex_sys::VerifierLog::new(&mut buf, 1);
+                let _ = BtfFd::load(&btf.bytes, Some(&mut log));
+                let text = log.text();
+                let last = text.trim_end().lines().last().unwrap_or_default();
+                self.btf_refused = Some(format!("{e} ({})", corex_btf::printable(last)));
+            }
+        }
         Ok(())
     }
 
@@ -214,6 +270,39 @@ impl Session<'_> {
         let cause = permission_sentence(cause);
         let report = report::of_session(&self, self.culprit);
         Error::Load(Box::new(LoadFailure { cause, report }))
+    }
+}
+
+/// The plan of `object`; a program whose BTF attach target is missing is
+/// left out and its error kept for its turn, as libbpf looks attach
+/// targets up only when it loads each program (so an earlier program's
+/// failure comes first).
+fn plan_deferring(
+    object: &Object,
+    config: &LoadConfig,
+    inputs: &KernelInputs<'_>,
+) -> Result<(LoadPlan, Vec<Deferred>)> {
+    let mut config = config.clone();
+    let mut deferred = Vec::new();
+    loop {
+        let error = match plan(object, &config, inputs) {
+            Ok(plan) => return Ok((plan, deferred)),
+            Err(e) => e,
+        };
+        let name = match error.problem() {
+            Problem::AttachTarget { program, .. } | Problem::NoAttachTarget { program, .. } => {
+                program.clone()
+            }
+            _ => return Err(error.into()),
+        };
+        let index = object.programs.iter().position(|p| p.name == name);
+        match index {
+            Some(i) if config.loads(object, i) => {
+                config.set_autoload(object, &name, false)?;
+                deferred.push(Deferred { program: i, error });
+            }
+            _ => return Err(error.into()),
+        }
     }
 }
 

@@ -38,7 +38,7 @@ impl Session<'_> {
     fn parts(&self, plan: &ProgramPlan) -> Parts {
         let insns = plan.instructions(|target| self.fd_of(target));
         let endian = Endian::native();
-        let with_btf = self.btf.is_some();
+        let with_btf = self.program_btf().is_some();
         let license = plan.license.split('\0').next().unwrap_or_default();
         Parts {
             insns: Insn::encode_all(&insns, endian),
@@ -63,6 +63,14 @@ impl Session<'_> {
         }
     }
 
+    /// The BTF programs get (with their func and line info): the program
+    /// BTF if it loaded and the kernel knows BTF functions, as libbpf.
+    fn program_btf(&self) -> Option<&corex_sys::BtfFd> {
+        self.btf
+            .as_ref()
+            .filter(|_| self.features.has(corex_object::load::Feature::BtfFunc))
+    }
+
     /// One `BPF_PROG_LOAD` of `plan`, with `log` if given.
     fn load_once(
         &self,
@@ -75,7 +83,7 @@ impl Session<'_> {
         load.kern_version = plan.kern_version;
         load.prog_flags = plan.flags;
         load.expected_attach_type = plan.expected_attach_type;
-        load.btf = self.btf.as_ref().map(AsFd::as_fd);
+        load.btf = self.program_btf().map(AsFd::as_fd);
         load.func_info = records(&parts.func_info, 8);
         load.line_info = records(&parts.line_info, 16);
         if let Some(target) = plan.attach_btf {
@@ -109,11 +117,11 @@ impl Session<'_> {
                 (result, Some(log))
             }
         };
-        let error = |source| Error::Program {
+        let error = |source: corex_sys::Error| Error::Program {
             object: self.source.to_owned(),
             program: plan.name.clone(),
             section: plan.section.clone(),
-            source,
+            source: Box::new(source),
             log: log
                 .as_deref()
                 .map(|l| self.plan.rewrite_verifier_log(plan, l)),
@@ -129,7 +137,7 @@ impl Session<'_> {
             }
         }
         let fd = result.map_err(&error)?;
-        let id = fd.info().map_err(&error)?.id;
+        let id = fd.id().map_err(&error)?;
         Ok(MadeProgram { fd, id })
     }
 
@@ -169,7 +177,10 @@ impl Session<'_> {
             if !truncated || size >= MAX_LOG {
                 return (result, text);
             }
-            size = (true_size as usize).max(size * 4).min(MAX_LOG);
+            // Linux 6.4+ says how large the whole log is; older kernels
+            // do not, and the buffer grows fourfold.
+            let needed = true_size as usize;
+            size = if needed > size { needed } else { size * 4 }.min(MAX_LOG);
         }
     }
 }

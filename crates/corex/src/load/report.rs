@@ -78,6 +78,10 @@ pub(super) fn of_session(
         .map(|(index, p)| {
             let planned = plan.programs.iter().position(|x| x.program == index);
             let outcome = match planned {
+                None if matches!(culprit, Some(Culprit::Deferred(d)) if d == index) => {
+                    Outcome::Failed
+                }
+                None if session.is_deferred(index) => Outcome::NotReached,
                 None => Outcome::NotSelected,
                 Some(i) => match &session.programs[i] {
                     Some(made) => Outcome::Released { id: made.id },

@@ -3,37 +3,14 @@
 //! answer (see [`syscall_wrapper`]).
 
 use corex_btf::Kind;
-use corex_object::load::{Feature, Features};
+use corex_object::load::Feature;
 use corex_sys::{MapCreate, MapFd};
 use corex_uapi::{flags, AttachType, HelperId, MapType, ProgType};
 
 use super::asm;
 use super::programs::Attempt;
-use super::{from_call, usual_cause, Availability, Cause, Missing};
+use super::{from_call, requires, usual_cause, Availability, Cause, Missing};
 use crate::Kernel;
-
-/// Every feature's availability, in libbpf's order.
-pub(super) fn probe_each(kernel: &Kernel) -> Vec<(Feature, Availability)> {
-    Feature::ALL
-        .iter()
-        .map(|&f| (f, probe(kernel, f)))
-        .collect()
-}
-
-/// The set of features this kernel has.
-pub(super) fn set_of(results: &[(Feature, Availability)]) -> Features {
-    results
-        .iter()
-        .filter(|(_, a)| a.is_supported())
-        .fold(Features::none(), |set, (f, _)| set.with(*f))
-}
-
-fn requires(what: &'static str, e: &corex_sys::Error) -> Availability {
-    Availability::Missing(Missing {
-        errno: e.errno(),
-        cause: Cause::Requires { what },
-    })
-}
 
 /// Probes one feature.
 pub(super) fn probe(kernel: &Kernel, feature: Feature) -> Availability {
@@ -159,8 +136,14 @@ fn syscall_wrapper(kernel: &Kernel) -> Availability {
     if let Some(pmu) = super::attach::kprobe_pmu() {
         return from_call(super::attach::open_kprobe(pmu, &name), |_| Cause::Unknown);
     }
+    // A scan of the FUNCs: cheaper than building the name index for one name.
+    let has = |btf: &corex_object::load::KernelBtf| {
+        btf.btf()
+            .types()
+            .any(|t| t.kind() == Kind::Func && t.name() == name)
+    };
     match kernel.vmlinux_btf() {
-        Ok(btf) if btf.find(Kind::Func, &name).is_some() => Availability::Supported,
+        Ok(btf) if has(btf) => Availability::Supported,
         Ok(_) => Availability::Missing(Missing {
             errno: None,
             cause: Cause::NoTarget {

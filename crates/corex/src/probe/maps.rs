@@ -7,7 +7,7 @@ use corex_btf::{Endian, IntInfo, TypeId};
 use corex_sys::{BtfFd, Errno, MapCreate, MapFd};
 use corex_uapi::{flags, MapType};
 
-use super::{from_call, usual_cause, Availability, Cause, Missing};
+use super::{from_call, requires, usual_cause, Availability, Cause, Missing};
 
 /// Every map type this crate knows, probed.
 pub(super) fn probe_types() -> Vec<(MapType, Availability)> {
@@ -86,12 +86,7 @@ fn probe_type(map_type: MapType) -> Availability {
         | MapType::CGRP_STORAGE => {
             match BtfFd::load(&local_storage_btf(), None) {
                 Ok(fd) => btf = Some(fd),
-                Err(e) => {
-                    return Availability::Missing(Missing {
-                        errno: e.errno(),
-                        cause: Cause::Requires { what: "BTF" },
-                    })
-                }
+                Err(e) => return requires("BTF", &e),
             }
             attrs.btf_key_type_id = 1;
             attrs.btf_value_type_id = 3;
@@ -119,12 +114,7 @@ fn probe_type(map_type: MapType) -> Availability {
     let inner = if map_type.is_map_in_map() {
         match MapFd::create(&MapCreate::new(MapType::HASH, 4, 4, 1)) {
             Ok(fd) => Some(fd),
-            Err(e) => {
-                return Availability::Missing(Missing {
-                    errno: e.errno(),
-                    cause: Cause::Requires { what: "hash maps" },
-                })
-            }
+            Err(e) => return requires("hash maps", &e),
         }
     } else {
         None

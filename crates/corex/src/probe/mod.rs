@@ -27,17 +27,68 @@ use crate::Kernel;
 
 pub use report::{Availability, Category, Cause, Missing, ProbeItem, ProbeReport};
 
-/// The memoized probes of one [`Kernel`].
+/// The memoized probes of one [`Kernel`]: each of libbpf's features
+/// probed at most once, when first asked for.
 #[derive(Debug, Default)]
 pub(crate) struct Probes {
-    features: OnceLock<Vec<(Feature, Availability)>>,
+    features: [OnceLock<Availability>; Feature::ALL.len()],
     report: OnceLock<ProbeReport>,
 }
 
+/// The features the load plan consults for every object besides the BTF
+/// kinds (checked against `corex_object::load`'s use of `Feature`):
+/// probed before each first load.
+/// `BpfCookie` and `SyscallWrapper` are consulted only for objects that
+/// read `LINUX_HAS_BPF_COOKIE` and `LINUX_HAS_SYSCALL_WRAPPER`;
+/// `PerfLink` and `ModuleBtf` matter to attaching and module lookups, not
+/// to the plan. Like libbpf, a load probes only what it consults.
+const LOAD_FEATURES: [Feature; 7] = [
+    Feature::ProgName,
+    Feature::GlobalData,
+    Feature::ArrayMmap,
+    Feature::ExpAttachType,
+    Feature::ProbeReadKernel,
+    Feature::ProgBindMap,
+    Feature::MemcgAccount,
+];
+
+/// The `.kconfig` extern whose value a feature gives.
+const EXTERN_FEATURES: [(&str, Feature); 2] = [
+    ("LINUX_HAS_BPF_COOKIE", Feature::BpfCookie),
+    ("LINUX_HAS_SYSCALL_WRAPPER", Feature::SyscallWrapper),
+];
+
 impl Probes {
-    /// Each of libbpf's features and its availability, probed once.
-    pub(crate) fn feature_results(&self, kernel: &Kernel) -> &[(Feature, Availability)] {
-        self.features.get_or_init(|| features::probe_each(kernel))
+    /// Whether the kernel has `f`, probed once.
+    pub(crate) fn feature(&self, kernel: &Kernel, f: Feature) -> &Availability {
+        let slot = Feature::ALL.iter().position(|x| *x == f).unwrap_or(0);
+        self.features[slot].get_or_init(|| features::probe(kernel, f))
+    }
+
+    /// Each of libbpf's features and its availability.
+    pub(crate) fn feature_results(&self, kernel: &Kernel) -> Vec<(Feature, Availability)> {
+        Feature::ALL
+            .iter()
+            .map(|&f| (f, self.feature(kernel, f).clone()))
+            .collect()
+    }
+
+    /// The features a load of `object` consults, probed; the others are
+    /// left out of the set.
+    pub(crate) fn for_load(&self, kernel: &Kernel, object: &corex_object::Object) -> Features {
+        let reads = |name: &str| object.externs.iter().any(|e| e.name == name);
+        let btf_kinds = btf::BTF_FEATURES
+            .into_iter()
+            .filter(|f| *f != Feature::ModuleBtf);
+        let wanted = LOAD_FEATURES.into_iter().chain(btf_kinds).chain(
+            EXTERN_FEATURES
+                .iter()
+                .filter(|(name, _)| reads(name))
+                .map(|(_, f)| *f),
+        );
+        wanted
+            .filter(|f| self.feature(kernel, *f).is_supported())
+            .fold(Features::none(), Features::with)
     }
 }
 
@@ -48,7 +99,10 @@ impl Kernel {
     /// the syscall wrapper, ...). Needs CAP_BPF (or root); without it every
     /// feature reads as missing, so check [`crate::check_privileges`] first.
     pub fn features(&self) -> Features {
-        features::set_of(self.probes().feature_results(self))
+        Feature::ALL
+            .into_iter()
+            .filter(|f| self.probes().feature(self, *f).is_supported())
+            .fold(Features::none(), Features::with)
     }
 
     /// Everything `corex probe` shows: BTF kinds, program types, map types,
@@ -78,6 +132,14 @@ fn from_call<T>(
             })
         }
     }
+}
+
+/// Missing because something it needs (`what`) was refused with `e`.
+fn requires(what: &'static str, e: &corex_sys::Error) -> Availability {
+    Availability::Missing(Missing {
+        errno: e.errno(),
+        cause: Cause::Requires { what },
+    })
 }
 
 /// The usual reading of a refused creation or load: "not supported" errnos

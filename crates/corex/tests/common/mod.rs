@@ -67,3 +67,45 @@ pub fn unload(loaded: LoadedObject) {
     drop(loaded);
     assert_all_gone(&ids);
 }
+
+pub mod fake;
+
+/// Compiles BPF C `source` with clang into `dir/name.bpf.o` (libbpf's
+/// headers from libbpf-dev).
+pub fn compile_bpf(dir: &std::path::Path, name: &str, source: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.bpf.c"));
+    let obj = dir.join(format!("{name}.bpf.o"));
+    std::fs::write(&src, source).unwrap();
+    corex_testkit::run(
+        std::process::Command::new("clang")
+            .args(["-target", "bpf", "-O2", "-g", "-c"])
+            .arg(format!(
+                "-I/usr/include/{}-linux-gnu",
+                std::env::consts::ARCH
+            ))
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj),
+    );
+    obj
+}
+
+/// The byte range of section `name` of a little-endian ELF64 file.
+pub fn elf_section(data: &[u8], name: &str) -> std::ops::Range<usize> {
+    let u16_at = |at: usize| u16::from_le_bytes(data[at..at + 2].try_into().unwrap()) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(header(shstrndx) + 0x18);
+    (0..shnum)
+        .map(header)
+        .find(|&h| {
+            let start = strtab + u32_at(h);
+            let end = start + data[start..].iter().position(|b| *b == 0).unwrap();
+            &data[start..end] == name.as_bytes()
+        })
+        .map(|h| u64_at(h + 0x18)..u64_at(h + 0x18) + u64_at(h + 0x20))
+        .unwrap_or_else(|| panic!("no section {name}"))
+}

@@ -80,7 +80,12 @@ pub struct ObjectCheck {
 /// `target` (the same BTF; `obj` is relocated in place, so pass a freshly
 /// parsed object) and runs every check on each program libbpf would load.
 pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
-    let report = obj.relocate_core(target);
+    // relocate_core leaves the object as parsed: the reachability analysis
+    // reads the relocated instructions, so they are written into `obj`.
+    let (report, relocated_insns) = obj.relocate_core_insns(target);
+    for (p, insns) in obj.programs.iter_mut().zip(relocated_insns) {
+        p.insns = insns;
+    }
     let obj = &*obj;
     let mut relocated: HashMap<(usize, usize), TypeId> = HashMap::new();
     for rec in &obj.core_relos {
@@ -214,8 +219,12 @@ fn object_problems(obj: &Object, kernel: &Kernel<'_>) -> Vec<Problem> {
 fn type_problems(kernel: &Kernel<'_>, a: &crate::attach::AttachPoint) -> Vec<Problem> {
     let mut out = Vec::new();
     let checks = [
-        (UapiEnum::ProgType, Some(a.prog_type), "BPF_PROG_TYPE_"),
-        (UapiEnum::AttachType, a.attach_type, "BPF_"),
+        (UapiEnum::ProgType, a.prog_type.name(), "BPF_PROG_TYPE_"),
+        (
+            UapiEnum::AttachType,
+            a.attach_type.and_then(|t| t.name()),
+            "BPF_",
+        ),
     ];
     for (e, name, prefix) in checks {
         let Some(name) = name else { continue };

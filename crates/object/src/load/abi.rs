@@ -7,6 +7,16 @@ use corex_uapi::MapType;
 /// Longest object name (maps, programs) the kernel keeps, without its NUL.
 pub(crate) const OBJ_NAME_LEN: usize = corex_uapi::flags::sizes::OBJ_NAME_LEN - 1;
 
+/// `s` cut to at most `max` bytes on a character boundary (what libbpf's
+/// `libbpf_strlcpy` into a fixed buffer keeps).
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Whether `t` is a ring buffer (kernel or user), whose size must be a
 /// power-of-two multiple of the page size.
 pub(crate) fn is_ringbuf(t: MapType) -> bool {

@@ -55,14 +55,6 @@ pub(crate) struct Context<'a, 'k> {
     pub ext_info: bool,
 }
 
-fn truncated(s: &str, max: usize) -> String {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
-}
-
 impl Context<'_, '_> {
     /// The plan of main program `p` (index into [`Object::programs`]).
     pub(crate) fn program(&self, p: usize) -> Result<ProgramPlan, PlanError> {
@@ -101,7 +93,7 @@ impl Context<'_, '_> {
             attach_btf: attrs.attach_btf,
             attach_name: attrs.attach_name,
             flags: attrs.flags,
-            license: truncated(obj.license.as_deref().unwrap_or(""), LICENSE_MAX),
+            license: super::abi::cut(obj.license.as_deref().unwrap_or(""), LICENSE_MAX).to_owned(),
             kern_version: self
                 .config
                 .kern_version()
@@ -134,18 +126,10 @@ pub(crate) fn btf_plan(
         }
     }
     let rewritten_for: Vec<Feature> = if sanitize::needs_sanitizing(kernel.features) {
-        [
-            Feature::BtfFunc,
-            Feature::BtfGlobalFunc,
-            Feature::BtfDatasec,
-            Feature::BtfFloat,
-            Feature::BtfDeclTag,
-            Feature::BtfTypeTag,
-            Feature::BtfEnum64,
-        ]
-        .into_iter()
-        .filter(|f| !kernel.has(*f))
-        .collect()
+        Feature::SANITIZED
+            .into_iter()
+            .filter(|f| !kernel.has(*f))
+            .collect()
     } else {
         Vec::new()
     };

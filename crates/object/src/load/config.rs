@@ -228,11 +228,7 @@ impl LoadConfig {
 /// then up to its first `.` (`execsnoop` for `/tmp/execsnoop.bpf.o`).
 pub fn object_name_of(path: &str) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
-    let mut end = file.len().min(super::abi::OBJ_NAME_LEN);
-    while !file.is_char_boundary(end) {
-        end -= 1;
-    }
-    let file = &file[..end];
+    let file = super::abi::cut(file, super::abi::OBJ_NAME_LEN);
     file.split('.').next().unwrap_or(file).to_owned()
 }
 

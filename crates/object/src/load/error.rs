@@ -6,8 +6,6 @@ use std::fmt;
 
 use corex_btf::{printable, Endian, Kind, TypeId};
 
-use super::inputs::Feature;
-
 /// A plan that cannot be made: what is wrong, and the object it is about.
 #[derive(Debug)]
 pub struct PlanError {
@@ -254,12 +252,10 @@ pub enum Problem {
         /// Its section.
         section: String,
     },
-    /// A kernel feature the object needs is missing.
-    MissingFeature {
-        /// The feature.
-        feature: Feature,
-        /// What needs it.
-        needed_by: String,
+    /// Something libbpf loads that the plan does not (yet) handle.
+    Unsupported {
+        /// What, in words.
+        what: String,
     },
 }
 
@@ -284,6 +280,15 @@ pub enum MapProblem {
         pinned: u64,
         /// The object's value.
         planned: u64,
+    },
+    /// An attribute no kernel accepts for the map's type.
+    Impossible {
+        /// `key_size`, `value_size`, `max_entries` or `map_flags`.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// What the kernel requires, in words.
+        rule: &'static str,
     },
     /// Its initial values hold itself, directly or through other maps.
     SlotCycle,
@@ -527,12 +532,9 @@ impl fmt::Display for Problem {
                 p(program),
                 p(section)
             ),
-            Problem::MissingFeature { feature, needed_by } => write!(
-                f,
-                "{} needs {} ({feature}), which this kernel lacks",
-                p(needed_by),
-                feature.description()
-            ),
+            Problem::Unsupported { what } => {
+                write!(f, "{}: the load plan does not support this", p(what))
+            }
         }
     }
 }
@@ -557,6 +559,9 @@ impl fmt::Display for MapProblem {
                  remove the pin or fix the definition",
                 printable(path)
             ),
+            MapProblem::Impossible { field, value, rule } => {
+                write!(f, "{field} is {value}, but {rule}")
+            }
             MapProblem::SlotCycle => {
                 f.write_str("its initial values hold itself (a cycle of map-in-map slots)")
             }
@@ -669,7 +674,38 @@ impl fmt::Display for ExternProblem {
     }
 }
 
-/// A type as `[id] kind name`, for messages.
-pub(crate) fn type_label(btf: &corex_btf::Btf, id: TypeId) -> String {
-    crate::core::type_desc(btf, id)
+/// A type as C writes it (`struct rq`, `int`, `char *`, `u32[4]`), for
+/// messages; deep chains are cut.
+pub(crate) fn c_type(btf: &corex_btf::Btf, id: TypeId) -> String {
+    fn go(btf: &corex_btf::Btf, id: TypeId, depth: u32) -> String {
+        let t = btf.ty(id);
+        let name = if t.name().is_empty() {
+            "<anon>"
+        } else {
+            t.name()
+        };
+        if depth > 8 {
+            return "...".into();
+        }
+        match t.kind() {
+            Kind::Void => "void".into(),
+            Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd => {
+                format!("{} {name}", crate::core::kind_str(t.kind()))
+            }
+            Kind::Ptr => format!("{} *", go(btf, t.type_id(), depth + 1)),
+            Kind::Const | Kind::Volatile | Kind::Restrict => format!(
+                "{} {}",
+                crate::core::kind_str(t.kind()),
+                go(btf, t.type_id(), depth + 1)
+            ),
+            Kind::TypeTag => go(btf, t.type_id(), depth + 1),
+            Kind::Array => match t.array() {
+                Some(a) => format!("{}[{}]", go(btf, a.elem, depth + 1), a.nelems),
+                None => name.into(),
+            },
+            Kind::FuncProto => format!("a function prototype of {} parameters", t.vlen()),
+            _ => name.into(),
+        }
+    }
+    go(btf, id, 0)
 }

@@ -33,6 +33,7 @@ pub enum FdTarget {
 
 /// An instruction whose immediate is a file descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FdRef {
     /// The instruction (the first slot of an `ld_imm64`).
     pub insn: usize,

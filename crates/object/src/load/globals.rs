@@ -112,7 +112,7 @@ pub(crate) fn encode(
         problem(
             name,
             VariableProblem::Type {
-                type_name: crate::core::type_name(btf, place.ty),
+                type_name: super::error::c_type(btf, place.ty),
                 needs,
             },
         )

@@ -82,6 +82,19 @@ impl Feature {
         Feature::SyscallWrapper,
     ];
 
+    /// The BTF features program BTF is sanitized for (libbpf's
+    /// `btf_needs_sanitization`); [`Feature::Btf`] decides whether program
+    /// BTF is loaded at all.
+    pub const SANITIZED: [Feature; 7] = [
+        Feature::BtfFunc,
+        Feature::BtfGlobalFunc,
+        Feature::BtfDatasec,
+        Feature::BtfFloat,
+        Feature::BtfDeclTag,
+        Feature::BtfTypeTag,
+        Feature::BtfEnum64,
+    ];
+
     /// A short lowercase name (`btf_float`, `global_data`, ...).
     pub fn name(self) -> &'static str {
         match self {

@@ -9,12 +9,11 @@ use std::sync::Arc;
 
 use corex_btf::{Endian, Kind, TypeId};
 
-use super::error::{type_label, ExternProblem, PlanError, Problem};
+use super::error::{c_type, ExternProblem, PlanError, Problem};
 use super::externs::{ExternClass, ExternDesc, Externs};
 use super::inputs::{Feature, KernelInputs};
 use super::kconfig::{apply_kconfig, set_number};
 use super::target::{find_kernel_type, BtfSource, KernelBtf, KernelType, ModuleId};
-use crate::core::type_desc;
 
 /// What an extern resolved to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +51,7 @@ pub enum ExternValue {
 
 /// An extern and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResolvedExtern {
     /// The extern's name.
     pub name: String,
@@ -152,8 +152,8 @@ fn resolve_typed(
         return Err(err(
             &ext.name,
             ExternProblem::Incompatible {
-                local: type_label(obj_btf, local),
-                kernel: type_desc(kbtf, targ),
+                local: c_type(obj_btf, local),
+                kernel: c_type(kbtf, targ),
             },
         ));
     }

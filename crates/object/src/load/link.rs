@@ -16,6 +16,7 @@ use crate::{Object, Program};
 
 /// A func info record for the kernel: instruction index and FUNC type id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FuncInfoRec {
     /// Instruction index in the loaded program.
     pub insn: u32,
@@ -25,6 +26,7 @@ pub struct FuncInfoRec {
 
 /// A line info record for the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LineInfoRec {
     /// Instruction index in the loaded program.
     pub insn: u32,
@@ -85,16 +87,17 @@ fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
         .position(|p| p.contains(section, section_insn))
 }
 
-/// The `.BTF.ext` records of one function, rebased to `start` in the linked
-/// program; `None` when its section has no record inside the function.
-fn ext_records<T: Copy>(
+/// The `.BTF.ext` records of one function as `make` turns them (given the
+/// record and its rebased instruction index); `None` when its section has
+/// no record inside the function (libbpf's `adjust_prog_btf_ext_info`).
+fn ext_records<T, R>(
     blocks: &[ExtSection<T>],
     btf: &Btf,
     prog: &Program,
     start: usize,
     insn_off: impl Fn(&T) -> u32,
-    rebase: impl Fn(&T, u32) -> T,
-) -> Option<Vec<T>> {
+    make: impl Fn(&T, u32) -> R,
+) -> Option<Vec<R>> {
     let block = blocks
         .iter()
         .find(|b| btf.str_at(b.sec_name_off) == Some(prog.section.as_str()))?;
@@ -108,9 +111,21 @@ fn ext_records<T: Copy>(
         if at >= first + len {
             break;
         }
-        out.push(rebase(rec, (at - first + start) as u32));
+        out.push(make(rec, (at - first + start) as u32));
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// Adds one part's records to the program's; `false` when the part has
+/// none but the program has some (libbpf refuses the program then).
+fn merge<R>(part: Option<Vec<R>>, program: &mut Option<Vec<R>>) -> bool {
+    match (part, program) {
+        (Some(r), Some(all)) => all.extend(r),
+        (Some(r), none) => *none = Some(r),
+        (None, Some(_)) => return false,
+        (None, None) => {}
+    }
+    true
 }
 
 /// Linking state for one main program.
@@ -152,16 +167,13 @@ impl Linker<'_> {
                 prog,
                 part.start,
                 |r| r.insn_off,
-                |r, insn| corex_btf::FuncInfo {
-                    insn_off: insn,
-                    ..*r
+                |r, insn| FuncInfoRec {
+                    insn,
+                    type_id: r.type_id,
                 },
             );
-            match (recs, &mut self.out.func_info) {
-                (Some(r), Some(all)) => all.extend(r.iter().map(func_rec)),
-                (Some(r), none) => *none = Some(r.iter().map(func_rec).collect()),
-                (None, Some(_)) => return Err(missing("func")),
-                (None, None) => {}
+            if !merge(recs, &mut self.out.func_info) {
+                return Err(missing("func"));
             }
         }
         if is_main || self.out.line_info.is_some() {
@@ -171,16 +183,15 @@ impl Linker<'_> {
                 prog,
                 part.start,
                 |r| r.insn_off,
-                |r, insn| corex_btf::LineInfo {
-                    insn_off: insn,
-                    ..*r
+                |r, insn| LineInfoRec {
+                    insn,
+                    file_name_off: r.file_name_off,
+                    line_off: r.line_off,
+                    line_col: r.line_col,
                 },
             );
-            match (recs, &mut self.out.line_info) {
-                (Some(r), Some(all)) => all.extend(r.iter().map(line_rec)),
-                (Some(r), none) => *none = Some(r.iter().map(line_rec).collect()),
-                (None, Some(_)) => return Err(missing("line")),
-                (None, None) => {}
+            if !merge(recs, &mut self.out.line_info) {
+                return Err(missing("line"));
             }
         }
         Ok(())
@@ -274,22 +285,6 @@ impl Linker<'_> {
                 .map_err(|_| bad(format!("call distance {imm} does not fit 32 bits")))?;
         }
         Ok(())
-    }
-}
-
-fn func_rec(r: &corex_btf::FuncInfo) -> FuncInfoRec {
-    FuncInfoRec {
-        insn: r.insn_off,
-        type_id: r.type_id,
-    }
-}
-
-fn line_rec(r: &corex_btf::LineInfo) -> LineInfoRec {
-    LineInfoRec {
-        insn: r.insn_off,
-        file_name_off: r.file_name_off,
-        line_off: r.line_off,
-        line_col: r.line_col,
     }
 }
 

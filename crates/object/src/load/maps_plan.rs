@@ -35,6 +35,7 @@ pub enum MapSource {
 
 /// The attributes of one `BPF_MAP_CREATE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapCreate {
     /// The map type.
     pub map_type: MapType,
@@ -110,6 +111,7 @@ pub struct PinnedMapInfo {
 
 /// One map to create (or reuse from its pin).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MapPlan {
     /// libbpf's name for it (`counts`, `prog.rodata`, ...).
     pub name: String,
@@ -199,11 +201,7 @@ pub(crate) fn kernel_name(name: &str, kernel: &KernelInputs<'_>) -> String {
     if !kernel.has(Feature::ProgName) {
         return String::new();
     }
-    let mut end = name.len().min(abi::OBJ_NAME_LEN);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_owned()
+    abi::cut(name, abi::OBJ_NAME_LEN).to_owned()
 }
 
 /// libbpf's `adjust_ringbuf_sz`: the smallest power-of-two multiple of the
@@ -278,6 +276,101 @@ fn create_from_def(
     })
 }
 
+/// The kernel's rules for a map type's sizes that no kernel relaxes
+/// (`*_map_alloc_check`): a map breaking one is refused, so the plan says
+/// why before anything reaches the kernel.
+fn check_sizes(name: &str, c: &MapCreate) -> Result<(), PlanError> {
+    use MapType as T;
+    let t = c.map_type;
+    let arrays = [
+        T::ARRAY,
+        T::PERCPU_ARRAY,
+        T::PROG_ARRAY,
+        T::PERF_EVENT_ARRAY,
+        T::CGROUP_ARRAY,
+        T::ARRAY_OF_MAPS,
+    ];
+    let fd_arrays = [
+        T::PROG_ARRAY,
+        T::PERF_EVENT_ARRAY,
+        T::CGROUP_ARRAY,
+        T::ARRAY_OF_MAPS,
+        T::HASH_OF_MAPS,
+    ];
+    let hashes = [
+        T::HASH,
+        T::PERCPU_HASH,
+        T::LRU_HASH,
+        T::LRU_PERCPU_HASH,
+        T::HASH_OF_MAPS,
+    ];
+    let keyless = [T::QUEUE, T::STACK, T::BLOOM_FILTER];
+    let entries = arrays.contains(&t)
+        || hashes.contains(&t)
+        || keyless.contains(&t)
+        || t == T::STACK_TRACE
+        || t == T::LPM_TRIE;
+    let rules: [(bool, &'static str, u64, &'static str); 8] = [
+        (
+            entries && c.max_entries == 0,
+            "max_entries",
+            c.max_entries.into(),
+            "the kernel needs at least one entry",
+        ),
+        (
+            (arrays.contains(&t) || t == T::STACK_TRACE) && c.key_size != 4,
+            "key_size",
+            c.key_size.into(),
+            "arrays and stack trace maps take 4-byte keys",
+        ),
+        (
+            hashes.contains(&t) && c.key_size == 0,
+            "key_size",
+            0,
+            "hash maps need a key",
+        ),
+        (
+            (keyless.contains(&t) || abi::is_ringbuf(t)) && c.key_size != 0,
+            "key_size",
+            c.key_size.into(),
+            "queues, stacks, bloom filters and ring buffers take no key",
+        ),
+        (
+            (arrays.contains(&t) || hashes.contains(&t) || keyless.contains(&t))
+                && c.value_size == 0,
+            "value_size",
+            0,
+            "the kernel needs a value",
+        ),
+        (
+            fd_arrays.contains(&t) && c.value_size != 4,
+            "value_size",
+            c.value_size.into(),
+            "maps of programs, maps, perf events or cgroups hold 4-byte fds",
+        ),
+        (
+            abi::is_ringbuf(t) && c.value_size != 0,
+            "value_size",
+            c.value_size.into(),
+            "ring buffers take no value size",
+        ),
+        (
+            t == T::STACK_TRACE && (c.value_size < 8 || !c.value_size.is_multiple_of(8)),
+            "value_size",
+            c.value_size.into(),
+            "stack trace values are a multiple of 8 bytes, at least 8",
+        ),
+    ];
+    match rules.into_iter().find(|r| r.0) {
+        Some((_, field, value, rule)) => Err(Problem::Map {
+            map: name.to_owned(),
+            why: MapProblem::Impossible { field, value, rule },
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// A map declared in `.maps`, with the user's overrides.
 fn declared(
     obj: &Object,
@@ -298,12 +391,15 @@ fn declared(
         });
     }
     let create = create_from_def(&map.name, &def, kernel, &mut adjustments)?;
+    check_sizes(&map.name, &create)?;
     let inner = def
         .inner
         .as_deref()
         .map(|inner| {
             let name = format!("{}.inner", map.name);
-            create_from_def(&name, inner, kernel, &mut Vec::new())
+            let c = create_from_def(&name, inner, kernel, &mut Vec::new())?;
+            check_sizes(&name, &c)?;
+            Ok::<_, PlanError>(c)
         })
         .transpose()?;
     Ok(MapPlan {

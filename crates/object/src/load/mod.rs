@@ -80,6 +80,7 @@ use crate::Object;
 
 /// The program BTF to load with `BPF_BTF_LOAD`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BtfPlan {
     /// Raw BTF, sanitized for the kernel's features.
     pub bytes: Vec<u8>,
@@ -89,6 +90,7 @@ pub struct BtfPlan {
 
 /// A function appended to a program.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinkedFunction {
     /// Its name.
     pub name: String,
@@ -100,6 +102,7 @@ pub struct LinkedFunction {
 
 /// One program to load.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProgramPlan {
     /// Its name.
     pub name: String,
@@ -187,6 +190,7 @@ fn words(it: impl Iterator<Item = u32>, endian: Endian) -> Vec<u8> {
 
 /// Everything to create and load, in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct LoadPlan {
     /// The program BTF (none when the object has no BTF or the kernel
     /// takes none).
@@ -249,10 +253,16 @@ pub fn kernel_version_code(release: &str) -> Option<u32> {
 /// The CO-RE report of `obj` against `target` with its default programs
 /// (what `corex reloc` shows), and the relocated functions.
 pub(crate) fn core_report(obj: &Object, target: &Target<'_>) -> (CoreReport, Vec<Vec<Insn>>) {
-    let out = core_step::run(obj, Some(target), &|p| {
-        link::is_subprog(obj, p) || obj.programs[p].autoload
-    });
-    (out.report, out.bodies)
+    let targets = core_step::Targets {
+        main: target,
+        modules: None,
+    };
+    let relocate = |p: usize| link::is_subprog(obj, p) || obj.programs[p].autoload;
+    match core_step::run(obj, Some(targets), &relocate) {
+        Ok(out) => (out.report, out.bodies),
+        // Only reading module BTFs can fail, and no module is searched here.
+        Err(_) => (CoreReport::default(), Vec::new()),
+    }
 }
 
 /// Plans loading `obj` into the kernel `kernel` with the choices in
@@ -274,6 +284,12 @@ fn check_object(
         return Err(Problem::Endian {
             object: obj.endian,
             kernel: kernel.endian,
+        }
+        .into());
+    }
+    if obj.facts.section_size(".struct_ops").is_some_and(|s| s > 0) {
+        return Err(Problem::Unsupported {
+            what: "struct_ops maps (section '.struct_ops')".into(),
         }
         .into());
     }
@@ -368,14 +384,23 @@ fn run_core(
 ) -> Result<core_step::CoreOutcome, PlanError> {
     let relocate = |p: usize| link::is_subprog(obj, p) || config.loads(obj, p);
     if obj.core_relos.is_empty() {
-        return Ok(core_step::run(obj, None, &relocate));
+        return core_step::run(obj, None, &relocate);
     }
     let kbtf = match &kernel.core_btf {
         Some(b) => b.clone(),
         None => kernel.vmlinux.get("vmlinux BTF")?.clone(),
     };
     let target = Target::for_object(kbtf.btf(), obj);
-    let mut core = core_step::run(obj, Some(&target), &relocate);
+    let load_modules = || ksyms::modules(kernel);
+    let targets = core_step::Targets {
+        main: &target,
+        // With a BTF that replaces vmlinux, libbpf searches no module.
+        modules: match kernel.core_btf {
+            Some(_) => None,
+            None => Some(&load_modules),
+        },
+    };
+    let mut core = core_step::run(obj, Some(targets), &relocate)?;
     let failed = core
         .report
         .results

@@ -44,16 +44,15 @@ fn prefix_kind(attach: Option<AttachType>) -> (&'static str, Kind) {
 /// The load attributes of `prog`.
 pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAttrs, PlanError> {
     let section = prog.section.strip_prefix('?').unwrap_or(&prog.section);
-    let unknown = || -> PlanError {
+    let point = prog.attach.as_ref().ok_or_else(|| -> PlanError {
         Problem::UnknownSection {
             program: prog.name.clone(),
             section: prog.section.clone(),
         }
         .into()
-    };
-    let point = prog.attach.as_ref().ok_or_else(unknown)?;
-    let prog_type = ProgType::from_name(point.prog_type).ok_or_else(unknown)?;
-    let mut expected_attach_type = point.attach_type.and_then(AttachType::from_name);
+    })?;
+    let prog_type = point.prog_type;
+    let mut expected_attach_type = point.attach_type;
     if point.attach_type_optional && !kernel.has(Feature::ExpAttachType) {
         expected_attach_type = None;
     }
@@ -85,10 +84,9 @@ pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAtt
             .into()
         })?;
     if prog_type == ProgType::EXT {
-        return Err(Problem::MissingFeature {
-            feature: Feature::Btf,
-            needed_by: format!(
-                "program '{}' (freplace needs the program it replaces, which the plan is not given)",
+        return Err(Problem::Unsupported {
+            what: format!(
+                "program '{}' replaces a function of a loaded program (freplace)",
                 prog.name
             ),
         }

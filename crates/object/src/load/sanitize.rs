@@ -9,21 +9,10 @@ use corex_btf::{Endian, IntInfo, Kind, Linkage, TypeId, BTF_MAGIC, HEADER_LEN};
 use super::inputs::{Feature, Features};
 use super::prog_btf::TypeDefs;
 
-/// The BTF features sanitizing looks at.
-const BTF_FEATURES: [Feature; 7] = [
-    Feature::BtfFunc,
-    Feature::BtfGlobalFunc,
-    Feature::BtfDatasec,
-    Feature::BtfFloat,
-    Feature::BtfDeclTag,
-    Feature::BtfTypeTag,
-    Feature::BtfEnum64,
-];
-
 /// Whether the kernel lacks a BTF feature the program BTF may use
 /// (libbpf's `btf_needs_sanitization`).
 pub(crate) fn needs_sanitizing(features: Features) -> bool {
-    BTF_FEATURES.iter().any(|f| !features.has(*f))
+    Feature::SANITIZED.iter().any(|f| !features.has(*f))
 }
 
 fn int8(name: &str) -> TypeDef {
@@ -264,43 +253,24 @@ mod tests {
 
     /// The bytes libbpf 1.1 sends in its probes, as the fake kernel of the
     /// load tests records them (`probe_kern_btf*`).
+    const LIBBPF_PROBES: [(Feature, &str); 8] = [
+        (Feature::Btf, "9feb010018000000000000001000000010000000050000000100000000000001040000002000000100696e7400"),
+        (Feature::BtfFunc, "9feb0100180000000000000030000000300000000900000001000000000000010400000020000001000000000100000d000000000700000001000000050000000000000c0200000000696e740078006100"),
+        (Feature::BtfGlobalFunc, "9feb0100180000000000000030000000300000000900000001000000000000010400000020000001000000000100000d000000000700000001000000050000000100000c0200000000696e740078006100"),
+        (Feature::BtfDatasec, "9feb0100180000000000000038000000380000000900000000000000000000010400000020000001010000000000000e0100000000000000030000000100000f040000000200000000000000040000000078002e6461746100"),
+        (Feature::BtfFloat, "9feb010018000000000000000c0000000c0000000700000001000000000000100400000000666c6f617400"),
+        (Feature::BtfDeclTag, "9feb0100180000000000000030000000300000000500000000000000000000010400000020000001010000000000000e0100000000000000010000000000001102000000ffffffff0074616700"),
+        (Feature::BtfTypeTag, "9feb01001800000000000000280000002800000005000000000000000000000104000000200000010100000000000012010000000000000000000002020000000074616700"),
+        (Feature::BtfEnum64, "9feb010018000000000000000c0000000c0000000800000001000000000000130800000000656e756d363400"),
+    ];
+
     #[test]
     fn probes_are_libbpfs_bytes() {
-        let le = |f| hex(&probe_btf(f, Endian::Little).unwrap());
-        assert_eq!(
-            le(Feature::Btf),
-            "9feb010018000000000000001000000010000000050000000100000000000001040000002000000100696e7400"
-        );
-        assert_eq!(
-            le(Feature::BtfFunc),
-            "9feb0100180000000000000030000000300000000900000001000000000000010400000020000001000000000100000d000000000700000001000000050000000000000c0200000000696e740078006100"
-        );
-        assert_eq!(
-            le(Feature::BtfGlobalFunc),
-            "9feb0100180000000000000030000000300000000900000001000000000000010400000020000001000000000100000d000000000700000001000000050000000100000c0200000000696e740078006100"
-        );
-        assert_eq!(
-            le(Feature::BtfDatasec),
-            "9feb0100180000000000000038000000380000000900000000000000000000010400000020000001010000000000000e0100000000000000030000000100000f040000000200000000000000040000000078002e6461746100"
-        );
-        assert_eq!(
-            le(Feature::BtfFloat),
-            "9feb010018000000000000000c0000000c0000000700000001000000000000100400000000666c6f617400"
-        );
-        assert_eq!(
-            le(Feature::BtfDeclTag),
-            "9feb0100180000000000000030000000300000000500000000000000000000010400000020000001010000000000000e0100000000000000010000000000001102000000ffffffff0074616700"
-        );
-        assert_eq!(
-            le(Feature::BtfTypeTag),
-            "9feb01001800000000000000280000002800000005000000000000000000000104000000200000010100000000000012010000000000000000000002020000000074616700"
-        );
-        assert_eq!(
-            le(Feature::BtfEnum64),
-            "9feb010018000000000000000c0000000c0000000800000001000000000000130800000000656e756d363400"
-        );
+        for (f, bytes) in LIBBPF_PROBES {
+            assert_eq!(hex(&probe_btf(f, Endian::Little).unwrap()), bytes, "{f}");
+        }
         assert!(probe_btf(Feature::GlobalData, Endian::Little).is_none());
-        for f in BTF_FEATURES {
+        for f in Feature::SANITIZED {
             let b = probe_btf(f, Endian::Big).unwrap();
             assert!(corex_btf::Btf::parse(&b).is_ok(), "{f}");
         }

@@ -26,6 +26,7 @@ pub enum SlotValue {
 /// "Set slot `slot` of `map` to the fd of `value`": for maps, once both
 /// maps exist; for programs, once the programs are loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SlotInit {
     /// The outer map or program array.
     pub map: MapId,

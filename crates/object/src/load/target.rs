@@ -98,6 +98,7 @@ pub struct ModuleId(pub usize);
 
 /// A kernel type found by exact name: where, and its id there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KernelType {
     /// vmlinux or a module.
     pub source: BtfSource,

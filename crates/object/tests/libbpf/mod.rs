@@ -21,22 +21,7 @@ pub fn fake_kernel_bin() -> &'static Path {
     BIN.get_or_init(|| {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/libbpf/fake_kernel.c");
         let out = work_dir().join("fake_kernel");
-        // Built under a private name, then renamed: test processes may race.
-        let tmp = work_dir().join(format!("fake_kernel.{}", std::process::id()));
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-        let status = Command::new(&cc)
-            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&tmp)
-            .arg(&src)
-            .args(["-l:libbpf.a", "-lelf", "-lz"])
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-        assert!(
-            status.success(),
-            "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
-            src.display()
-        );
-        std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
+        corex_testkit::compile_c(&src, &out, &["-l:libbpf.a", "-lelf", "-lz"]);
         out
     })
 }

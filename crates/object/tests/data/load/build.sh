@@ -8,9 +8,16 @@ set -eu
 cd "$(dirname "$0")"
 ARCH_INC=/usr/include/$(uname -m)-linux-gnu
 for src in *.bpf.c; do
+	[ "$src" = bad.bpf.c ] && continue
 	obj="${src%.c}.o"
 	clang -g -O2 -target bpf -I"$ARCH_INC" -c "$src" -o "$obj"
 	echo "built $obj"
 done
 python3 add_btf_kinds.py btf_kinds.bpf.o btf_kinds_enum64.bpf.o
 echo "built btf_kinds_enum64.bpf.o"
+# bad.bpf.c: one mistake per case, bad_N.bpf.o (not built by the loop above:
+# it needs CASE)
+for n in $(seq 1 14); do
+	clang -g -O2 -target bpf -I"$ARCH_INC" -DCASE="$n" -c bad.bpf.c -o "bad_$n.bpf.o"
+done
+echo "built bad_1.bpf.o .. bad_14.bpf.o"
