@@ -38,8 +38,7 @@ mkdir -p "$work"
 log "building corex (release), the libbpf harness, extracting libbpf-tools' objects"
 (cd "$repo" && cargo build -q --release -p corex-cli) >&2
 cc -O2 -o "$work/load_object" "$repo/crates/cli/tests/libbpf/load_object.c" -lbpf -lelf -lz
-(cd "$repo" && COREX_REAL_OBJECTS="$work/objects" cargo test -q --release -p corex-cli \
-    --test load_libbpf -- --ignored --exact extract_real_objects) >&2
+"$repo/bpf/real-objects/extract.sh" "$work/objects" >&2
 corex=$target/release/corex
 object=$work/objects/$tool.bpf.o
 [[ -f $object ]] || die "no $tool.bpf.o among libbpf-tools' objects"

@@ -41,6 +41,15 @@ fn raw_dump(bytes: &[u8], base: Option<Arc<Btf>>) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Writes `path` through a private file and a rename: tests running at
+/// the same time may be reading it.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    let tmp = path
+        .with_extension(format!("tmp{:?}", std::thread::current().id()).replace(['(', ')'], ""));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 /// A kernel for both sides: the fake's environment and the plan's inputs.
 struct Kernel {
     name: &'static str,
@@ -64,7 +73,7 @@ fn debian(version: &str, release: &'static str, modules: &[&str]) -> Kernel {
             );
             let (btf, _) = corex_btf::elf_btf_sections(&read(&ko)).unwrap();
             let raw = libbpf::work_dir().join(format!("{version}-{m}.btf"));
-            std::fs::write(&raw, btf).unwrap();
+            write_atomically(&raw, &btf);
             ((*m).to_owned(), raw)
         })
         .collect();
@@ -92,7 +101,7 @@ impl Kernel {
         let dir = libbpf::work_dir();
         let file = |what: &str, text: &str| {
             let p = dir.join(format!("{}-{tag}-{what}", self.name));
-            std::fs::write(&p, text).unwrap();
+            write_atomically(&p, text.as_bytes());
             p.display().to_string()
         };
         let missing: Vec<&str> = self.missing.iter().map(|f| f.name()).collect();
@@ -434,6 +443,25 @@ fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_re
         .map(|r| r.get("path").to_owned())
         .collect();
     assert_eq!(our_pins, their_pins, "{what}: pins");
+
+    // Maps bound to every loaded program (.rodata, as libbpf binds it).
+    let mut our_binds = BTreeSet::new();
+    for i in 0..plan.programs.len() {
+        for m in &plan.bind_to_programs {
+            our_binds.insert(format!("prog#{i} {}", name_of(*m)));
+        }
+    }
+    let their_binds: BTreeSet<String> = trace
+        .all("prog_bind_map")
+        .filter_map(|r| {
+            Some(format!(
+                "{} {}",
+                prog_names.get(r.get("prog"))?,
+                names.get(r.get("map"))?
+            ))
+        })
+        .collect();
+    assert_eq!(our_binds, their_binds, "{what}: maps bound to programs");
 
     // Programs.
     let their_progs: Vec<&Record> = trace

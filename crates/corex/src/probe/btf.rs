@@ -9,18 +9,12 @@ use corex_sys::BtfFd;
 
 use super::{Availability, Cause, Missing};
 
-/// The BTF features, in libbpf's order.
-pub(super) const BTF_FEATURES: [Feature; 9] = [
-    Feature::Btf,
-    Feature::BtfFunc,
-    Feature::BtfGlobalFunc,
-    Feature::BtfDatasec,
-    Feature::BtfFloat,
-    Feature::BtfDeclTag,
-    Feature::BtfTypeTag,
-    Feature::BtfEnum64,
-    Feature::ModuleBtf,
-];
+/// BTF, its kinds and module BTF, in libbpf's order.
+pub(super) fn btf_features() -> impl Iterator<Item = Feature> {
+    Feature::ALL
+        .into_iter()
+        .filter(|f| f.name().starts_with("btf") || *f == Feature::ModuleBtf)
+}
 
 /// Whether the kernel loads the probe BTF of `feature` (and, for module
 /// BTF, names BTF objects).

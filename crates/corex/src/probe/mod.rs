@@ -77,9 +77,7 @@ impl Probes {
     /// left out of the set.
     pub(crate) fn for_load(&self, kernel: &Kernel, object: &corex_object::Object) -> Features {
         let reads = |name: &str| object.externs.iter().any(|e| e.name == name);
-        let btf_kinds = btf::BTF_FEATURES
-            .into_iter()
-            .filter(|f| *f != Feature::ModuleBtf);
+        let btf_kinds = btf::btf_features().filter(|f| *f != Feature::ModuleBtf);
         let wanted = LOAD_FEATURES.into_iter().chain(btf_kinds).chain(
             EXTERN_FEATURES
                 .iter()

@@ -297,9 +297,8 @@ pub(super) fn probe_everything(kernel: &Kernel) -> ProbeReport {
             .map(|(_, a)| a.clone())
             .unwrap_or(Availability::Supported)
     };
-    let mut items: Vec<ProbeItem> = btf::BTF_FEATURES
-        .iter()
-        .map(|&f| item(Category::Btf, f.name(), of(f)))
+    let mut items: Vec<ProbeItem> = btf::btf_features()
+        .map(|f| item(Category::Btf, f.name(), of(f)))
         .collect();
     items.extend(
         programs::probe_types(version)
@@ -326,7 +325,8 @@ pub(super) fn probe_everything(kernel: &Kernel) -> ProbeReport {
         }
     }
     let others = libbpf.iter().filter(|(f, _)| {
-        !btf::BTF_FEATURES.contains(f) && !matches!(f, Feature::PerfLink | Feature::BpfCookie)
+        !btf::btf_features().any(|b| b == *f)
+            && !matches!(f, Feature::PerfLink | Feature::BpfCookie)
     });
     items.extend(others.map(|(f, a)| item(Category::Feature, f.name(), a.clone())));
     ProbeReport {
