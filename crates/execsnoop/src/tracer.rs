@@ -300,11 +300,15 @@ impl<'cb> Tracer<'cb> {
         self.poller.waker()
     }
 
-    /// Waits until the kernel wakes the reader (a batch has gathered), the
-    /// waker fires or `max_delay` passes, then hands every waiting record
-    /// to the handler and reads the drop counters.
+    /// Waits until the kernel wakes the reader (a batch has gathered, or
+    /// with a zero `max_delay` any event), the waker fires or `max_delay`
+    /// passes, then hands every waiting record to the handler and reads
+    /// the drop counters.
     pub fn poll(&mut self) -> Result<Progress, TracerError> {
-        let woken = self.poller.wait(Some(self.max_delay))?;
+        // With no delay allowed the kernel wakes the reader for every
+        // event: no timer needed.
+        let timeout = Some(self.max_delay).filter(|d| !d.is_zero());
+        let woken = self.poller.wait(timeout)?;
         let records = self.reader.consume()?;
         Ok(Progress {
             records,

@@ -32,15 +32,7 @@ pub fn driver() -> &'static Path {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/execsnoop/driver.c");
         // 15 characters: the whole name is the comm.
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corex-es-driver");
-        let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-        let status = Command::new("cc")
-            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o"])
-            .arg(&tmp)
-            .arg(&source)
-            .status()
-            .expect("a C compiler (cc) builds the test driver");
-        assert!(status.success(), "building {} failed", source.display());
-        std::fs::rename(&tmp, &out).unwrap();
+        corex_testkit::compile_c(&source, &out, &["-pthread"]);
         out
     })
 }
