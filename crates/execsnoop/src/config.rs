@@ -13,12 +13,12 @@ use crate::event::{DEFAULT_MAX_ARGS, MAX_ARGS_LIMIT};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttachMode {
-    /// `tp_btf/sched_process_exec`: the stable tracepoint, called directly
-    /// with typed arguments (BTF); the lightest. Needs the kernel's BTF.
-    TpBtf,
-    /// `raw_tracepoint/sched_process_exec`: the same tracepoint, untyped
-    /// arguments read through CO-RE.
+    /// `raw_tracepoint/sched_process_exec`: the stable tracepoint, called
+    /// directly; the arguments read through CO-RE. Needs nothing else.
     RawTracepoint,
+    /// `tp_btf/sched_process_exec`: the same tracepoint with typed
+    /// arguments; needs the kernel's own BTF to attach.
+    TpBtf,
     /// `tracepoint/sched/sched_process_exec`: the perf tracepoint, which
     /// first builds a trace record (copying the filename); needs tracefs.
     Tracepoint,
@@ -35,10 +35,14 @@ impl AttachMode {
     /// Every mode, best first: the order `auto` tries them in. Tracepoint
     /// modes come before function probes (a tracepoint is a stable
     /// interface; `finalize_exec` is a kernel-internal function), and each
-    /// family goes from the lightest call to the heaviest.
+    /// family goes from the lightest call to the heaviest. raw_tracepoint
+    /// and tp_btf are the same call and cost the same in the kernel
+    /// (scripts/bench-execsnoop.sh); raw_tracepoint comes first as it needs
+    /// less: no kernel BTF to attach (kernels from 4.17, or with `--btf`),
+    /// and no lookup in the kernel's BTF at start.
     pub const AUTO_ORDER: [AttachMode; 6] = [
-        AttachMode::TpBtf,
         AttachMode::RawTracepoint,
+        AttachMode::TpBtf,
         AttachMode::Tracepoint,
         AttachMode::Fentry,
         AttachMode::KprobeMulti,
@@ -253,7 +257,10 @@ mod tests {
             assert_eq!(AttachMode::from_name(mode.name()), Some(mode));
         }
         assert_eq!(AttachMode::from_name("fprobe"), None);
-        assert_eq!(AttachChoice::Auto.candidates()[0], AttachMode::TpBtf);
+        assert_eq!(
+            AttachChoice::Auto.candidates()[0],
+            AttachMode::RawTracepoint
+        );
     }
 
     #[test]

@@ -465,11 +465,7 @@ fn modes_this_kernel_lacks() {
         assert!(line.contains(says), "{mode}: {line}");
     }
 
-    let tracer = Execsnoop::start(&[
-        "--json",
-        "--attach",
-        "fentry,kprobe_multi,kprobe,raw_tracepoint",
-    ]);
+    let tracer = Execsnoop::start(&["--json", "--attach", "fentry,kprobe_multi,kprobe,tp_btf"]);
     let stderr = tracer.stderr_seen.clone();
     assert!(
         stderr[0].starts_with("corex execsnoop: fentry cannot be used: ")
@@ -488,7 +484,7 @@ fn modes_this_kernel_lacks() {
     );
     assert!(
         stderr[3].contains(
-            "tracing execs with raw_tracepoint (the first of those asked for this kernel supports)"
+            "tracing execs with tp_btf (the first of those asked for this kernel supports)"
         ),
         "{stderr:#?}"
     );
@@ -503,7 +499,7 @@ fn modes_this_kernel_lacks() {
     let tracer = Execsnoop::start(&["--json"]);
     assert_eq!(tracer.stderr_seen.len(), 1, "{:#?}", tracer.stderr_seen);
     assert!(tracer.stderr_seen[0].contains(
-        "tracing execs with tp_btf (auto: the first this kernel supports of tp_btf, raw_tracepoint, tracepoint, fentry, kprobe_multi, kprobe)"
+        "tracing execs with raw_tracepoint (auto: the first this kernel supports of raw_tracepoint, tp_btf, tracepoint, fentry, kprobe_multi, kprobe)"
     ));
     tracer.stop_json();
 }
@@ -684,4 +680,29 @@ fn killed_leaves_nothing() {
     let (status, _) = tracer.signal_and_wait("KILL");
     assert!(!status.success());
     tracer.assert_nothing_left();
+}
+
+/// `--btf FILE`: CO-RE against a BTF file instead of the kernel's (a copy
+/// of this kernel's here, so the events must be exact); a file that is not
+/// BTF is named in the error.
+#[test]
+fn external_btf() {
+    let _serial = serial();
+    let btf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("execsnoop-vmlinux.btf");
+    std::fs::copy("/sys/kernel/btf/vmlinux", &btf).unwrap();
+    let tracer = Execsnoop::start(&["--json", "--btf", btf.to_str().unwrap()]);
+    let t = tag("external-btf");
+    let run = run_driver(&["report", &t, "with", "--btf"]);
+    let (events, _) = tracer.stop_json();
+    check(
+        &reported("CO-RE against --btf", &run, &t, driver_path(), 20),
+        &events,
+    );
+
+    let not_btf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let mut bad = Execsnoop::spawn(&["--btf", not_btf.to_str().unwrap()]);
+    let (status, _) = bad.wait();
+    assert_ne!(status.code(), Some(0));
+    let said = bad.stderr_seen.join("\n");
+    assert!(said.contains("Cargo.toml"), "{said}");
 }

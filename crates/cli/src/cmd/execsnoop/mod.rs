@@ -69,7 +69,7 @@ pub struct ExecsnoopArgs {
     #[arg(long, value_name = "MAX_ARGS", default_value_t = 20)]
     max_args: u32,
     /// Where to attach: auto (the best this kernel supports), or a mode, or
-    /// modes to try in order, comma-separated: tp_btf, raw_tracepoint,
+    /// modes to try in order, comma-separated: raw_tracepoint, tp_btf,
     /// tracepoint, fentry, kprobe_multi, kprobe.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_attach)]
     attach: AttachChoice,
