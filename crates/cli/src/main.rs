@@ -2,6 +2,7 @@
 
 mod cmd;
 mod input;
+mod signals;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

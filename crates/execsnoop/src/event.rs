@@ -137,7 +137,90 @@ impl fmt::Debug for Flags {
     }
 }
 
-/// One exec, borrowed from the record it was decoded from.
+/// The arguments of an event, argv\[0\] first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Args<'a> {
+    /// As a record holds them (and `/proc/PID/cmdline` shows them): `count`
+    /// NUL-terminated strings back to back.
+    Packed {
+        /// The strings, each with its NUL.
+        bytes: &'a [u8],
+        /// How many.
+        count: u16,
+    },
+    /// One slice per argument, without NULs (an event made to be encoded).
+    List(&'a [&'a [u8]]),
+}
+
+/// An iterator over [`Args`].
+#[derive(Clone, Debug)]
+pub struct ArgsIter<'a>(ArgsIterInner<'a>);
+
+#[derive(Clone, Debug)]
+enum ArgsIterInner<'a> {
+    /// The packed strings not yet returned, and how many of them are left.
+    Packed {
+        rest: &'a [u8],
+        left: u16,
+    },
+    List(std::slice::Iter<'a, &'a [u8]>),
+}
+
+impl<'a> Iterator for ArgsIter<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match &mut self.0 {
+            ArgsIterInner::Packed { rest, left } => {
+                if *left == 0 {
+                    return None;
+                }
+                *left -= 1;
+                let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+                let arg = &rest[..end];
+                *rest = rest.get(end + 1..).unwrap_or_default();
+                Some(arg)
+            }
+            ArgsIterInner::List(list) => list.next().copied(),
+        }
+    }
+}
+
+impl<'a> Args<'a> {
+    /// Each argument, without its NUL (a cut last argument is its prefix:
+    /// see [`Flags::ARGS_CUT`]).
+    pub fn iter(&self) -> ArgsIter<'a> {
+        match *self {
+            Args::Packed { bytes, count } => ArgsIter(ArgsIterInner::Packed {
+                rest: bytes,
+                left: count,
+            }),
+            Args::List(list) => ArgsIter(ArgsIterInner::List(list.iter())),
+        }
+    }
+
+    /// How many arguments.
+    pub fn len(&self) -> usize {
+        match self {
+            Args::Packed { count, .. } => *count as usize,
+            Args::List(list) => list.len(),
+        }
+    }
+
+    /// Whether there are none (an exec with an empty argv).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for Args<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|a| corex_btf::printable(a).to_string()))
+            .finish()
+    }
+}
+
+/// One exec: decoded from a record (borrowing it), or made to be encoded.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Event<'a> {
     /// `bpf_ktime_get_ns()` at capture: CLOCK_MONOTONIC, nanoseconds.
@@ -161,9 +244,8 @@ pub struct Event<'a> {
     /// successful exec (`/dev/fd/N/NAME` for execveat on a descriptor), the
     /// caller's string for a failed one.
     pub path: &'a [u8],
-    /// `args_count` NUL-terminated strings.
-    args: &'a [u8],
-    args_count: u16,
+    /// The arguments.
+    pub args: Args<'a>,
 }
 
 /// Why a record is not an event the BPF side could have sent.
@@ -269,28 +351,42 @@ impl<'a> Event<'a> {
             flags: Flags(u32_at(record, 28)),
             comm,
             path,
-            args,
-            args_count,
+            args: Args::Packed {
+                bytes: args,
+                count: args_count,
+            },
         })
     }
 
-    /// The arguments, argv\[0\] first, each without its NUL (a cut last
-    /// argument is its prefix: see [`Flags::ARGS_CUT`]).
-    pub fn args(&self) -> impl Iterator<Item = &'a [u8]> + Clone + 'a {
-        let body = self.args.split_last().map_or(&[][..], |(_, body)| body);
-        let count = self.args_count as usize;
-        body.split(|b| *b == 0).take(count)
-    }
-
-    /// How many arguments were sent.
-    pub fn args_count(&self) -> usize {
-        self.args_count as usize
-    }
-
-    /// The arguments as the kernel sent them: NUL-terminated strings back to
-    /// back, as `/proc/PID/cmdline` shows them.
-    pub fn args_bytes(&self) -> &'a [u8] {
-        self.args
+    /// The record the BPF side would send for this event, laid out as
+    /// `execsnoop.h` says (for tests and replays; sizes saturate at
+    /// `u16::MAX`, making a record decoding refuses, and comm keeps at most
+    /// [`COMM_LEN`] bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut r = vec![0u8; HEADER_SIZE];
+        let mut put = |offset: usize, bytes: &[u8]| {
+            r[offset..offset + bytes.len()].copy_from_slice(bytes);
+        };
+        put(0, &self.ktime_ns.to_ne_bytes());
+        put(8, &self.pid.to_ne_bytes());
+        put(12, &self.tid.to_ne_bytes());
+        put(16, &self.ppid.to_ne_bytes());
+        put(20, &self.uid.to_ne_bytes());
+        put(24, &self.retval.to_ne_bytes());
+        put(28, &self.flags.bits().to_ne_bytes());
+        let args_size: usize = self.args.iter().map(|a| a.len() + 1).sum();
+        let size = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
+        put(32, &size(self.args.len()));
+        put(34, &size(args_size));
+        put(36, &size(self.path.len() + 1));
+        put(40, &self.comm[..self.comm.len().min(COMM_LEN)]);
+        r.extend_from_slice(self.path);
+        r.push(0);
+        for arg in self.args.iter() {
+            r.extend_from_slice(arg);
+            r.push(0);
+        }
+        r
     }
 
     /// Whether the exec failed (only reported with failed execs enabled).
@@ -312,65 +408,8 @@ impl fmt::Debug for Event<'_> {
             .field("flags", &self.flags)
             .field("comm", &text(self.comm))
             .field("path", &text(self.path))
-            .field("args", &self.args().map(text).collect::<Vec<_>>())
+            .field("args", &self.args)
             .finish()
-    }
-}
-
-/// The fields of an event, to make the record the BPF side would send for
-/// them (tests, replays of recorded events).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Fields<'a> {
-    /// `ktime_ns`.
-    pub ktime_ns: u64,
-    /// `pid`.
-    pub pid: u32,
-    /// `tid`.
-    pub tid: u32,
-    /// `ppid`.
-    pub ppid: u32,
-    /// `uid`.
-    pub uid: u32,
-    /// `retval`.
-    pub retval: i32,
-    /// `flags`.
-    pub flags: Flags,
-    /// `comm`, without NUL (at most [`COMM_LEN`] bytes are kept).
-    pub comm: &'a [u8],
-    /// The path, without NUL.
-    pub path: &'a [u8],
-    /// The arguments, without NULs.
-    pub args: &'a [&'a [u8]],
-}
-
-impl Fields<'_> {
-    /// The record, laid out as `execsnoop.h` says (sizes saturate at
-    /// `u16::MAX`: a record no BPF side sends, which decoding refuses).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut r = vec![0u8; HEADER_SIZE];
-        let mut put = |offset: usize, bytes: &[u8]| {
-            r[offset..offset + bytes.len()].copy_from_slice(bytes);
-        };
-        put(0, &self.ktime_ns.to_ne_bytes());
-        put(8, &self.pid.to_ne_bytes());
-        put(12, &self.tid.to_ne_bytes());
-        put(16, &self.ppid.to_ne_bytes());
-        put(20, &self.uid.to_ne_bytes());
-        put(24, &self.retval.to_ne_bytes());
-        put(28, &self.flags.bits().to_ne_bytes());
-        let args_size: usize = self.args.iter().map(|a| a.len() + 1).sum();
-        let size = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_ne_bytes();
-        put(32, &size(self.args.len()));
-        put(34, &size(args_size));
-        put(36, &size(self.path.len() + 1));
-        put(40, &self.comm[..self.comm.len().min(COMM_LEN)]);
-        r.extend_from_slice(self.path);
-        r.push(0);
-        for arg in self.args {
-            r.extend_from_slice(arg);
-            r.push(0);
-        }
-        r
     }
 }
 
@@ -379,25 +418,31 @@ mod tests {
     use super::*;
 
     fn record(header: &[(usize, u64)], comm: &[u8], path: &[u8], args: &[&[u8]]) -> Vec<u8> {
-        let mut fields = Fields {
+        let mut event = Event {
+            ktime_ns: 0,
+            pid: 0,
+            tid: 0,
+            ppid: 0,
+            uid: 0,
+            retval: 0,
+            flags: Flags::default(),
             comm,
             path,
-            args,
-            ..Fields::default()
+            args: Args::List(args),
         };
         for &(offset, value) in header {
             match offset {
-                0 => fields.ktime_ns = value,
-                8 => fields.pid = value as u32,
-                12 => fields.tid = value as u32,
-                16 => fields.ppid = value as u32,
-                20 => fields.uid = value as u32,
-                24 => fields.retval = value as u32 as i32,
-                28 => fields.flags = Flags::from_bits(value as u32),
+                0 => event.ktime_ns = value,
+                8 => event.pid = value as u32,
+                12 => event.tid = value as u32,
+                16 => event.ppid = value as u32,
+                20 => event.uid = value as u32,
+                24 => event.retval = value as u32 as i32,
+                28 => event.flags = Flags::from_bits(value as u32),
                 _ => unreachable!(),
             }
         }
-        fields.encode()
+        event.encode()
     }
 
     #[test]
@@ -428,8 +473,17 @@ mod tests {
         );
         assert_eq!(e.comm, b"bash");
         assert_eq!(e.path, b"/bin/ls");
-        assert_eq!(e.args().collect::<Vec<_>>(), [&b"ls"[..], b"", b"-l\xff"]);
-        assert_eq!(e.args_bytes(), b"ls\0\0-l\xff\0");
+        assert_eq!(
+            e.args.iter().collect::<Vec<_>>(),
+            [&b"ls"[..], b"", b"-l\xff"]
+        );
+        assert_eq!(
+            e.args,
+            Args::Packed {
+                bytes: b"ls\0\0-l\xff\0",
+                count: 3
+            }
+        );
     }
 
     #[test]
@@ -438,7 +492,7 @@ mod tests {
         let e = Event::parse(&r).unwrap();
         assert_eq!(e.comm, b"0123456789abcdef");
         assert_eq!(e.path, b"");
-        assert_eq!(e.args().count(), 0);
+        assert!(e.args.is_empty());
         // A perf buffer's padding is allowed, up to 7 bytes.
         let mut padded = r.clone();
         padded.extend_from_slice(&[0; 7]);
@@ -497,7 +551,7 @@ mod tests {
                 let mut r = good.clone();
                 r[i] = v;
                 if let Ok(e) = Event::parse(&r) {
-                    assert!(e.args().count() == e.args_count());
+                    assert_eq!(e.args.iter().count(), e.args.len());
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! ```no_run
 //! use corex_execsnoop::{Config, Tracer};
 //! let mut tracer = Tracer::start(&Config::default(), |record| match record {
-//!     Ok(event) => println!("{} {:?}", event.pid, event.args().collect::<Vec<_>>()),
+//!     Ok(event) => println!("{} {:?}", event.pid, event.args),
 //!     Err(bad) => eprintln!("undecodable record: {bad}"),
 //! })?;
 //! eprintln!("attached with {}", tracer.setup().mode);
@@ -42,7 +42,7 @@ pub use config::{
 };
 pub use drops::{sum_per_cpu, Drops, DROP_OUTPUT, DROP_REASONS, DROP_STAGE};
 pub use errno::errno_name;
-pub use event::{DecodeError, Event, Fields, Flags};
+pub use event::{Args, ArgsIter, DecodeError, Event, Flags};
 pub use tracer::{
     ModeFailure, Progress, Record, Setup, Tracer, TracerError, Unusable, PERF_OBJECT, RING_OBJECT,
     SYSCALL_PROGRAMS,

@@ -4,7 +4,7 @@
 //! beyond what a perf buffer adds is refused.
 
 use corex_execsnoop::event::{COMM_LEN, HEADER_SIZE};
-use corex_execsnoop::{DecodeError, Event, Fields, Flags};
+use corex_execsnoop::{Args, DecodeError, Event, Flags};
 use proptest::prelude::*;
 
 fn arg() -> impl Strategy<Value = Vec<u8>> {
@@ -17,8 +17,8 @@ proptest! {
     #[test]
     fn any_bytes_decode_or_fail(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         if let Ok(e) = Event::parse(&bytes) {
-            prop_assert!(HEADER_SIZE + e.path.len() + 1 <= bytes.len());
-            prop_assert_eq!(e.args().count(), e.args_count());
+            prop_assert!(HEADER_SIZE + e.path.len() < bytes.len());
+            prop_assert_eq!(e.args.iter().count(), e.args.len());
             prop_assert!(e.comm.len() <= COMM_LEN);
         }
     }
@@ -35,7 +35,7 @@ proptest! {
         padding in 0usize..8,
     ) {
         let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        let fields = Fields {
+        let event = Event {
             ktime_ns,
             pid: ids.0,
             tid: ids.1,
@@ -45,9 +45,9 @@ proptest! {
             flags: Flags::from_bits(flags),
             comm: &comm,
             path: &path,
-            args: &arg_refs,
+            args: Args::List(&arg_refs),
         };
-        let mut record = fields.encode();
+        let mut record = event.encode();
         let exact = record.len();
         record.resize(exact + padding, 0);
         let e = Event::parse(&record).unwrap();
@@ -57,7 +57,7 @@ proptest! {
         prop_assert_eq!(e.flags.bits(), flags);
         prop_assert_eq!(e.comm, &comm[..]);
         prop_assert_eq!(e.path, &path[..]);
-        prop_assert_eq!(e.args().collect::<Vec<_>>(), arg_refs);
+        prop_assert_eq!(e.args.iter().collect::<Vec<_>>(), arg_refs);
         record.truncate(exact - 1);
         let refused = matches!(
             Event::parse(&record),

@@ -63,7 +63,7 @@ pub fn event_line(out: &mut Vec<u8>, event: &Event<'_>, clock: &Clock) {
     out.extend_from_slice(b",\"path\":");
     string(out, event.path);
     out.extend_from_slice(b",\"args\":[");
-    for (i, arg) in event.args().enumerate() {
+    for (i, arg) in event.args.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -93,9 +93,9 @@ pub fn event_line(out: &mut Vec<u8>, event: &Event<'_>, clock: &Clock) {
         out.extend_from_slice(b",\"path_hex\":");
         hex(out, event.path);
     }
-    if !event.args().all(is_utf8) {
+    if !event.args.iter().all(is_utf8) {
         out.extend_from_slice(b",\"args_hex\":[");
-        for (i, arg) in event.args().enumerate() {
+        for (i, arg) in event.args.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }

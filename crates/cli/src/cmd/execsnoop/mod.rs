@@ -17,8 +17,8 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -188,15 +188,12 @@ impl Filter {
         }
         if let Some(line) = &self.line {
             self.joined.clear();
-            let args = event.args_bytes();
-            self.joined.extend(
-                args[..args.len().saturating_sub(1)]
-                    .iter()
-                    .map(|b| match b {
-                        0 => b' ',
-                        b => *b,
-                    }),
-            );
+            for (i, arg) in event.args.iter().enumerate() {
+                if i > 0 {
+                    self.joined.push(b' ');
+                }
+                self.joined.extend_from_slice(arg);
+            }
             return contains(event.path, line) || contains(&self.joined, line);
         }
         true
@@ -402,16 +399,7 @@ pub fn run(args: ExecsnoopArgs) -> Result<ExitCode> {
         out.keep_error(written);
         out.flush();
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let waker = tracer.waker();
-    ctrlc::set_handler({
-        let stop = stop.clone();
-        move || {
-            stop.store(true, Ordering::Release);
-            let _ = waker.wake();
-        }
-    })
-    .context("handling SIGINT and SIGTERM")?;
+    let stop = crate::signals::stop_on_signals(tracer.waker())?;
     let buffer = tracer.setup().buffer;
     while !stop.load(Ordering::Acquire) && lock().error.is_none() {
         let progress = tracer.poll()?;
@@ -432,7 +420,7 @@ pub fn run(args: ExecsnoopArgs) -> Result<ExitCode> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use corex_execsnoop::{Fields, Flags};
+    use corex_execsnoop::{Args, Flags};
 
     /// A record with ktime 2.5 s, tid = pid, ppid 1, uid 1000.
     pub(crate) fn record(
@@ -443,7 +431,7 @@ pub(crate) mod tests {
         path: &[u8],
         args: &[&[u8]],
     ) -> Vec<u8> {
-        Fields {
+        Event {
             ktime_ns: 2_500_000_000,
             pid,
             tid: pid,
@@ -453,7 +441,7 @@ pub(crate) mod tests {
             flags: Flags::from_bits(flags),
             comm,
             path,
-            args,
+            args: Args::List(args),
         }
         .encode()
     }

