@@ -266,18 +266,72 @@ pub fn feature_gate(
     let expected = features.map(|f| f.contains(&feature));
     match (expected, present) {
         (Some(true) | None, true) => None,
-        (Some(false) | None, false) => Some(Verdict::unsupported(format!(
-            "{}: {absence}",
-            feature.name()
-        ))),
-        (Some(true), false) => Some(Verdict::fail(format!(
-            "the kernel table (xtask/src/kernels.rs) expects {} but {absence}",
-            feature.name()
-        ))),
+        (_, false) => Some(missing_feature(features, feature, absence)),
         (Some(false), true) => Some(Verdict::fail(format!(
             "the kernel table (xtask/src/kernels.rs) says no {} but the kernel has it",
             feature.name()
         ))),
+    }
+}
+
+/// The kernel showed it lacks `feature` (`absence` says how): unsupported, unless the
+/// kernel table says it has it.
+pub fn missing_feature(features: Option<&[Feature]>, feature: Feature, absence: &str) -> Verdict {
+    if features.is_some_and(|f| f.contains(&feature)) {
+        Verdict::fail(format!(
+            "the kernel table (xtask/src/kernels.rs) expects {} but {absence}",
+            feature.name()
+        ))
+    } else {
+        Verdict::unsupported(format!("{}: {absence}", feature.name()))
+    }
+}
+
+/// corex's words when something needs the kernel's own BTF and it is hidden.
+const NO_KERNEL_BTF: &str = "vmlinux BTF is not available";
+
+/// The first line of `run`'s standard error holding `text`, trimmed.
+fn stderr_line_with(run: &Run, text: &str) -> Option<String> {
+    String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .find(|l| l.contains(text))
+        .map(|l| l.trim().to_string())
+}
+
+/// corex refused something that needs one of `needs` (feature, the text corex says
+/// when the kernel lacks it): unsupported, or FAIL where the table says the kernel has
+/// it or corex said none of the texts.
+fn refused_for_a_feature(c: &Check, needs: &[(Feature, &str)]) -> Verdict {
+    let said = needs
+        .iter()
+        .find_map(|&(feature, text)| Some((feature, stderr_line_with(c.guest, text)?)));
+    match said {
+        Some((feature, line)) => missing_feature(c.features, feature, &line),
+        None => Verdict::fail(format!(
+            "refused for none of the reasons the row allows: {}",
+            c.guest.stderr_line()
+        )),
+    }
+}
+
+/// A run that needs the kernel's own BTF (tp_btf/fentry attach targets, kfuncs,
+/// typed ksyms: ids only the running kernel's BTF gives; `--btf` serves CO-RE alone,
+/// as libbpf's `btf_custom_path` does) in a scenario that hides it: it must have been
+/// refused (`worked` false) in corex's words, and is then unsupported.
+fn needs_hidden_kernel_btf(c: &Check, worked: bool) -> Verdict {
+    if worked {
+        return Verdict::fail(
+            "worked with the kernel's BTF hidden, though it needs the kernel's own BTF",
+        );
+    }
+    match stderr_line_with(c.guest, NO_KERNEL_BTF) {
+        Some(line) => Verdict::unsupported(format!(
+            "needs the kernel's own BTF, hidden in this scenario: {line}"
+        )),
+        None => Verdict::fail(format!(
+            "refused without saying {NO_KERNEL_BTF:?}: {}",
+            c.guest.stderr_line()
+        )),
     }
 }
 
@@ -329,10 +383,12 @@ pub fn kernel_btf_missing(c: &Check) -> Verdict {
     }
 }
 
+mod execsnoop;
 mod load;
 mod probe;
 mod trace;
 
+pub use execsnoop::{traced, ModeNeeds};
 pub use load::{loaded, LoadExpect};
 pub use probe::probe_findings;
 pub use trace::exec_pids_traced;

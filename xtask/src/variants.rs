@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
-use crate::check::{self, Check, Checker, LoadExpect, Verdict};
+use crate::check::{self, Check, Checker, LoadExpect, ModeNeeds, Verdict};
 use crate::kernels::Feature;
 
 /// How the kernel's BTF reaches corex.
@@ -235,6 +235,72 @@ fn load_expectation_without_kernel_btf(stem: &str) -> Option<LoadExpect> {
     })
 }
 
+/// `corex execsnoop --attach` modes (the row names) and what each needs of the kernel.
+const EXECSNOOP_MODES: &[(&str, ModeNeeds)] = &[
+    (
+        "tracepoint",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: false,
+        },
+    ),
+    (
+        "raw_tracepoint",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: false,
+        },
+    ),
+    (
+        "tp_btf",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: true,
+        },
+    ),
+    (
+        "kprobe",
+        ModeNeeds {
+            feature: Some((Feature::Kprobes, "cannot attach kprobe")),
+            kernel_btf: false,
+        },
+    ),
+    (
+        "kprobe_multi",
+        ModeNeeds {
+            feature: Some((Feature::KprobeMulti, "cannot attach kprobe.multi")),
+            kernel_btf: false,
+        },
+    ),
+    (
+        "fentry",
+        ModeNeeds {
+            feature: Some((Feature::Trampolines, "fentry needs BPF trampolines")),
+            kernel_btf: true,
+        },
+    ),
+];
+
+/// `--max-args` of the execsnoop rows; the workload passes more to one exec.
+const EXECSNOOP_MAX_ARGS: usize = 20;
+/// The same, as corex's argument.
+const EXECSNOOP_MAX_ARGS_TEXT: &str = "20";
+
+/// The execs the driver makes while execsnoop traces: spaces, UTF-8, a long argument,
+/// more arguments than `--max-args`, another program.
+fn execsnoop_workload() -> Vec<Vec<String>> {
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let many: Vec<String> = std::iter::once("/bin/true".to_string())
+        .chain((1..=EXECSNOOP_MAX_ARGS + 4).map(|i| format!("arg-{i}")))
+        .collect();
+    vec![
+        owned(&["/bin/true", "corex-matrix", "two words", "ünïcode ✓"]),
+        many,
+        vec!["/bin/true".into(), "x".repeat(1000), "after-long".into()],
+        owned(&["/bin/echo", "-n", "corex-matrix-echo"]),
+    ]
+}
+
 /// The variant table. Rows run in this order, scenario by scenario.
 pub fn table(repo: &Path) -> Result<Vec<Variant>> {
     use Arg::{KernelBtf, Lit};
@@ -317,6 +383,31 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
             check::probe_findings,
         )
     });
+    // The tracer, every attach mode, execs checked field by field.
+    for &(mode, needs) in EXECSNOOP_MODES {
+        rows.push(Variant {
+            ready: Some("corex execsnoop: tracing execs".into()),
+            workload: execsnoop_workload(),
+            reference: Reference::None,
+            timeout_secs: 60,
+            ..Variant::new(
+                mode,
+                both,
+                vec![
+                    Lit("execsnoop"),
+                    Lit("--attach"),
+                    Lit(mode),
+                    Lit("--json"),
+                    Lit("-x"),
+                    Lit("--max-args"),
+                    Lit(EXECSNOOP_MAX_ARGS_TEXT),
+                    KernelBtf(Some("--btf")),
+                ],
+                Capture::Full,
+                check::traced(needs, EXECSNOOP_MAX_ARGS),
+            )
+        });
+    }
     for dir in LOAD_OBJECT_DIRS {
         for object in objects(&repo.join(dir))? {
             let stem = object.trim_end_matches(".bpf.o");

@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use super::{feature_gate, full, good_reference, Check, Verdict};
+use super::{
+    feature_gate, full, good_reference, needs_hidden_kernel_btf, refused_for_a_feature,
+    stderr_line_with, Check, Verdict,
+};
 use crate::kernels::Feature;
 use crate::variants::Scenario;
 
@@ -57,82 +60,39 @@ fn has_loaded_line(stdout: &str, kind: &str, name: &str) -> bool {
     })
 }
 
-/// corex's words when an object needs the kernel's own BTF and it is hidden.
-const NO_KERNEL_BTF: &str = "vmlinux BTF is not available";
-
 /// The checker of a `load:` row expecting `expect`; the reference is `corex inspect`.
-/// With `needs_kernel_btf` (attach targets of tp_btf/fentry programs, kfuncs, typed
-/// ksyms: ids only the running kernel's BTF gives; `--btf` serves CO-RE alone, as
-/// libbpf's `btf_custom_path` does), the no-btf scenario must refuse it saying so.
+/// With `needs_kernel_btf`, the no-btf scenario must refuse it saying so.
 pub fn loaded(
     expect: LoadExpect,
     needs_kernel_btf: bool,
 ) -> impl Fn(&Check) -> Verdict + Send + Sync {
     move |c: &Check| {
-        let result = if needs_kernel_btf && c.scenario == Scenario::NoBtf {
-            without_kernel_btf(c)
-        } else {
-            judge_load(c, expect)
-        };
-        match result {
+        if needs_kernel_btf && c.scenario == Scenario::NoBtf {
+            return needs_hidden_kernel_btf(c, c.guest.exit == 0);
+        }
+        match judge_load(c, expect) {
             Ok(v) | Err(v) => v,
         }
-    }
-}
-
-/// An object that needs the kernel's BTF, with it hidden: refused, in those words.
-fn without_kernel_btf(c: &Check) -> Result<Verdict, Verdict> {
-    let stderr = String::from_utf8_lossy(&c.guest.stderr);
-    if c.guest.exit == 0 {
-        return Err(Verdict::fail(
-            "loaded with the kernel's BTF hidden, though its programs need the kernel's own BTF",
-        ));
-    }
-    match stderr.lines().find(|l| l.contains(NO_KERNEL_BTF)) {
-        Some(line) => Ok(Verdict::unsupported(format!(
-            "needs the kernel's own BTF, hidden in this scenario: {}",
-            line.trim()
-        ))),
-        None => Err(Verdict::fail(format!(
-            "refused without saying {NO_KERNEL_BTF:?}: {}",
-            c.guest.stderr_line()
-        ))),
     }
 }
 
 fn judge_load(c: &Check, expect: LoadExpect) -> Result<Verdict, Verdict> {
     let inspect = good_reference(c)?;
     let (programs, maps) = expected_items(full(inspect)?)?;
-    let stderr = String::from_utf8_lossy(&c.guest.stderr);
-    let line_with = |text: &str| {
-        stderr
-            .lines()
-            .find(|l| l.contains(text))
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
     if c.guest.exit != 0 {
         return Ok(match expect {
             LoadExpect::Loads => Verdict::fail(format!("refused: {}", c.guest.stderr_line())),
-            LoadExpect::Refused(text) if stderr.contains(text) => Verdict {
-                reason: Some(format!("refused as it must be: {}", line_with(text))),
-                ..Verdict::ok(0, 0)
-            },
-            LoadExpect::Refused(text) => Verdict::fail(format!(
-                "refused without saying {text:?}: {}",
-                c.guest.stderr_line()
-            )),
-            LoadExpect::Needs(needs) => match needs.iter().find(|(_, t)| stderr.contains(t)) {
-                Some(&(feature, text)) => {
-                    feature_gate(c.features, feature, false, &line_with(text))
-                        .unwrap_or_else(|| Verdict::fail("unreachable: a missing feature passed"))
-                }
+            LoadExpect::Refused(text) => match stderr_line_with(c.guest, text) {
+                Some(line) => Verdict {
+                    reason: Some(format!("refused as it must be: {line}")),
+                    ..Verdict::ok(0, 0)
+                },
                 None => Verdict::fail(format!(
-                    "refused for none of the reasons the row allows: {}",
+                    "refused without saying {text:?}: {}",
                     c.guest.stderr_line()
                 )),
             },
+            LoadExpect::Needs(needs) => refused_for_a_feature(c, needs),
         });
     }
     match expect {
