@@ -301,6 +301,41 @@ fn execsnoop_workload() -> Vec<Vec<String>> {
     ]
 }
 
+/// The row `name`: `corex execsnoop --attach MODE --json -x` with `extra` arguments
+/// and [`execsnoop_workload`], judged by [`check::traced`].
+fn execsnoop_row(
+    name: &str,
+    mode: &'static str,
+    needs: ModeNeeds,
+    extra: &[&'static str],
+) -> Variant {
+    use Arg::{KernelBtf, Lit};
+    let mut args = vec![
+        Lit("execsnoop"),
+        Lit("--attach"),
+        Lit(mode),
+        Lit("--json"),
+        Lit("-x"),
+        Lit("--max-args"),
+        Lit(EXECSNOOP_MAX_ARGS_TEXT),
+    ];
+    args.extend(extra.iter().map(|&a| Lit(a)));
+    args.push(KernelBtf(Some("--btf")));
+    Variant {
+        ready: Some("corex execsnoop: tracing execs".into()),
+        workload: execsnoop_workload(),
+        reference: Reference::None,
+        timeout_secs: 60,
+        ..Variant::new(
+            name,
+            Scenario::ALL,
+            args,
+            Capture::Full,
+            check::traced(needs, EXECSNOOP_MAX_ARGS),
+        )
+    }
+}
+
 /// The variant table. Rows run in this order, scenario by scenario.
 pub fn table(repo: &Path) -> Result<Vec<Variant>> {
     use Arg::{KernelBtf, Lit};
@@ -383,31 +418,18 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
             check::probe_findings,
         )
     });
-    // The tracer, every attach mode, execs checked field by field.
+    // The tracer, every attach mode, execs checked field by field; and the perf
+    // buffer (auto takes the ring buffer on every kernel of the table).
     for &(mode, needs) in EXECSNOOP_MODES {
-        rows.push(Variant {
-            ready: Some("corex execsnoop: tracing execs".into()),
-            workload: execsnoop_workload(),
-            reference: Reference::None,
-            timeout_secs: 60,
-            ..Variant::new(
-                mode,
-                both,
-                vec![
-                    Lit("execsnoop"),
-                    Lit("--attach"),
-                    Lit(mode),
-                    Lit("--json"),
-                    Lit("-x"),
-                    Lit("--max-args"),
-                    Lit(EXECSNOOP_MAX_ARGS_TEXT),
-                    KernelBtf(Some("--btf")),
-                ],
-                Capture::Full,
-                check::traced(needs, EXECSNOOP_MAX_ARGS),
-            )
-        });
+        rows.push(execsnoop_row(mode, mode, needs, &[]));
     }
+    let (mode, needs) = EXECSNOOP_MODES[0];
+    rows.push(execsnoop_row(
+        "perf:tracepoint",
+        mode,
+        needs,
+        &["--buffer", "perf"],
+    ));
     for dir in LOAD_OBJECT_DIRS {
         for object in objects(&repo.join(dir))? {
             let stem = object.trim_end_matches(".bpf.o");
@@ -582,6 +604,40 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), names.len(), "duplicate variant names");
+    }
+
+    #[test]
+    fn every_object_bpf_build_lists_has_a_load_row_and_every_mode_a_row() {
+        let rows = table(&repo()).unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("bpf/build.sh"))
+            .arg("--list")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let listed = String::from_utf8(out.stdout).unwrap();
+        assert!(listed.lines().count() > 10, "{listed}");
+        for object in listed.lines() {
+            let stem = object
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".bpf.o");
+            let want = format!("load:{stem}");
+            assert!(names.contains(&want.as_str()), "{want} missing ({object})");
+        }
+        for mode in [
+            "tracepoint",
+            "raw_tracepoint",
+            "tp_btf",
+            "kprobe",
+            "kprobe_multi",
+            "fentry",
+        ] {
+            assert!(names.contains(&mode), "{mode} missing");
+        }
+        assert!(names.contains(&"probe"));
     }
 
     #[test]
