@@ -154,10 +154,20 @@ fn probe_json(kprobe_multi: bool) -> String {
             "errno": null, "cause": if supported { None } else { Some("not_built_in") },
             "reason": if supported { None } else { Some(format!("{name} is missing")) }})
     };
+    let mut items = vec![
+        item("attach", "kprobe", true),
+        item("attach", "kprobe.multi", kprobe_multi),
+        item("attach", "fentry", true),
+        item("btf", "btf_enum64", true),
+        item("helper", "bpf_loop", false),
+    ];
+    items.extend(
+        super::probe::BASELINE
+            .iter()
+            .map(|&(category, name)| item(category, name, true)),
+    );
     serde_json::json!({"schema": "corex-probe/1", "kernel": {"release": "6.1.0-57-cloud-amd64"},
-        "items": [item("attach", "kprobe", true), item("attach", "kprobe.multi", kprobe_multi),
-            item("attach", "fentry", true), item("btf", "btf_enum64", true),
-            item("helper", "bpf_loop", false)]})
+        "items": items})
     .to_string()
 }
 
@@ -166,7 +176,8 @@ fn probe_findings_are_the_reason_and_must_agree_with_the_kernel_table() {
     let table: &[Feature] = &[Feature::BtfEnum64, Kprobes, Trampolines];
     let guest = run(0, &probe_json(false), "");
     let v = probe_findings(&check(&guest, None, Some(table), Scenario::Btf));
-    assert_eq!((v.status, v.events, v.expected), (Status::Ok, 3, 5));
+    let all = 5 + super::probe::BASELINE.len() as u64;
+    assert_eq!((v.status, v.events, v.expected), (Status::Ok, all - 2, all));
     let reason = v.reason.unwrap();
     assert!(
         reason.contains("kprobe.multi (kprobe.multi is missing)") && reason.contains("1 helper"),
@@ -180,6 +191,26 @@ fn probe_findings_are_the_reason_and_must_agree_with_the_kernel_table() {
     assert_eq!(
         probe_findings(&check(&guest, None, Some(with_multi), Scenario::Btf)).status,
         Status::Fail
+    );
+    // Probes refused for memlock on 5.10: items every kernel has, said to be missing.
+    let memlock = probe_json(false).replacen(
+        r#""name":"hash","reason":null,"supported":true"#,
+        r#""name":"hash","reason":"the kernel refused it: EPERM","supported":false"#,
+        1,
+    );
+    assert_ne!(memlock, probe_json(false));
+    let v = probe_findings(&check(
+        &run(0, &memlock, ""),
+        None,
+        Some(table),
+        Scenario::Btf,
+    ));
+    assert_eq!(v.status, Status::Fail);
+    assert!(
+        v.reason
+            .unwrap()
+            .contains("map_type hash (the kernel refused it: EPERM)"),
+        "baseline"
     );
     let broken = run(0, "{\"items\": [", "");
     assert_eq!(

@@ -14,6 +14,28 @@ const GATED: &[(&str, &str, Feature)] = &[
     ("btf", "btf_enum64", Feature::BtfEnum64),
 ];
 
+/// Probe items every kernel of the matrix has (Linux 5.8 had them all; the oldest
+/// kernel here is 5.10): corex saying one is missing is corex's error (e.g. probes
+/// refused for `RLIMIT_MEMLOCK` on a kernel that charges BPF memory to it).
+pub(super) const BASELINE: &[(&str, &str)] = &[
+    ("program_type", "socket_filter"),
+    ("program_type", "kprobe"),
+    ("program_type", "sched_cls"),
+    ("program_type", "tracepoint"),
+    ("program_type", "xdp"),
+    ("program_type", "perf_event"),
+    ("program_type", "raw_tracepoint"),
+    ("map_type", "hash"),
+    ("map_type", "array"),
+    ("map_type", "prog_array"),
+    ("map_type", "perf_event_array"),
+    ("map_type", "percpu_hash"),
+    ("map_type", "percpu_array"),
+    ("map_type", "lru_hash"),
+    ("map_type", "array_of_maps"),
+    ("map_type", "ringbuf"),
+];
+
 /// `corex probe --format json`: exits 0, lists items, says of each gated feature what
 /// the kernel table says; ok rows carry the findings (what is missing, and why).
 pub fn probe_findings(c: &Check) -> Verdict {
@@ -41,6 +63,27 @@ pub fn probe_findings(c: &Check) -> Verdict {
             .iter()
             .find(|i| i["category"] == category && i["name"] == name)
     };
+    let wrongly_missing: Vec<String> = BASELINE
+        .iter()
+        .filter_map(|&(category, name)| {
+            let item = find(category, name);
+            match item {
+                Some(i) if i["supported"] == true => None,
+                Some(i) => Some(format!(
+                    "{category} {name} ({})",
+                    i["reason"].as_str().unwrap_or("no reason given")
+                )),
+                None => Some(format!("{category} {name} (not reported)")),
+            }
+        })
+        .collect();
+    if !wrongly_missing.is_empty() {
+        return Verdict::fail(format!(
+            "corex probe says {} item(s) every kernel since 5.8 has are missing: {}",
+            wrongly_missing.len(),
+            wrongly_missing.join("; ")
+        ));
+    }
     for &(category, name, feature) in GATED {
         let Some(item) = find(category, name) else {
             return Verdict::fail(format!("corex probe did not report {category} {name}"));
