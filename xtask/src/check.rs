@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::kernels::Feature;
-use crate::protocol::{Run, Stdout};
+use crate::protocol::{Exec, Run, Stdout};
 use crate::variants::{Scenario, Variant};
 
 /// A row's outcome.
@@ -311,6 +311,44 @@ fn refused_for_a_feature(c: &Check, needs: &[(Feature, &str)]) -> Verdict {
             "refused for none of the reasons the row allows: {}",
             c.guest.stderr_line()
         )),
+    }
+}
+
+/// The whole standard output of a `what` run (a tracer) that exited 0, or the failure.
+fn output_of_success<'a>(c: &Check<'a>, what: &str) -> Result<&'a [u8], Verdict> {
+    if c.guest.exit != 0 {
+        return Err(Verdict::fail(format!(
+            "{what} exited {}: {}",
+            c.guest.exit,
+            c.guest.stderr_line()
+        )));
+    }
+    full(c.guest)
+}
+
+/// Judges each workload exec of a tracer's run with `judge_one` (`Err` says what is
+/// wrong with that exec's report): ok when all are right, FAIL naming every wrong one
+/// or when the row ran no workload.
+fn per_exec(c: &Check, mut judge_one: impl FnMut(&Exec) -> Result<(), String>) -> Verdict {
+    let expected = c.guest.execs.len() as u64;
+    if expected == 0 {
+        return Verdict::fail("the row ran no workload: nothing was checked");
+    }
+    let problems: Vec<String> = c
+        .guest
+        .execs
+        .iter()
+        .filter_map(|e| judge_one(e).err())
+        .collect();
+    let matched = expected - problems.len() as u64;
+    if problems.is_empty() {
+        Verdict::ok(matched, expected)
+    } else {
+        Verdict {
+            events: matched,
+            expected,
+            ..Verdict::fail(problems.join("; "))
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{full, needs_hidden_kernel_btf, refused_for_a_feature};
+use super::{needs_hidden_kernel_btf, output_of_success, per_exec, refused_for_a_feature};
 use super::{Check, Verdict};
 use crate::kernels::Feature;
 use crate::protocol::Exec;
@@ -94,14 +94,7 @@ pub fn traced(needs: ModeNeeds, max_args: usize) -> impl Fn(&Check) -> Verdict +
 
 /// Every workload exec reported exactly once, every field as expected.
 fn match_events(c: &Check, max_args: usize) -> Verdict {
-    if c.guest.exit != 0 {
-        return Verdict::fail(format!(
-            "corex execsnoop exited {}: {}",
-            c.guest.exit,
-            c.guest.stderr_line()
-        ));
-    }
-    let stdout = match full(c.guest) {
+    let stdout = match output_of_success(c, "corex execsnoop") {
         Ok(data) => data,
         Err(v) => return v,
     };
@@ -115,48 +108,33 @@ fn match_events(c: &Check, max_args: usize) -> Verdict {
             Err(e) => return Verdict::fail(format!("line {} is not JSON: {e}", n + 1)),
         }
     }
-    let expected = c.guest.execs.len() as u64;
-    if expected == 0 {
-        return Verdict::fail("the row ran no workload: nothing was checked");
-    }
-    let mut problems = Vec::new();
-    let mut matched = 0;
-    for exec in &c.guest.execs {
+    per_exec(c, |exec| {
         let command = exec.argv.join(" ");
         let mine: Vec<&Value> = events
             .iter()
             .filter(|e| e["pid"] == exec.pid && e["retval"] == 0)
             .collect();
         match mine.as_slice() {
-            [] => problems.push(format!("no event for `{command}` (pid {})", exec.pid)),
+            [] => Err(format!("no event for `{command}` (pid {})", exec.pid)),
             [event] => {
                 let diffs = differences(event, &expected_event(exec, max_args));
                 if diffs.is_empty() {
-                    matched += 1;
+                    Ok(())
                 } else {
-                    problems.push(format!(
+                    Err(format!(
                         "`{command}` (pid {}): {}",
                         exec.pid,
                         diffs.join(", ")
-                    ));
+                    ))
                 }
             }
-            more => problems.push(format!(
+            more => Err(format!(
                 "{} events for `{command}` (pid {}), one expected",
                 more.len(),
                 exec.pid
             )),
         }
-    }
-    if problems.is_empty() {
-        Verdict::ok(matched, expected)
-    } else {
-        Verdict {
-            events: matched,
-            expected,
-            ..Verdict::fail(problems.join("; "))
-        }
-    }
+    })
 }
 
 #[cfg(test)]

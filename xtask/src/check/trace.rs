@@ -2,7 +2,7 @@
 //! exec: N must be the pid of every workload exec, as the trace line's header (the
 //! kernel's own record of the current task) says.
 
-use super::{full, Check, Verdict};
+use super::{output_of_success, per_exec, Check, Verdict};
 
 /// A trace line as `corex run` prints it: `TASK-PID [CPU] SECS.MICROS: MESSAGE`.
 struct TraceLine<'a> {
@@ -31,52 +31,32 @@ pub fn exec_pids_traced(c: &Check) -> Verdict {
             c.guest.stderr_line()
         ));
     }
-    if c.guest.exit != 0 {
-        return Verdict::fail(format!(
-            "corex run exited {}: {}",
-            c.guest.exit,
-            c.guest.stderr_line()
-        ));
-    }
-    let stdout = match full(c.guest) {
-        Ok(data) => String::from_utf8_lossy(data).into_owned(),
+    let stdout = match output_of_success(c, "corex run") {
+        Ok(data) => String::from_utf8_lossy(data),
         Err(v) => return v,
     };
     let lines: Vec<TraceLine> = stdout.lines().filter_map(parse_trace_line).collect();
-    let expected = c.guest.execs.len() as u64;
-    let mut matched = 0;
-    let mut wrong = Vec::new();
-    for exec in &c.guest.execs {
+    per_exec(c, |exec| {
         let command = exec.argv.join(" ");
         let seen: Vec<i64> = lines
             .iter()
             .filter(|l| l.pid == exec.pid)
             .filter_map(|l| reported_pid(l.message))
             .collect();
-        match seen.iter().find(|&&n| n != i64::from(exec.pid)) {
-            _ if seen.is_empty() => wrong.push(format!(
+        if seen.is_empty() {
+            return Err(format!(
                 "no `exec pid=` trace line from `{command}` (pid {})",
                 exec.pid
-            )),
-            Some(n) => wrong.push(format!(
+            ));
+        }
+        match seen.iter().find(|&&n| n != i64::from(exec.pid)) {
+            Some(n) => Err(format!(
                 "`{command}` (pid {}): the program read pid {n}, the kernel's trace header says {}",
                 exec.pid, exec.pid
             )),
-            None => matched += 1,
+            None => Ok(()),
         }
-    }
-    if expected == 0 {
-        return Verdict::fail("the row ran no workload: nothing was checked");
-    }
-    if wrong.is_empty() {
-        Verdict::ok(matched, expected)
-    } else {
-        Verdict {
-            events: matched,
-            expected,
-            ..Verdict::fail(wrong.join("; "))
-        }
-    }
+    })
 }
 
 #[cfg(test)]
