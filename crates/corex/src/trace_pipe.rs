@@ -345,6 +345,22 @@ mod tests {
     }
 
     #[test]
+    fn instances_of_dead_corex_processes_are_removed() {
+        let dir = std::env::temp_dir().join(format!("corex-instances-{}", std::process::id()));
+        // A pid above the kernel's limit (pid_max is at most 2^22) never runs.
+        let dead = dir.join("corex-4999999-0");
+        let alive = dir.join(format!("corex-{}-0", std::process::id()));
+        let other = dir.join("someone-else");
+        for d in [&dead, &alive, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        remove_stale_instances(&dir);
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn other_shapes_of_lines() {
         // No irq-info column, a tgid column, a task with spaces and
         // brackets, a message with ": " in it.

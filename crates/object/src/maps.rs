@@ -484,7 +484,7 @@ mod tests {
                 ],
             },
         ));
-        let btf = Btf::parse(&b.finish(Endian::Little)).unwrap();
+        let btf = Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap();
         let d = parse_btf_map_def(&btf, "counts", btf.ty(def), 0).unwrap();
         assert_eq!(d.type_name(), "hash");
         assert_eq!((d.key_size, d.value_size, d.max_entries), (4, 8, 1024));

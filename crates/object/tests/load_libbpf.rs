@@ -8,593 +8,13 @@
 
 mod libbpf;
 
-use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use corex_btf::{Btf, Endian, Kind, Linkage};
-use corex_object::load::{
-    kernel_version_code, plan, probe_btf, BtfSource, FdTarget, Feature, Features, Kallsyms,
-    KernelBtf, KernelInputs, LoadConfig, LoadPlan, MapCreate, MapId, ModuleId, SlotValue,
-};
+use corex_object::load::{plan, BtfSource, FdTarget, Feature, LoadConfig, ModuleId};
 use corex_object::Object;
-use libbpf::{unhex, Fake, Record, Trace};
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/load")
-        .join(name)
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn raw_dump(bytes: &[u8], base: Option<Arc<Btf>>) -> String {
-    let btf = match base {
-        Some(b) => Btf::parse_split(bytes, b),
-        None => Btf::parse(bytes),
-    }
-    .unwrap();
-    let mut out = Vec::new();
-    corex_btf::dump::raw::dump(&btf, &Default::default(), &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
-/// Writes `path` through a private file and a rename: tests running at
-/// the same time may be reading it.
-fn write_atomically(path: &Path, bytes: &[u8]) {
-    let tmp = path
-        .with_extension(format!("tmp{:?}", std::thread::current().id()).replace(['(', ')'], ""));
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
-/// A kernel for both sides: the fake's environment and the plan's inputs.
-struct Kernel {
-    name: &'static str,
-    missing: Vec<Feature>,
-    vmlinux: PathBuf,
-    modules: Vec<(String, PathBuf)>,
-    kallsyms: String,
-    kconfig: String,
-    release: &'static str,
-    cpus: u32,
-}
-
-fn debian(version: &str, release: &'static str, modules: &[&str]) -> Kernel {
-    let vmlinux = corex_testkit::kernel_file(&format!("debian-{version}"), "vmlinux.btf");
-    let modules = modules
-        .iter()
-        .map(|m| {
-            let ko = corex_testkit::kernel_file(
-                &format!("debian-{version}"),
-                &format!("modules/{m}.ko"),
-            );
-            let (btf, _) = corex_btf::elf_btf_sections(&read(&ko)).unwrap();
-            let raw = libbpf::work_dir().join(format!("{version}-{m}.btf"));
-            write_atomically(&raw, &btf);
-            ((*m).to_owned(), raw)
-        })
-        .collect();
-    Kernel {
-        name: "debian",
-        missing: Vec::new(),
-        vmlinux,
-        modules,
-        kallsyms: "ffffffff81000000 T _text\nffffffff82001000 D fake_typeless_symbol\n".into(),
-        kconfig: "# generated\nCONFIG_BPF_SYSCALL=y\nCONFIG_NF_CONNTRACK=m\nCONFIG_HZ=250\n\
-                  CONFIG_PHYSICAL_START=0x1000000\nCONFIG_DEFAULT_HOSTNAME=\"(none)\"\n"
-            .into(),
-        release,
-        cpus: 4,
-    }
-}
-
-impl Kernel {
-    fn without(mut self, f: &[Feature]) -> Kernel {
-        self.missing.extend_from_slice(f);
-        self
-    }
-
-    fn fake(&self, tag: &str) -> Fake {
-        let dir = libbpf::work_dir();
-        let file = |what: &str, text: &str| {
-            let p = dir.join(format!("{}-{tag}-{what}", self.name));
-            write_atomically(&p, text.as_bytes());
-            p.display().to_string()
-        };
-        let missing: Vec<&str> = self.missing.iter().map(|f| f.name()).collect();
-        let modules: Vec<String> = self
-            .modules
-            .iter()
-            .map(|(n, p)| format!("{n}={}", p.display()))
-            .collect();
-        Fake::default()
-            .set("MISSING", missing.join(","))
-            .set("VMLINUX", self.vmlinux.display().to_string())
-            .set("MODULES", modules.join(","))
-            .set("KALLSYMS", file("kallsyms", &self.kallsyms))
-            .set("KCONFIG", file("kconfig", &self.kconfig))
-            .set("RELEASE", self.release)
-            .set(
-                "POSSIBLE",
-                file("possible", &format!("0-{}\n", self.cpus - 1)),
-            )
-            .set("PIN_ROOT", dir.join("pins").display().to_string())
-    }
-
-    fn inputs(&self) -> KernelInputs<'static> {
-        let features = probed_features(&self.missing);
-        let mut k = KernelInputs::new(features, kernel_version_code(self.release).unwrap());
-        k.possible_cpus = self.cpus;
-        let vmlinux = Arc::new(Btf::parse(&read(&self.vmlinux)).unwrap());
-        let modules: Vec<Arc<KernelBtf>> = self
-            .modules
-            .iter()
-            .map(|(n, p)| {
-                let btf = Btf::parse_split(&read(p), vmlinux.clone()).unwrap();
-                Arc::new(KernelBtf::new(n.clone(), Arc::new(btf)))
-            })
-            .collect();
-        k.vmlinux = corex_object::load::Lazy::ready(Arc::new(KernelBtf::new("vmlinux", vmlinux)));
-        k.modules = corex_object::load::Lazy::ready(modules);
-        k.kallsyms =
-            corex_object::load::Lazy::ready(Arc::new(Kallsyms::parse(&self.kallsyms).unwrap()));
-        k.kconfig = corex_object::load::Lazy::ready(self.kconfig.clone());
-        k
-    }
-}
-
-/// Names the fake's objects: maps by kernel name, module BTFs by name.
-fn object_names(trace: &Trace) -> HashMap<String, String> {
-    let mut names = HashMap::new();
-    let maps = trace.all("map_create").filter(|r| !is_probe_map(r));
-    for (i, r) in maps.enumerate() {
-        names.insert(
-            r.get("obj").to_owned(),
-            format!("map#{i}:{}", r.get("name")),
-        );
-    }
-    for r in trace.all("module") {
-        names.insert(r.get("obj").to_owned(), format!("module:{}", r.get("name")));
-    }
-    names
-}
-
-/// What a library probing a kernel that lacks `missing` finds: a BTF
-/// feature is there only if its probe BTF (which may use other kinds: the
-/// DECL_TAG probe tags a VAR) uses nothing the kernel lacks, as the fake
-/// kernel judges BTF loads.
-fn probed_features(missing: &[Feature]) -> Features {
-    let lacks = |f: Feature| missing.contains(&f);
-    let mut features = missing.iter().fold(Features::all(), |f, m| f.without(*m));
-    for f in btf_features() {
-        let btf = Btf::parse(&probe_btf(f, Endian::native()).unwrap()).unwrap();
-        let refused = lacks(Feature::Btf)
-            || btf.types().any(|t| match t.kind() {
-                Kind::Func => {
-                    lacks(Feature::BtfFunc)
-                        || (t.linkage() == Some(Linkage::Global) && lacks(Feature::BtfGlobalFunc))
-                }
-                Kind::FuncProto => lacks(Feature::BtfFunc),
-                Kind::Var | Kind::Datasec => lacks(Feature::BtfDatasec),
-                Kind::Float => lacks(Feature::BtfFloat),
-                Kind::DeclTag => lacks(Feature::BtfDeclTag),
-                Kind::TypeTag => lacks(Feature::BtfTypeTag),
-                Kind::Enum64 => lacks(Feature::BtfEnum64),
-                _ => false,
-            });
-        if refused {
-            features = features.without(f);
-        }
-    }
-    if lacks(Feature::Btf) {
-        features = features.without(Feature::ModuleBtf);
-    }
-    features
-}
-
-/// The features sanitizing looks at, and BTF itself.
-fn btf_features() -> Vec<Feature> {
-    std::iter::once(Feature::Btf)
-        .chain(Feature::SANITIZED)
-        .collect()
-}
-
-const PROBE_MAPS: [&str; 3] = ["libbpf_mmap", "libbpf_global", "libbpf_det_bind"];
-
-/// Whether a map creation is one of libbpf's feature probes: by name, or
-/// (on kernels that take no names) by their exact attributes: one-entry
-/// arrays with 4-byte keys, 4- or 32-byte values and no BTF. No test
-/// object has such a map.
-fn is_probe_map(r: &Record) -> bool {
-    match r.get("name") {
-        "-" => {
-            r.num("type") == 2
-                && r.num("key") == 4
-                && matches!(r.num("value"), 4 | 32)
-                && r.num("max") == 1
-                && r.get("btf") == "0"
-        }
-        name => PROBE_MAPS.contains(&name),
-    }
-}
-
-/// A kernel name as the fake prints it (`-` for none).
-fn kname(name: &str) -> &str {
-    if name.is_empty() {
-        "-"
-    } else {
-        name
-    }
-}
-
-fn map_line(c: &MapCreate, inner: Option<&str>, btf: bool) -> String {
-    let name = kname(&c.name);
-    let (k, v) = if btf {
-        (c.btf_key_type_id.0, c.btf_value_type_id.0)
-    } else {
-        (0, 0)
-    };
-    format!(
-        "type={} name={name} key={} value={} max={} flags={} inner={} numa={} key_id={k} value_id={v} extra={}",
-        c.map_type.0,
-        c.key_size,
-        c.value_size,
-        c.max_entries,
-        c.map_flags,
-        inner.unwrap_or("-"),
-        c.numa_node,
-        c.map_extra
-    )
-}
-
-fn libbpf_map_line(r: &Record, names: &HashMap<String, String>) -> String {
-    let inner = names.get(r.get("inner"));
-    format!(
-        "type={} name={} key={} value={} max={} flags={} inner={} numa={} key_id={} value_id={} extra={}",
-        r.get("type"),
-        r.get("name"),
-        r.get("key"),
-        r.get("value"),
-        r.get("max"),
-        r.get("flags"),
-        inner.map_or("-", String::as_str),
-        r.get("numa"),
-        r.get("key_id"),
-        r.get("value_id"),
-        r.get("extra")
-    )
-}
-
-/// Asserts two texts are equal, showing the first lines that differ.
-fn same_text(ours: &str, theirs: &str, what: &str) {
-    if ours == theirs {
-        return;
-    }
-    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    let first = a
-        .iter()
-        .zip(&b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()));
-    let show = |l: &[&str]| {
-        l.iter()
-            .skip(first.saturating_sub(2))
-            .take(6)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    panic!(
-        "{what}: differs at line {}:\n--- plan:\n{}\n--- libbpf:\n{}",
-        first + 1,
-        show(&a),
-        show(&b)
-    );
-}
-
-fn hex(b: &[u8]) -> String {
-    if b.is_empty() {
-        return "-".into();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Line info as (insn, file, line, column) with strings resolved.
-fn line_info(bytes: &[u8], btf: &Btf) -> Vec<(u32, String, String, u32)> {
-    bytes
-        .chunks_exact(16)
-        .map(|c| {
-            let w = |i: usize| u32::from_ne_bytes(c[i..i + 4].try_into().unwrap());
-            let s = |off| btf.str_at(off).unwrap_or("<bad offset>").to_owned();
-            (w(0), s(w(4)), s(w(8)), w(12))
-        })
-        .collect()
-}
-
-/// Compares `plan` for `kernel` with libbpf's `trace`. `extra_refs` are
-/// fd references (`program insn:target`) the plan has and libbpf 1.1 lacks.
-fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extra_refs: &[&str]) {
-    assert_eq!(
-        trace.load_result(),
-        Some(0),
-        "{what}: libbpf failed:\n{}",
-        trace.log
-    );
-    let names = object_names(trace);
-    let probes: BTreeSet<Vec<u8>> = Feature::ALL
-        .iter()
-        .filter_map(|f| probe_btf(*f, Endian::native()))
-        .collect();
-    let btf_loads: Vec<&Record> = trace
-        .all("btf_load")
-        .filter(|r| !probes.contains(&unhex(r.get("data"))))
-        .collect();
-    let libbpf_btf = btf_loads.last().map(|r| unhex(r.get("data")));
-    match (&plan.btf, &libbpf_btf) {
-        (Some(ours), Some(theirs)) => same_text(
-            &raw_dump(&ours.bytes, None),
-            &raw_dump(theirs, None),
-            &format!("{what}: program BTF"),
-        ),
-        (None, None) => {}
-        (ours, theirs) => panic!(
-            "{what}: program BTF: plan {} libbpf {}",
-            ours.is_some(),
-            theirs.is_some()
-        ),
-    }
-    let btf_loaded =
-        plan.btf.is_some() && btf_loads.last().is_some_and(|r| r.get("result") == "ok");
-
-    // Maps: creations in order, with inner maps before their outer map;
-    // maps are named by position in that order (names may be empty).
-    let mut ours = Vec::new();
-    let mut position: HashMap<MapId, usize> = HashMap::new();
-    for id in &plan.creation_order {
-        let m = &plan.maps[id.0];
-        if !m.autocreate {
-            continue;
-        }
-        let inner_name = m.inner.as_ref().map(|inner| {
-            ours.push(map_line(inner, None, btf_loaded));
-            format!("map#{}:{}", ours.len() - 1, kname(&inner.name))
-        });
-        position.insert(*id, ours.len());
-        ours.push(map_line(&m.create, inner_name.as_deref(), btf_loaded));
-    }
-    let theirs: Vec<String> = trace
-        .all("map_create")
-        .filter(|r| !is_probe_map(r))
-        .map(|r| libbpf_map_line(r, &names))
-        .collect();
-    assert_eq!(ours, theirs, "{what}: map creations");
-
-    let name_of = |id: MapId| {
-        let name = kname(&plan.maps[id.0].create.name);
-        match position.get(&id) {
-            Some(i) => format!("map#{i}:{name}"),
-            None => format!("map#-:{name}"),
-        }
-    };
-    let mut our_updates = BTreeSet::new();
-    for (i, m) in plan.maps.iter().enumerate() {
-        if let (true, Some(v)) = (m.autocreate, &m.initial_value) {
-            our_updates.insert(format!("{} 00000000 {}", name_of(MapId(i)), hex(v)));
-        }
-    }
-    for s in plan.map_slots.iter().chain(&plan.prog_slots) {
-        let target = match s.value {
-            SlotValue::Map(t) => name_of(t),
-            SlotValue::Program(p) => {
-                let prog = plan.programs.iter().position(|x| x.program == p).unwrap();
-                format!("prog#{prog}")
-            }
-        };
-        our_updates.insert(format!(
-            "{} {} obj:{target}",
-            name_of(s.map),
-            hex(&s.slot.to_ne_bytes())
-        ));
-    }
-    let prog_names: HashMap<String, String> = trace
-        .all("prog_load")
-        .filter(|r| r.get("kver") != "0")
-        .enumerate()
-        .map(|(i, r)| (r.get("obj").to_owned(), format!("prog#{i}")))
-        .collect();
-    let their_updates: BTreeSet<String> = trace
-        .all("map_update")
-        .filter(|r| names.contains_key(r.get("map")))
-        .map(|r| {
-            let value = match r.get("value").strip_prefix("obj:") {
-                Some(o) => format!(
-                    "obj:{}",
-                    names
-                        .get(o)
-                        .or(prog_names.get(o))
-                        .cloned()
-                        .unwrap_or_default()
-                ),
-                None => r.get("value").to_owned(),
-            };
-            format!("{} {} {value}", names[r.get("map")], r.get("key"))
-        })
-        .collect();
-    assert_eq!(our_updates, their_updates, "{what}: map updates");
-    let our_frozen: BTreeSet<String> = (0..plan.maps.len())
-        .filter(|&i| plan.maps[i].autocreate && plan.maps[i].freeze)
-        .map(|i| name_of(MapId(i)))
-        .collect();
-    let their_frozen: BTreeSet<String> = trace
-        .all("map_freeze")
-        .map(|r| names[r.get("map")].clone())
-        .collect();
-    assert_eq!(our_frozen, their_frozen, "{what}: frozen maps");
-    let our_pins: BTreeSet<String> = plan
-        .maps
-        .iter()
-        .filter_map(|m| m.pin_path.clone())
-        .collect();
-    let their_pins: BTreeSet<String> = trace
-        .all("obj_pin")
-        .map(|r| r.get("path").to_owned())
-        .collect();
-    assert_eq!(our_pins, their_pins, "{what}: pins");
-
-    // Maps bound to every loaded program (.rodata, as libbpf binds it).
-    let mut our_binds = BTreeSet::new();
-    for i in 0..plan.programs.len() {
-        for m in &plan.bind_to_programs {
-            our_binds.insert(format!("prog#{i} {}", name_of(*m)));
-        }
-    }
-    let their_binds: BTreeSet<String> = trace
-        .all("prog_bind_map")
-        .filter_map(|r| {
-            Some(format!(
-                "{} {}",
-                prog_names.get(r.get("prog"))?,
-                names.get(r.get("map"))?
-            ))
-        })
-        .collect();
-    assert_eq!(our_binds, their_binds, "{what}: maps bound to programs");
-
-    // Programs.
-    let their_progs: Vec<&Record> = trace
-        .all("prog_load")
-        .filter(|r| r.get("kver") != "0")
-        .collect();
-    assert_eq!(plan.programs.len(), their_progs.len(), "{what}: programs");
-    let our_btf = plan.btf.as_ref().map(|b| Btf::parse(&b.bytes).unwrap());
-    let their_btf = libbpf_btf.as_ref().map(|b| Btf::parse(b).unwrap());
-    for (p, r) in plan.programs.iter().zip(&their_progs) {
-        let pw = format!("{what}: program {}", p.name);
-        let kname = if p.kernel_name.is_empty() {
-            "-"
-        } else {
-            &p.kernel_name
-        };
-        assert_eq!(kname, r.get("name"), "{pw}: name");
-        assert_eq!(u64::from(p.prog_type.0), r.num("type"), "{pw}: type");
-        assert_eq!(p.license, r.get("license"), "{pw}: license");
-        assert_eq!(
-            u64::from(p.expected_attach_type.map_or(0, |a| a.0)),
-            r.num("exp"),
-            "{pw}: expected attach type"
-        );
-        assert_eq!(u64::from(p.flags), r.num("flags"), "{pw}: flags");
-        assert_eq!(
-            u64::from(p.kern_version),
-            r.num("kver"),
-            "{pw}: kern_version"
-        );
-        let (attach_id, attach_obj) = match p.attach_btf {
-            Some(t) => (
-                u64::from(t.id.0),
-                match t.source {
-                    BtfSource::Vmlinux => "-".to_owned(),
-                    BtfSource::Module(m) => format!("module:{}", kernel.modules[m.0].0),
-                },
-            ),
-            None => (0, "-".to_owned()),
-        };
-        assert_eq!(attach_id, r.num("attach_btf_id"), "{pw}: attach_btf_id");
-        let their_attach_obj = names
-            .get(r.get("attach_btf_obj"))
-            .cloned()
-            .unwrap_or("-".into());
-        assert_eq!(attach_obj, their_attach_obj, "{pw}: attach_btf_obj_fd");
-        let insns: Vec<u8> = p
-            .insns
-            .iter()
-            .flat_map(|i| i.encode(Endian::native()))
-            .collect();
-        assert_eq!(hex(&insns), r.get("insns"), "{pw}: instructions");
-        let our_refs: Vec<String> = p
-            .fd_refs
-            .iter()
-            .map(|f| match f.target {
-                FdTarget::Map(m) => format!("{}:{}", f.insn, name_of(m)),
-                FdTarget::ModuleBtf(m) => format!("{}:module:{}", f.insn, kernel.modules[m.0].0),
-            })
-            .filter(|r| !extra_refs.contains(&format!("{} {r}", p.name).as_str()))
-            .collect();
-        let their_refs: Vec<String> = match r.get("fdrefs") {
-            "-" => Vec::new(),
-            refs => refs
-                .split(',')
-                .map(|x| {
-                    let (i, o) = x.split_once(':').unwrap();
-                    format!("{i}:{}", names.get(o).cloned().unwrap_or_default())
-                })
-                .collect(),
-        };
-        assert_eq!(our_refs, their_refs, "{pw}: fd references");
-        let func = if p.func_info.is_empty() || !btf_loaded {
-            "0:-".to_owned()
-        } else {
-            format!("8:{}", hex(&p.func_info_bytes(Endian::native())))
-        };
-        assert_eq!(func, r.get("func_info"), "{pw}: func_info");
-        let their_lines = unhex(r.get("line_info").split_once(':').unwrap().1);
-        match (&our_btf, &their_btf) {
-            (Some(o), Some(t)) if btf_loaded => assert_eq!(
-                line_info(&p.line_info_bytes(Endian::native()), o),
-                line_info(&their_lines, t),
-                "{pw}: line_info"
-            ),
-            _ => assert!(their_lines.is_empty(), "{pw}: libbpf gives line info"),
-        }
-    }
-}
-
-/// One object, one kernel, one configuration on both sides.
-struct Case<'a> {
-    object: PathBuf,
-    kernel: &'a Kernel,
-    tag: String,
-    config: LoadConfig,
-    fake: Fake,
-    extra_refs: Vec<&'static str>,
-}
-
-impl<'a> Case<'a> {
-    fn new(object: &str, kernel: &'a Kernel, tag: &str) -> Case<'a> {
-        let name = object.trim_end_matches(".bpf.o");
-        let mut config = LoadConfig::new(name);
-        config.set_pin_root(&libbpf::work_dir().join("pins").display().to_string());
-        Case {
-            object: data(object),
-            kernel,
-            tag: format!("{object} ({tag})"),
-            config,
-            fake: kernel.fake(tag).set("OBJ_NAME", name),
-            extra_refs: Vec::new(),
-        }
-    }
-
-    fn obj(&self) -> Object {
-        Object::parse(&read(&self.object)).unwrap()
-    }
-
-    /// Runs both sides and compares them.
-    fn run(&self) -> LoadPlan {
-        let trace = libbpf::run(&self.object, &self.fake);
-        let inputs = self.kernel.inputs();
-        let plan = plan(&self.obj(), &self.config, &inputs)
-            .unwrap_or_else(|e| panic!("{}: {e}", self.tag));
-        compare(&self.tag, &plan, &trace, self.kernel, &self.extra_refs);
-        plan
-    }
-}
-
-fn case(object: &str, kernel: &Kernel, tag: &str) -> LoadPlan {
-    Case::new(object, kernel, tag).run()
-}
+use libbpf::compare::{case, compare, is_probe_map, Case};
+use libbpf::kernel::{btf_features, debian, read};
+use libbpf::Record;
 
 #[test]
 fn subprograms_are_linked_as_libbpf_links_them() {
@@ -947,4 +367,84 @@ fn pinned_maps_are_reused_or_refused_as_libbpf_decides() {
         ours(&bigger).unwrap(),
         format!("the map pinned at '{path}' has max_entries 16, the object's has 8; remove the pin or fix the definition")
     );
+}
+
+/// The BPF objects embedded in Debian's libbpf-tools (bpf/real-objects,
+/// extracted at test time), written and built by others: planned for the
+/// running kernel and compared with libbpf's load of each. Where libbpf
+/// hands the kernel a map of `max_entries` 0 (tools that size it at run
+/// time; the kernel refuses it), the plan refuses it first, naming it.
+#[test]
+fn libbpf_tools_objects_plan_as_libbpf_loads_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = libbpf::work_dir().join("real-objects");
+    let status = std::process::Command::new("bash")
+        .arg(root.join("bpf/real-objects/extract.sh"))
+        .arg(&out)
+        .status()
+        .expect("run bpf/real-objects/extract.sh");
+    assert!(status.success(), "bpf/real-objects/extract.sh failed");
+    let mut objects: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "o"))
+        .collect();
+    objects.sort();
+    assert!(objects.len() >= 50, "{} objects", objects.len());
+    let mut k = debian("6.12", "6.18.0", &[]);
+    let running = Path::new("/sys/kernel/btf/vmlinux");
+    if running.exists() {
+        k.vmlinux = running.to_path_buf();
+    }
+    let (mut compared, mut refused_maps, mut both_fail) = (0, 0, 0);
+    for path in &objects {
+        let tag = format!("{} on {}", path.display(), k.vmlinux.display());
+        let name = corex_object::load::object_name_of(&path.display().to_string());
+        let trace = libbpf::run(path, &k.fake("tools").set("OBJ_NAME", name.as_str()));
+        let mut config = LoadConfig::new(&name);
+        config.set_pin_root(&libbpf::work_dir().join("pins").display().to_string());
+        let obj = Object::parse(&read(path)).unwrap_or_else(|e| panic!("{tag}: {e}"));
+        match (trace.load_result(), plan(&obj, &config, &k.inputs())) {
+            (Some(0), Ok(p)) => {
+                compare(&tag, &p, &trace, &k, &[]);
+                compared += 1;
+            }
+            (Some(0), Err(e)) => {
+                let zero_sized = matches!(
+                    e.problem(),
+                    corex_object::load::Problem::Map {
+                        why: corex_object::load::MapProblem::Impossible {
+                            field: "max_entries",
+                            value: 0,
+                            ..
+                        },
+                        ..
+                    }
+                );
+                assert!(zero_sized, "{tag}: libbpf loads it, the plan fails: {e}");
+                refused_maps += 1;
+            }
+            (_, Ok(_)) => panic!("{tag}: libbpf fails, the plan does not:\n{}", trace.log),
+            (_, Err(e)) => {
+                // The same class of failure: libbpf's log says it too.
+                use corex_object::load::Problem;
+                let said = match e.problem() {
+                    Problem::AttachTarget { .. } => "failed to find kernel BTF type ID",
+                    Problem::Extern { .. } => "extern",
+                    Problem::Core { .. } => "failed to relocate",
+                    _ => "(no counterpart)",
+                };
+                assert!(
+                    trace.log.contains(said),
+                    "{tag}: libbpf fails otherwise than the plan ({e}):\n{}",
+                    trace.log
+                );
+                both_fail += 1;
+            }
+        }
+    }
+    let summary =
+        format!("{compared} compared, {refused_maps} refused, {both_fail} failing on both sides");
+    println!("libbpf-tools objects: {summary}");
+    assert!(compared >= 30, "{summary}");
 }

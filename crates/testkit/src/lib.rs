@@ -90,3 +90,18 @@ pub fn compile_c(src: &Path, out: &Path, args: &[&str]) {
     );
     std::fs::rename(&tmp, out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
 }
+
+/// A command that runs `program` with its address space (`RLIMIT_AS`)
+/// limited to `limit_bytes`, through `sh -c 'ulimit -v ...'` (test code
+/// needs no `unsafe` `pre_exec`): a process that needs more fails to
+/// allocate (and aborts) instead of taking the machine. Add the program's
+/// arguments with `.args(...)`.
+pub fn with_address_space_limit(limit_bytes: u64, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -v "$1" && shift && exec "$@""#)
+        .arg("sh")
+        .arg((limit_bytes / 1024).to_string())
+        .arg(program);
+    cmd
+}

@@ -185,27 +185,23 @@ mod tests {
     use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
     use corex_btf::{Endian, IntInfo, Linkage, TypeId};
 
-    fn def(name: &str, body: Body) -> TypeDef {
-        TypeDef {
-            name: name.into(),
-            kflag: false,
-            body,
-        }
-    }
-
     /// BTF with `struct pt_regs`, a wrapper prototype taking a pointer to
     /// it, a prototype taking a char pointer, and a FUNC per `(name,
     /// wrapper)`.
     fn btf(funcs: &[(&str, bool)]) -> Btf {
-        let mut b = BtfBuilder::new();
-        let long = b.add(&def(
+        let mut builder = BtfBuilder::new();
+        let mut add = |name: &str, body| {
+            let (name, kflag) = (name.into(), false);
+            builder.add(&TypeDef { name, kflag, body })
+        };
+        let long = add(
             "long",
             Body::Int {
                 size: 8,
                 info: IntInfo::from_word(64 | (1 << 24)),
             },
-        ));
-        let regs = b.add(&def(
+        );
+        let regs = add(
             "pt_regs",
             Body::Composite {
                 is_union: false,
@@ -217,46 +213,46 @@ mod tests {
                     bitfield_size: 0,
                 }],
             },
-        ));
-        let regs_ptr = b.add(&def(
+        );
+        let regs_ptr = add(
             "",
             Body::Ref {
                 kind: Kind::Ptr,
                 target: regs,
             },
-        ));
-        let wrapper_proto = b.add(&def(
+        );
+        let wrapper_proto = add(
             "",
             Body::FuncProto {
                 ret: long,
                 params: vec![("regs".into(), regs_ptr)],
             },
-        ));
-        let long_ptr = b.add(&def(
+        );
+        let long_ptr = add(
             "",
             Body::Ref {
                 kind: Kind::Ptr,
                 target: long,
             },
-        ));
-        let plain_proto = b.add(&def(
+        );
+        let plain_proto = add(
             "",
             Body::FuncProto {
                 ret: long,
                 params: vec![("filename".into(), long_ptr), ("argv".into(), long_ptr)],
             },
-        ));
+        );
         for (name, wrapper) in funcs {
             let proto: TypeId = if *wrapper { wrapper_proto } else { plain_proto };
-            b.add(&def(
+            add(
                 name,
                 Body::Func {
                     proto,
                     linkage: Linkage::Static,
                 },
-            ));
+            );
         }
-        Btf::from_vec(b.finish(Endian::native()), None).unwrap()
+        Btf::from_vec(builder.to_bytes(Endian::native()).unwrap(), None).unwrap()
     }
 
     #[test]

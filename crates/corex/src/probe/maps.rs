@@ -58,7 +58,8 @@ fn local_storage_btf() -> Vec<u8> {
             members: vec![member("cnt", int, 0), member("l", lock, 32)],
         },
     });
-    b.finish(Endian::native())
+    b.to_bytes(Endian::native())
+        .expect("three fixed, valid types always encode")
 }
 
 fn probe_type(map_type: MapType) -> Availability {

@@ -13,7 +13,7 @@ use crate::object::Object;
 /// essential name.
 pub struct Target<'t> {
     btf: &'t Btf,
-    names: NameIndex<'t>,
+    names: NameIndex,
 }
 
 impl<'t> Target<'t> {
@@ -56,7 +56,7 @@ impl<'t> Target<'t> {
         if essential.is_empty() {
             return Vec::new();
         }
-        let ids = self.names.get(essential);
+        let ids = self.names.get(self.btf, essential);
         let fits = |id: &&TypeId| kinds_compat(self.btf.ty(**id).kind(), lt.kind());
         if self.btf.base().is_some() {
             let first_own = self.btf.first_id();

@@ -165,7 +165,12 @@ pub(crate) fn btf_plan(
             })
         })
         .collect::<Result<Vec<&str>, _>>()?;
-    let (bytes, new) = sanitize::encode(kernel_defs, obj.endian, &strings);
+    let (bytes, new) = sanitize::encode(kernel_defs, obj.endian, &strings).map_err(|source| {
+        PlanError::from(Problem::Object(crate::Error::Btf {
+            section: ".BTF",
+            source,
+        }))
+    })?;
     let moved: HashMap<u32, u32> = offsets.into_iter().zip(new).collect();
     for p in programs {
         for l in &mut p.line_info {

@@ -170,14 +170,21 @@ pub(crate) fn sanitize(defs: &TypeDefs, features: Features) -> TypeDefs {
 
 /// Raw BTF bytes of `defs` (ids preserved) in `endian`, and the offsets of
 /// `strings` in its string section (line info refers to source lines by
-/// string offset).
-pub(crate) fn encode(defs: &TypeDefs, endian: Endian, strings: &[&str]) -> (Vec<u8>, Vec<u32>) {
+/// string offset). Fails on what BTF cannot encode (the builder names it).
+pub(crate) fn encode(
+    defs: &TypeDefs,
+    endian: Endian,
+    strings: &[&str],
+) -> corex_btf::Result<(Vec<u8>, Vec<u32>)> {
     let mut b = BtfBuilder::new();
     for d in &defs.defs {
         b.add(d);
     }
-    let offsets = strings.iter().map(|s| b.add_string(s)).collect();
-    (b.finish(endian), offsets)
+    let offsets = strings
+        .iter()
+        .map(|s| b.add_string(s))
+        .collect::<corex_btf::Result<Vec<u32>>>()?;
+    Ok((b.to_bytes(endian)?, offsets))
 }
 
 /// The tiny BTF libbpf loads to learn whether the kernel has `feature`

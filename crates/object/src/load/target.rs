@@ -184,7 +184,7 @@ mod tests {
                 linkage: Linkage::Static,
             },
         ));
-        let btf = Arc::new(Btf::parse(&b.finish(Endian::Little)).unwrap());
+        let btf = Arc::new(Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap());
         let k = KernelBtf::new("vmlinux", btf);
         assert!(!k.is_indexed());
         assert_eq!(k.find(Kind::Func, "do_exit"), Some(f));

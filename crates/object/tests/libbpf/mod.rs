@@ -3,6 +3,9 @@
 //! against a fake kernel and prints every bpf(2) call; [`Trace`] reads
 //! that record back.
 
+pub mod compare;
+pub mod kernel;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -41,7 +41,7 @@ pub fn exercise(data: &[u8]) {
         return;
     };
     let own = obj.btf.as_ref().map(|b| {
-        let bytes = corex_btf::write::write(b, obj.endian);
+        let bytes = corex_btf::write::write(b, obj.endian).expect("parsed BTF writes back");
         Arc::new(Btf::parse(&bytes).expect("written BTF parses"))
     });
     for features in kernels() {
