@@ -10,6 +10,7 @@
 //! fall back. Filters, text escaping, drops, signals and clean-up too:
 //! after every run, the programs, maps and links the child held are gone.
 
+mod staging;
 mod support;
 #[path = "../../../sys/tests/support/mod.rs"]
 mod sys_support;
@@ -662,10 +663,24 @@ fn drops_are_counted_and_reported() {
     }
 }
 
-/// SIGKILL: the kernel closes the fds, and everything goes.
+/// SIGHUP (the terminal went away) ends it as Ctrl-C does, with the
+/// summary; SIGKILL: the kernel closes the fds, and everything goes.
 #[test]
 fn killed_leaves_nothing() {
     let _serial = serial();
+    let mut hung_up = Execsnoop::start(&["--json"]);
+    let (status, _) = hung_up.signal_and_wait("HUP");
+    assert!(status.success(), "{status}: {:#?}", hung_up.stderr_seen);
+    assert!(
+        hung_up
+            .stderr_seen
+            .iter()
+            .any(|l| l.contains("execs shown")),
+        "{:#?}",
+        hung_up.stderr_seen
+    );
+    hung_up.assert_nothing_left();
+
     let mut tracer = Execsnoop::start(&["-x"]);
     let kinds: Vec<_> = tracer.ids.iter().map(|(k, _)| *k).collect();
     assert_eq!(
