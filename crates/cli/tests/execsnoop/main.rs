@@ -699,7 +699,8 @@ fn killed_leaves_nothing() {
 
 /// `--btf FILE`: CO-RE against a BTF file instead of the kernel's (a copy
 /// of this kernel's here, so the events must be exact); a file that is not
-/// BTF is named in the error.
+/// BTF is named in the error. `--btf-archive` keeps the kernel's own BTF
+/// where it has one.
 #[test]
 fn external_btf() {
     let _serial = serial();
@@ -711,6 +712,26 @@ fn external_btf() {
     let (events, _) = tracer.stop_json();
     check(
         &reported("CO-RE against --btf", &run, &t, driver_path(), 20),
+        &events,
+    );
+
+    // --btf-archive on a kernel with BTF of its own: the kernel's is used,
+    // and said so (the archive, empty here, is not even listed).
+    let archive = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("execsnoop-empty-archive");
+    std::fs::create_dir_all(&archive).unwrap();
+    let tracer = Execsnoop::start(&["--json", "--btf-archive", archive.to_str().unwrap()]);
+    assert!(
+        tracer.stderr_seen[0].contains(
+            "--btf-archive: this kernel has its own BTF (/sys/kernel/btf/vmlinux), used instead"
+        ),
+        "{:#?}",
+        tracer.stderr_seen
+    );
+    let t = tag("btf-archive");
+    let run = run_driver(&["report", &t]);
+    let (events, _) = tracer.stop_json();
+    check(
+        &reported("--btf-archive with kernel BTF", &run, &t, driver_path(), 20),
         &events,
     );
 
