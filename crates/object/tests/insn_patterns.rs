@@ -245,7 +245,7 @@ fn shift_last_programs(elf: &mut Vec<u8>, obj: &Object) -> Vec<String> {
 fn patched(obj: &Object, results: &[RelocResult]) -> Vec<Insn> {
     results
         .iter()
-        .map(|r| obj.program(&r.program).unwrap().insns[r.insn])
+        .map(|r| obj.program(&r.program).unwrap().insns()[r.insn])
         .collect()
 }
 
@@ -381,7 +381,7 @@ fn moved_instructions_get_the_same_values() {
         // The no-ops are really there, in front of each moved program.
         let b = Object::parse(&elf).unwrap();
         for p in &moved {
-            let insns = &b.program(p).unwrap().insns;
+            let insns = &b.program(p).unwrap().insns();
             assert!(
                 insns[..SHIFT].iter().all(|i| i.encode(b.endian) == JA_0),
                 "{name}: {p}"

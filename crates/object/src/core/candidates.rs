@@ -106,4 +106,22 @@ impl CandidateCache {
             self.lists.insert(local_id, matched);
         }
     }
+
+    /// Takes the candidates of `local_id` out (searched on first use), to
+    /// [`put`](CandidateCache::put) back, without copying them.
+    pub(super) fn take(
+        &mut self,
+        target: &Target<'_>,
+        local: &Btf,
+        local_id: TypeId,
+    ) -> Vec<TypeId> {
+        self.lists
+            .remove(&local_id)
+            .unwrap_or_else(|| target.find_candidates(local, local_id))
+    }
+
+    /// Puts the candidates of `local_id` (back) in.
+    pub(super) fn put(&mut self, local_id: TypeId, candidates: Vec<TypeId>) {
+        self.lists.insert(local_id, candidates);
+    }
 }

@@ -27,6 +27,7 @@ mod patch;
 mod relocate;
 mod resolve;
 mod spec;
+mod work;
 
 pub use calc::Fixup;
 pub use candidates::{CandidateCache, Target};
@@ -39,3 +40,4 @@ pub use patch::{apply, Patched};
 pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
 pub use resolve::{Relocator, Resolution};
 pub use spec::{parse_spec, Accessor, Spec, MAX_SPEC_LEN};
+pub use work::{MAX_RELO_STEPS, MAX_TOTAL_STEPS};

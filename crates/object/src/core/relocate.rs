@@ -1,10 +1,14 @@
 //! Relocating a whole object: every CO-RE record in `.BTF.ext` order, against
 //! one target, with the results libbpf would log.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::candidates::Target;
 use super::patch::{apply, Patched};
 use super::resolve::Relocator;
 use crate::error::Error;
+use crate::insn::Insn;
 use crate::object::Object;
 
 /// What happened to one relocation.
@@ -81,12 +85,19 @@ impl Object {
     /// `.BTF.ext` order, `.text` subprograms relocated on their own, programs
     /// in `?` sections skipped. Unlike libbpf, a failed relocation does not
     /// stop the others, so the report is complete.
+    ///
+    /// A section's programs share its instructions: a section with patches
+    /// is copied once, patched, and shared again. Programs whose symbols
+    /// overlap therefore see each other's patches, where libbpf patches only
+    /// the copy of the program the record belongs to.
     pub fn relocate_core(&mut self, target: &Target<'_>) -> CoreReport {
         let mut report = CoreReport::default();
         let Some(local) = self.btf.as_ref() else {
             return report;
         };
         let mut relocator = Relocator::new(target);
+        // Patched copies of the sections' instructions.
+        let mut patched: HashMap<usize, Vec<Insn>> = HashMap::new();
         for rec in &self.core_relos {
             let Some(p) = rec.program else {
                 report.skipped.push(Skipped {
@@ -97,7 +108,9 @@ impl Object {
                 });
                 continue;
             };
-            let prog = &mut self.programs[p];
+            let Some(prog) = self.programs.get(p) else {
+                continue;
+            };
             if !prog.autoload {
                 report.skipped.push(Skipped {
                     section: rec.section.clone(),
@@ -112,10 +125,17 @@ impl Object {
             let fixup = res.result.as_ref().ok().cloned();
             let outcome = match res.result {
                 Err(e) => Outcome::Failed(e),
-                Ok(fx) => match apply(&fx, &mut prog.insns, rec.insn) {
-                    Ok(p) => Outcome::Applied(p),
-                    Err(e) => Outcome::Failed(e),
-                },
+                Ok(fx) => {
+                    let (shared, range) = prog.storage();
+                    let section = patched
+                        .entry(prog.section_index)
+                        .or_insert_with(|| shared.to_vec());
+                    let insns = section.get_mut(range).unwrap_or_default();
+                    match apply(&fx, insns, rec.insn) {
+                        Ok(p) => Outcome::Applied(p),
+                        Err(e) => Outcome::Failed(e),
+                    }
+                }
             };
             report.results.push(RelocResult {
                 program: prog.name.clone(),
@@ -130,6 +150,13 @@ impl Object {
                 fixup,
                 outcome,
             });
+        }
+        let patched: HashMap<usize, Arc<[Insn]>> =
+            patched.into_iter().map(|(s, v)| (s, v.into())).collect();
+        for prog in &mut self.programs {
+            if let Some(section) = patched.get(&prog.section_index) {
+                prog.set_storage(Arc::clone(section));
+            }
         }
         report
     }
