@@ -3,6 +3,7 @@
 //! of the crate looks things up in (section by name, symbols by section and
 //! by name), so that no lookup scans a table the file controls.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use object::elf::{
@@ -86,8 +87,9 @@ pub(crate) struct ElfView<'a> {
     section_names: HashMap<&'a str, usize>,
     /// Symbol indices ordered by section index, then symbol index.
     by_section: Vec<usize>,
-    /// The first symbol of each name in each section.
-    symbol_names: HashMap<(u32, &'a str), usize>,
+    /// The first symbol of each name, per section, for the sections
+    /// looked in so far (few are: `.maps` and the data sections).
+    symbol_names: RefCell<HashMap<usize, HashMap<&'a str, usize>>>,
 }
 
 fn elf_err(e: object::read::Error) -> Error {
@@ -218,11 +220,6 @@ impl<'a> ElfView<'a> {
         let mut by_section: Vec<usize> = (0..symbols.len()).collect();
         by_section.sort_by_key(|&i| symbols[i].shndx);
         tick(symbols.len() * (usize::BITS - symbols.len().leading_zeros()) as usize);
-        let mut symbol_names = HashMap::with_capacity(symbols.len());
-        for s in &symbols {
-            tick(1);
-            symbol_names.entry((s.shndx, s.name)).or_insert(s.index);
-        }
         Ok(ElfView {
             endian,
             sections,
@@ -230,7 +227,7 @@ impl<'a> ElfView<'a> {
             rels,
             section_names,
             by_section,
-            symbol_names,
+            symbol_names: RefCell::default(),
         })
     }
 
@@ -267,13 +264,19 @@ impl<'a> ElfView<'a> {
         })
     }
 
-    /// The first symbol called `name` in section `index`.
+    /// The first symbol called `name` in section `index` (the section's
+    /// symbols are indexed by name on the first lookup in it).
     pub fn symbol_named(&self, index: usize, name: &str) -> Option<&ElfSymbol<'a>> {
         tick(1);
-        let shndx = u32::try_from(index).ok()?;
-        self.symbol_names
-            .get(&(shndx, name))
-            .map(|&i| &self.symbols[i])
+        let mut names = self.symbol_names.borrow_mut();
+        let in_section = names.entry(index).or_insert_with(|| {
+            let mut map = HashMap::new();
+            for s in self.symbols_in(index) {
+                map.entry(s.name).or_insert(s.index);
+            }
+            map
+        });
+        in_section.get(name).map(|&i| &self.symbols[i])
     }
 }
 

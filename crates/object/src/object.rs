@@ -12,7 +12,7 @@ use crate::elf::ElfView;
 use crate::error::{Error, Result};
 use crate::insn::INSN_SIZE;
 use crate::maps::{btf_maps, legacy_maps, Map};
-use crate::program::{discover, find_program, Call, Program};
+use crate::program::{discover, Call, Program, ProgramIndex};
 use crate::reloc::{collect, Targets};
 use crate::work::tick;
 
@@ -75,9 +75,11 @@ pub struct Object {
 struct Index {
     /// The section of the first `.text` function.
     text_section: Option<usize>,
+    /// Where the programs lie.
+    programs: ProgramIndex,
     /// Program indices ordered by name, then index.
     by_name: Vec<usize>,
-    /// Record indices ordered by program, then index; `None` (no program) last.
+    /// Record indices ordered by program (`None`, no program, first), then index.
     records: Vec<usize>,
     /// The BTF's types by name.
     btf_names: BtfNames,
@@ -195,11 +197,13 @@ impl Object {
         };
         let text_index = elf.section_by_name(".text").map(|s| s.index);
         let targets = Targets::new(&maps, &data_secs, &externs, text_index);
-        collect(&elf, &mut programs, &targets)?;
+        let where_ = ProgramIndex::new(&programs);
+        collect(&elf, &mut programs, &where_, &targets)?;
         let core_relos = match (&btf_ext, &btf) {
             (Some(ext), Some(btf)) => core_records(
                 &elf,
                 &programs,
+                &where_,
                 btf,
                 ext,
                 core_record_size(ext_data.unwrap_or(&[])),
@@ -212,7 +216,7 @@ impl Object {
             }
             _ => Vec::new(),
         };
-        let index = Index::new(&programs, &core_relos, btf_names);
+        let index = Index::new(&programs, where_, &core_relos, btf_names);
         Ok(Object {
             endian: elf.endian,
             programs,
@@ -231,7 +235,12 @@ impl Object {
     /// The BPF-to-BPF calls of program `index` (see [`Call`]); none for an
     /// index past the last program.
     pub fn calls(&self, index: usize) -> Vec<Call> {
-        crate::program::calls(&self.programs, index, self.index.text_section)
+        crate::program::calls(
+            &self.programs,
+            &self.index.programs,
+            index,
+            self.index.text_section,
+        )
     }
 
     /// The ELF section index of the `.text` subprograms, if there are any:
@@ -257,17 +266,13 @@ impl Object {
     /// `section_insn` of ELF section `section_index`, found as libbpf finds
     /// it: the last program starting at or before it, if that one holds it.
     pub fn program_at(&self, section_index: usize, section_insn: usize) -> Option<usize> {
-        find_program(&self.programs, section_index, section_insn)
+        self.index.programs.find(section_index, section_insn)
     }
 
     /// The CO-RE records of program `index`, in `.BTF.ext` order.
     pub fn core_records_of(&self, index: usize) -> impl Iterator<Item = &CoreRecord> + '_ {
         let order = &self.index.records;
-        let of = |i: &usize| {
-            self.core_relos
-                .get(*i)
-                .map(|r| r.program.unwrap_or(usize::MAX))
-        };
+        let of = |i: &usize| self.core_relos.get(*i).and_then(|r| r.program);
         tick(2 * log2(order.len()));
         let start = order.partition_point(|i| of(i) < Some(index));
         let end = order.partition_point(|i| of(i) <= Some(index));
@@ -287,14 +292,20 @@ impl Object {
 
 impl Index {
     /// Indexes the programs and records of a parsed object.
-    fn new(programs: &[Program], records: &[CoreRecord], btf_names: BtfNames) -> Index {
+    fn new(
+        programs: &[Program],
+        where_: ProgramIndex,
+        records: &[CoreRecord],
+        btf_names: BtfNames,
+    ) -> Index {
         let mut by_name: Vec<usize> = (0..programs.len()).collect();
         by_name.sort_by(|&a, &b| programs[a].name.cmp(&programs[b].name));
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].program.unwrap_or(usize::MAX));
+        order.sort_by_key(|&i| records[i].program);
         tick(by_name.len() * log2(by_name.len()) + order.len() * log2(order.len()));
         Index {
             text_section: programs.iter().find(|p| p.subprog).map(|p| p.section_index),
+            programs: where_,
             by_name,
             records: order,
             btf_names,
@@ -307,6 +318,7 @@ impl Index {
 fn core_records(
     elf: &ElfView<'_>,
     programs: &[Program],
+    where_: &ProgramIndex,
     btf: &Btf,
     ext: &BtfExt,
     rec_size: usize,
@@ -360,8 +372,8 @@ fn core_records(
                     sec.data.len()
                 )));
             }
-            let program = find_program(programs, sec.index, section_insn);
-            // find_program checked that the program holds the instruction.
+            let program = where_.find(sec.index, section_insn);
+            // ProgramIndex::find checked that the program holds the instruction.
             let insn = program.map_or(section_insn, |p| section_insn - programs[p].section_insn);
             out.push(CoreRecord {
                 section: name.to_owned(),

@@ -204,22 +204,39 @@ pub(crate) fn discover(elf: &ElfView<'_>) -> Result<Vec<Program>> {
     Ok(programs)
 }
 
-/// Index of the program holding instruction `section_insn` of a section,
-/// decided as libbpf's `find_prog_by_sec_insn` does: a binary search for the
-/// last program that starts at or before the instruction, which must then
-/// contain it. `programs` is sorted by section and first instruction.
-pub(crate) fn find_program(
-    programs: &[Program],
-    section_index: usize,
-    section_insn: usize,
-) -> Option<usize> {
-    tick(1 + (usize::BITS - programs.len().leading_zeros()) as usize);
-    let after = programs
-        .partition_point(|p| (p.section_index, p.section_insn) <= (section_index, section_insn));
-    let last = after.checked_sub(1)?;
-    programs[last]
-        .contains(section_index, section_insn)
-        .then_some(last)
+/// Where each program lies, for finding the program that holds an
+/// instruction: `(section, first instruction, end)` per program, in the
+/// programs' order (by section and first instruction).
+#[derive(Debug, Default)]
+pub(crate) struct ProgramIndex {
+    keys: Vec<(usize, usize, usize)>,
+}
+
+impl ProgramIndex {
+    /// Indexes `programs`, sorted by section and first instruction.
+    pub fn new(programs: &[Program]) -> ProgramIndex {
+        tick(programs.len());
+        ProgramIndex {
+            keys: programs
+                .iter()
+                .map(|p| (p.section_index, p.section_insn, p.insns.range.end))
+                .collect(),
+        }
+    }
+
+    /// Index of the program holding instruction `section_insn` of a
+    /// section, decided as libbpf's `find_prog_by_sec_insn` does: a binary
+    /// search for the last program that starts at or before the
+    /// instruction, which must then contain it.
+    pub fn find(&self, section_index: usize, section_insn: usize) -> Option<usize> {
+        tick(1 + (usize::BITS - self.keys.len().leading_zeros()) as usize);
+        let after = self
+            .keys
+            .partition_point(|&(s, first, _)| (s, first) <= (section_index, section_insn));
+        let last = after.checked_sub(1)?;
+        let (s, first, end) = self.keys[last];
+        (s == section_index && (first..end).contains(&section_insn)).then_some(last)
+    }
 }
 
 /// A BPF-to-BPF call of a program (`call` with `src_reg` 1, or an
@@ -243,7 +260,12 @@ pub struct Call {
 /// and those to a static function of the same section, which clang leaves
 /// without one (the immediate is relative to the next instruction). Nothing
 /// for an index past the last program.
-pub(crate) fn calls(programs: &[Program], index: usize, text_index: Option<usize>) -> Vec<Call> {
+pub(crate) fn calls(
+    programs: &[Program],
+    where_: &ProgramIndex,
+    index: usize,
+    text_index: Option<usize>,
+) -> Vec<Call> {
     let Some(p) = programs.get(index) else {
         return Vec::new();
     };
@@ -274,7 +296,7 @@ pub(crate) fn calls(programs: &[Program], index: usize, text_index: Option<usize
             insn: i,
             section_index,
             section_insn,
-            callee: find_program(programs, section_index, section_insn),
+            callee: where_.find(section_index, section_insn),
             address_only,
         });
     }

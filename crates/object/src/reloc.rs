@@ -13,7 +13,7 @@ use crate::elf::{ElfSymbol, ElfView};
 use crate::error::{Error, Result};
 use crate::insn::{Insn, INSN_SIZE};
 use crate::maps::Map;
-use crate::program::{find_program, Program};
+use crate::program::{Program, ProgramIndex};
 use crate::work::tick;
 
 /// What an instruction relocation points at.
@@ -109,7 +109,12 @@ impl Targets {
 }
 
 /// Reads the `.rel` entries of every code section into the programs.
-pub(crate) fn collect(elf: &ElfView<'_>, programs: &mut [Program], t: &Targets) -> Result<()> {
+pub(crate) fn collect(
+    elf: &ElfView<'_>,
+    programs: &mut [Program],
+    where_: &ProgramIndex,
+    t: &Targets,
+) -> Result<()> {
     for (target, rels) in &elf.rels {
         tick(1);
         let Some(sec) = elf.sections.get(*target) else {
@@ -135,11 +140,11 @@ pub(crate) fn collect(elf: &ElfView<'_>, programs: &mut [Program], t: &Targets) 
             let section_insn = (rel.offset / INSN_SIZE as u64) as usize;
             // A relocation outside every program belongs to an eliminated
             // weak function; libbpf skips it too.
-            let Some(p) = find_program(programs, sec.index, section_insn) else {
+            let Some(p) = where_.find(sec.index, section_insn) else {
                 continue;
             };
             let prog = &mut programs[p];
-            // find_program checked that the program holds the instruction.
+            // ProgramIndex::find checked that the program holds the instruction.
             let insn_idx = section_insn - prog.section_insn;
             let insn = prog.insns()[insn_idx];
             let next = prog.insns().get(insn_idx + 1).copied();

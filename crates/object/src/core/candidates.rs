@@ -2,7 +2,7 @@
 //! candidate lists are cached per local root id and pruned to the candidates
 //! that matched, as libbpf does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use corex_btf::{essential_name, Btf, NameIndex, TypeId};
 
@@ -13,7 +13,63 @@ use crate::object::Object;
 /// essential name.
 pub struct Target<'t> {
     btf: &'t Btf,
-    names: NameIndex<'t>,
+    names: Names<'t>,
+}
+
+/// The target's types by essential name: all of them, or only those an
+/// object looks up.
+enum Names<'t> {
+    All(NameIndex<'t>),
+    Wanted(HashMap<&'t str, Vec<TypeId>>),
+}
+
+impl Names<'_> {
+    fn get(&self, essential: &str) -> &[TypeId] {
+        match self {
+            Names::All(index) => index.get(essential),
+            Names::Wanted(map) => map.get(essential).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// The string-table bytes of `btf` (or its base) from `offset` on.
+fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
+    match btf.base() {
+        Some(base) if offset < base.strings_len() => raw_string(base, offset),
+        base => {
+            let own = offset - base.map_or(0, |b| b.strings_len());
+            btf.own_string_bytes().get(own as usize..).unwrap_or(&[])
+        }
+    }
+}
+
+/// The types of `btf` whose essential name is in `wanted`. A type's name is
+/// read only if its first byte starts a wanted name: a kernel's 100,000
+/// names are mostly passed over at one byte each.
+fn index_wanted<'t>(btf: &'t Btf, wanted: HashSet<&str>) -> HashMap<&'t str, Vec<TypeId>> {
+    let mut first = [false; 256];
+    for name in &wanted {
+        if let Some(&b) = name.as_bytes().first() {
+            first[usize::from(b)] = true;
+        }
+    }
+    let mut by_name: HashMap<&'t str, Vec<TypeId>> = HashMap::new();
+    for id in btf.all_ids() {
+        let t = btf.ty(id);
+        let off = t.name_off();
+        if off == 0
+            || !raw_string(btf, off)
+                .first()
+                .is_some_and(|&b| first[usize::from(b)])
+        {
+            continue;
+        }
+        let essential = essential_name(t.name());
+        if wanted.contains(essential) {
+            by_name.entry(essential).or_default().push(id);
+        }
+    }
+    by_name
 }
 
 impl<'t> Target<'t> {
@@ -22,23 +78,30 @@ impl<'t> Target<'t> {
     pub fn new(btf: &'t Btf) -> Target<'t> {
         Target {
             btf,
-            names: NameIndex::new(btf),
+            names: Names::All(NameIndex::new(btf)),
         }
     }
 
     /// Indexes only the names `obj`'s CO-RE relocations can look up (the
-    /// essential names of their local root types): one pass over `btf`,
-    /// several times faster than [`Target::new`] on a kernel's BTF. Use
+    /// essential names of their local root types): one pass over `btf` that
+    /// reads a name only when its first byte starts a wanted one, many
+    /// times faster than [`Target::new`] on a kernel's BTF. Use
     /// [`Target::new`] to relocate several objects against one target.
     pub fn for_object(btf: &'t Btf, obj: &Object) -> Target<'t> {
-        let roots = obj.btf.as_ref().map(|local| {
-            obj.core_relos
-                .iter()
-                .map(move |r| local.ty(r.relo.type_id).name())
-        });
+        let wanted: HashSet<&str> = obj
+            .btf
+            .as_ref()
+            .map(|local| {
+                obj.core_relos
+                    .iter()
+                    .map(|r| essential_name(local.ty(r.relo.type_id).name()))
+                    .filter(|name| !name.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         Target {
             btf,
-            names: NameIndex::with_names(btf, roots.into_iter().flatten()),
+            names: Names::Wanted(index_wanted(btf, wanted)),
         }
     }
 

@@ -1,14 +1,13 @@
 //! Matching a local spec against one candidate type, producing the target
-//! spec (`bpf_core_spec_match` and `bpf_core_match_member`), or the reason,
-//! in plain words, why the candidate does not match.
+//! spec (`bpf_core_spec_match`), or the reason, in plain words, why the
+//! candidate does not match. Fields are found by [`super::member`].
 
-use std::collections::HashMap;
+use corex_btf::{essential_name, printable, Btf, TypeId};
 
-use corex_btf::{essential_name, printable, Btf, Type, TypeId};
-
-use super::compat::{fields_are_compat, types_are_compat, MAX_DEPTH};
-use super::format::{kind_str, type_desc, type_name};
+use super::compat::{types_are_compat, MAX_DEPTH};
+use super::format::{type_desc, type_name};
 use super::matches::types_match;
+use super::member::{match_member, Member, MemberIndex};
 use super::spec::{is_flex_array, type_size, Accessor, Spec, MAX_SPEC_LEN};
 use super::work::{Matcher, Stop};
 
@@ -134,159 +133,11 @@ pub(crate) enum CandidateMatch<'t> {
     NoMatch(Mismatch),
 }
 
-#[derive(Clone, Copy)]
-enum Member {
-    Found,
-    NotFound,
-    Incompatible(&'static str, &'static str),
-}
-
-/// What searching a composite for the field did to the target spec when it
-/// did not find it: libbpf leaves traces of same-named incompatible fields
-/// met in anonymous members (see [`MemberSearch::scan`]). Remembered, so
-/// that a composite reached again, through another path of anonymous
-/// members, is not searched again.
-struct Miss {
-    /// Raw spec entries left behind.
-    raw: Vec<u32>,
-    /// Bits added to the spec's offset.
-    bit_delta: u32,
-    /// The last target field type recorded, if the search recorded one.
-    next: Option<TypeId>,
-    outcome: Member,
-}
-
-/// The search of one local field (named member) in a target type, through
-/// anonymous members at any depth (`bpf_core_match_member`).
-struct MemberSearch<'s, 'l, 't> {
-    m: &'s mut Matcher,
-    local: &'l Btf,
-    /// The local field: its name and type.
-    local_name: &'l str,
-    local_ty: TypeId,
-    targ: &'t Btf,
-    spec: &'s mut Spec<'t>,
-    /// The type of the target field last found by name.
-    next: &'s mut TypeId,
-    /// Misses by (composite, raw spec length when the search entered it).
-    misses: HashMap<(TypeId, usize), Miss>,
-}
-
-impl<'t> MemberSearch<'_, '_, 't> {
-    /// Searches `targ_id` (after modifiers and typedefs) for the field;
-    /// also says which target field type it recorded last, if any.
-    fn search(&mut self, targ_id: TypeId) -> Result<(Member, Option<TypeId>), Stop> {
-        self.m.step()?;
-        let tt = self.targ.skip_mods_and_typedefs(targ_id);
-        if !tt.is_composite() {
-            return Ok((Member::NotFound, None));
-        }
-        let key = (tt.id(), self.spec.raw.len());
-        if let Some(miss) = self.misses.get(&key) {
-            self.spec.raw.extend_from_slice(&miss.raw);
-            self.spec.bit_offset = self.spec.bit_offset.wrapping_add(miss.bit_delta);
-            if let Some(next) = miss.next {
-                *self.next = next;
-            }
-            return Ok((miss.outcome, miss.next));
-        }
-        let (raw_len, bit_offset) = (self.spec.raw.len(), self.spec.bit_offset);
-        let mut next = None;
-        let outcome = self.scan(tt, &mut next)?;
-        if !matches!(outcome, Member::Found) {
-            let miss = Miss {
-                raw: self.spec.raw[raw_len..].to_vec(),
-                bit_delta: self.spec.bit_offset.wrapping_sub(bit_offset),
-                next,
-                outcome,
-            };
-            self.misses.insert(key, miss);
-        }
-        Ok((outcome, next))
-    }
-
-    /// Scans the members of composite `tt`. `next` is set to the type of
-    /// every target field found by name (for [`Miss::next`]).
-    fn scan(&mut self, tt: Type<'t>, next: &mut Option<TypeId>) -> Result<Member, Stop> {
-        // An incompatible same-named field inside an anonymous member makes
-        // libbpf keep scanning (its result is 0 either way); remember it for
-        // the explanation.
-        let mut incompatible = None;
-        for (i, mem) in tt.members().enumerate() {
-            self.m.step()?;
-            if self.spec.raw.len() == MAX_SPEC_LEN {
-                return Err(Stop::Limit(format!(
-                    "struct/union/array nesting deeper than {MAX_SPEC_LEN} levels"
-                )));
-            }
-            self.spec.bit_offset = self.spec.bit_offset.wrapping_add(mem.bit_offset);
-            self.spec.raw.push(i as u32);
-            if mem.name.is_empty() {
-                // On a miss, libbpf leaves the inner member's offset and
-                // index in place and undoes only this level's: mirrored
-                // exactly (the pop below takes the top entry, whichever).
-                let (outcome, inner_next) = self.search(mem.ty)?;
-                match outcome {
-                    Member::Found => return Ok(Member::Found),
-                    Member::Incompatible(l, t) => incompatible = Some(Member::Incompatible(l, t)),
-                    Member::NotFound => {}
-                }
-                if inner_next.is_some() {
-                    *next = inner_next;
-                }
-            } else if mem.name == self.local_name {
-                self.spec.accessors.push(Accessor {
-                    type_id: tt.id(),
-                    idx: i as u32,
-                    name: Some(mem.name),
-                });
-                *self.next = mem.ty;
-                *next = Some(mem.ty);
-                if fields_are_compat(self.m, self.local, self.local_ty, self.targ, mem.ty)? {
-                    return Ok(Member::Found);
-                }
-                self.spec.accessors.pop();
-                let lk = kind_str(self.local.skip_mods_and_typedefs(self.local_ty).kind());
-                let tk = kind_str(self.targ.skip_mods_and_typedefs(mem.ty).kind());
-                return Ok(Member::Incompatible(lk, tk));
-            }
-            self.spec.bit_offset = self.spec.bit_offset.wrapping_sub(mem.bit_offset);
-            self.spec.raw.pop();
-        }
-        Ok(incompatible.unwrap_or(Member::NotFound))
-    }
-}
-
-/// Finds the local accessor's named field in target type `targ_id`,
-/// searching anonymous members recursively, and extends `spec` with it.
-fn match_member<'t>(
-    m: &mut Matcher,
-    local: &Btf,
-    local_acc: &Accessor<'_>,
-    targ: &'t Btf,
-    targ_id: TypeId,
-    spec: &mut Spec<'t>,
-    next_targ_id: &mut TypeId,
-) -> Result<Member, Stop> {
-    let Some(local_member) = local.ty(local_acc.type_id).member(local_acc.idx as usize) else {
-        return Ok(Member::NotFound);
-    };
-    let mut search = MemberSearch {
-        m,
-        local,
-        local_name: local_member.name,
-        local_ty: local_member.ty,
-        targ,
-        spec,
-        next: next_targ_id,
-        misses: HashMap::new(),
-    };
-    Ok(search.search(targ_id)?.0)
-}
-
-/// Matches `local` against candidate `targ_id` of `targ`.
+/// Matches `local` against candidate `targ_id` of `targ`, whose composites
+/// `members` indexes.
 pub(crate) fn match_candidate<'t>(
     m: &mut Matcher,
+    members: &mut MemberIndex<'t>,
     local: &Spec<'_>,
     targ: &'t Btf,
     targ_id: TypeId,
@@ -343,7 +194,7 @@ pub(crate) fn match_candidate<'t>(
         let tt = targ.skip_mods_and_typedefs(tid);
         tid = tt.id();
         if let Some(name) = acc.name {
-            match match_member(m, local.btf, acc, targ, tid, &mut spec, &mut tid)? {
+            match match_member(m, members, local.btf, acc, targ, tid, &mut spec, &mut tid)? {
                 Member::Found => {}
                 Member::NotFound => {
                     let why = if tt.is_composite() {

@@ -23,6 +23,7 @@ mod format;
 mod kind;
 mod matches;
 mod matching;
+mod member;
 mod patch;
 mod relocate;
 mod resolve;

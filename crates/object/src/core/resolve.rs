@@ -9,6 +9,7 @@ use super::candidates::{CandidateCache, Target};
 use super::format::{format_spec, type_desc, type_name};
 use super::kind::RelocKind;
 use super::matching::{match_candidate, CandidateMatch, Mismatch};
+use super::member::MemberIndex;
 use super::spec::parse_spec;
 use super::work::{Matcher, Stop, MAX_RELO_STEPS, MAX_TOTAL_STEPS};
 use crate::error::Error;
@@ -45,6 +46,8 @@ pub struct Resolution {
 pub struct Relocator<'t> {
     target: &'t Target<'t>,
     cache: CandidateCache,
+    /// The target's composites searched so far, by member name.
+    members: MemberIndex<'t>,
     /// Steps taken by all relocations so far.
     work: u64,
 }
@@ -55,6 +58,7 @@ impl<'t> Relocator<'t> {
         Relocator {
             target,
             cache: CandidateCache::new(),
+            members: MemberIndex::default(),
             work: 0,
         }
     }
@@ -69,12 +73,17 @@ impl<'t> Relocator<'t> {
         let left = MAX_TOTAL_STEPS.saturating_sub(self.work);
         let mut m = Matcher::new(left.min(MAX_RELO_STEPS));
         let mut res = self.resolve_with(&mut m, local, relo);
-        res.work = m.used().min(MAX_RELO_STEPS);
+        res.work = m.used();
         self.work = self.work.saturating_add(res.work);
         if matches!(res.result, Err(Error::WorkLimit { .. })) {
+            let object = left < MAX_RELO_STEPS;
             res.result = Err(Error::WorkLimit {
-                steps: m.used().saturating_sub(1),
-                object: left < MAX_RELO_STEPS,
+                steps: if object {
+                    MAX_TOTAL_STEPS
+                } else {
+                    MAX_RELO_STEPS
+                },
+                object,
             });
         }
         res
@@ -169,7 +178,7 @@ impl<'t> Relocator<'t> {
     /// in `res`, and returns the candidates that matched; `None` when the
     /// relocation failed on the way.
     fn match_all(
-        &self,
+        &mut self,
         m: &mut Matcher,
         spec: &super::spec::Spec<'_>,
         cands: &[TypeId],
@@ -185,7 +194,7 @@ impl<'t> Relocator<'t> {
         for (i, &cand) in cands.iter().enumerate() {
             let matched = m
                 .step()
-                .and_then(|()| match_candidate(m, spec, targ_btf, cand));
+                .and_then(|()| match_candidate(m, &mut self.members, spec, targ_btf, cand));
             let cand_spec = match matched {
                 Err(Stop::Limit(why)) => {
                     res.result = Err(Error::CandidateError {

@@ -15,11 +15,11 @@ use corex_btf::TypeId;
 
 /// Steps one relocation may take. Relocating a real object against a
 /// kernel takes a few hundred per relocation at most.
-pub const MAX_RELO_STEPS: u64 = 1 << 20;
+pub const MAX_RELO_STEPS: u64 = 1 << 22;
 
 /// Steps all the relocations of one [`Relocator`](super::Relocator) may
-/// take together (about a second of matching).
-pub const MAX_TOTAL_STEPS: u64 = 1 << 25;
+/// take together (a few seconds of matching at most).
+pub const MAX_TOTAL_STEPS: u64 = 1 << 26;
 
 /// Why a comparison stopped without a verdict.
 #[derive(Debug)]
@@ -67,9 +67,10 @@ impl Matcher {
         Ok(())
     }
 
-    /// Steps taken so far.
+    /// Steps taken so far (the step that found the budget spent is not
+    /// counted: at most the limit).
     pub fn used(&self) -> u64 {
-        self.used
+        self.used.min(self.limit)
     }
 
     /// The remembered `types_are_compat` verdict, or `compute`'s.
