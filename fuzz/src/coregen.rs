@@ -180,16 +180,26 @@ fn proto_chain_into(b: &mut BtfBuilder, depth: usize) -> TypeId {
     ))
 }
 
+/// The same types on both sides, written by `write` (which returns the
+/// root), with relocations of `kinds` on the root (access string `0`).
+fn same_on_both_sides(
+    write: fn(&mut BtfBuilder, usize) -> TypeId,
+    depth: usize,
+    kinds: &[u32],
+) -> CoreCase {
+    let mut t = BtfBuilder::new();
+    write(&mut t, depth);
+    let mut l = BtfBuilder::new();
+    let root = write(&mut l, depth);
+    let relos = relos(&mut l, root, "0", kinds);
+    CoreCase::new(l, t, relos)
+}
+
 /// The same chain of function prototypes on both sides (see
 /// `proto_chain_into`): 2^depth parameter comparisons for libbpf.
 /// Relocations `type_exists` and `type_matches` of `fn_t`.
 pub fn proto_chain(depth: usize) -> CoreCase {
-    let mut t = BtfBuilder::new();
-    proto_chain_into(&mut t, depth);
-    let mut l = BtfBuilder::new();
-    let root = proto_chain_into(&mut l, depth);
-    let relos = relos(&mut l, root, "0", &[8, 12]);
-    CoreCase::new(l, t, relos)
+    same_on_both_sides(proto_chain_into, depth, &[8, 12])
 }
 
 /// Writes `struct s_D` where `s_K = struct { s_(K-1) a; s_(K-1) b; }` and
@@ -208,12 +218,7 @@ fn member_chain_into(b: &mut BtfBuilder, depth: usize) -> TypeId {
 /// 2^depth member comparisons for libbpf's `type_matches`. Relocations
 /// `type_matches` and `type_exists` of the outermost struct.
 pub fn member_chain(depth: usize) -> CoreCase {
-    let mut t = BtfBuilder::new();
-    member_chain_into(&mut t, depth);
-    let mut l = BtfBuilder::new();
-    let root = member_chain_into(&mut l, depth);
-    let relos = relos(&mut l, root, "0", &[12, 8]);
-    CoreCase::new(l, t, relos)
+    same_on_both_sides(member_chain_into, depth, &[12, 8])
 }
 
 /// The most steps one relocation of a family at `depth` may take when

@@ -9,8 +9,8 @@ use corex_btf::write::{Body, BtfBuilder, TypeDef};
 use corex_btf::{Endian, Linkage, TypeId, VarSecInfo};
 
 use super::objgen::{
-    btf_ext, insn, int_def, int_struct, ElfWriter, Symbol, OP_CALL, OP_EXIT, OP_LDX_W, SHF_ALLOC,
-    SHF_WRITE, SHT_PROGBITS, STB_GLOBAL, STT_FUNC, STT_NOTYPE, STT_OBJECT,
+    btf_ext, insn, int_def, int_struct, var_def, ElfWriter, Symbol, OP_CALL, OP_EXIT, OP_LDX_W,
+    SHF_ALLOC, SHF_WRITE, SHT_PROGBITS, STT_FUNC, STT_NOTYPE, STT_OBJECT,
 };
 
 const LE: Endian = Endian::Little;
@@ -21,16 +21,7 @@ pub fn calling_programs(n: usize) -> Vec<u8> {
     let mut elf = ElfWriter::new(LE);
     let code = (0..n).flat_map(|_| insn(LE, OP_CALL, 0, 1, 0, 0)).collect();
     let sec = elf.code(b"xdp", code);
-    for i in 0..n {
-        elf.symbol(Symbol {
-            name: format!("p{i}").into_bytes(),
-            value: 8 * i as u64,
-            size: 8,
-            shndx: sec,
-            bind: STB_GLOBAL,
-            kind: STT_FUNC,
-        });
-    }
+    elf.functions(sec, "p", n, 8);
     elf.finish()
 }
 
@@ -59,16 +50,7 @@ pub fn core_records(n: usize) -> Vec<u8> {
         0,
         btf_ext(LE, &[(sec_name, records.collect())]),
     );
-    for i in 0..n {
-        elf.symbol(Symbol {
-            name: format!("p{i}").into_bytes(),
-            value: 16 * i as u64,
-            size: 16,
-            shndx: sec,
-            bind: STB_GLOBAL,
-            kind: STT_FUNC,
-        });
-    }
+    elf.functions(sec, "p", n, 16);
     elf.finish()
 }
 
@@ -81,16 +63,7 @@ pub fn externs(n: usize) -> Vec<u8> {
         b.add(&int_def(&format!("filler{i}")));
     }
     let vars: Vec<TypeId> = (0..n)
-        .map(|i| {
-            b.add(&TypeDef {
-                name: format!("k{i}"),
-                kflag: false,
-                body: Body::Var {
-                    ty: int,
-                    linkage: Linkage::Extern,
-                },
-            })
-        })
+        .map(|i| b.add(&var_def(&format!("k{i}"), int, Linkage::Extern)))
         .collect();
     for chunk in vars.chunks(50_000) {
         b.add(&TypeDef {
@@ -112,14 +85,13 @@ pub fn externs(n: usize) -> Vec<u8> {
     let mut elf = ElfWriter::new(LE);
     elf.section(b".BTF", SHT_PROGBITS, 0, b.finish(LE));
     for i in 0..n {
-        elf.symbol(Symbol {
-            name: format!("k{i}").into_bytes(),
-            value: 0,
-            size: 0,
-            shndx: 0,
-            bind: STB_GLOBAL,
-            kind: STT_NOTYPE,
-        });
+        elf.symbol(Symbol::global(
+            format!("k{i}").as_bytes(),
+            STT_NOTYPE,
+            0,
+            0,
+            0,
+        ));
     }
     elf.finish()
 }
@@ -160,26 +132,19 @@ pub fn overlapping_text(symbols: usize, insns: usize) -> Vec<u8> {
     );
     let mut first = 0;
     for i in 0..symbols {
-        let sym = elf.symbol(Symbol {
-            name: format!("f{i}").into_bytes(),
-            value: 0,
-            size: 8 * insns as u64,
-            shndx: text_sec,
-            bind: STB_GLOBAL,
-            kind: STT_FUNC,
-        });
+        let size = 8 * insns as u64;
+        let sym = elf.symbol(Symbol::global(
+            format!("f{i}").as_bytes(),
+            STT_FUNC,
+            text_sec,
+            0,
+            size,
+        ));
         if i == 0 {
             first = sym;
         }
     }
-    elf.symbol(Symbol {
-        name: b"main".to_vec(),
-        value: 0,
-        size: 16,
-        shndx: xdp,
-        bind: STB_GLOBAL,
-        kind: STT_FUNC,
-    });
+    elf.symbol(Symbol::global(b"main", STT_FUNC, xdp, 0, 16));
     elf.rel(xdp, 0, first, super::objgen::R_BPF_64_32);
     elf.finish()
 }
@@ -189,14 +154,7 @@ pub fn overlapping_text(symbols: usize, insns: usize) -> Vec<u8> {
 pub fn legacy_map_at(value: u64) -> Vec<u8> {
     let mut elf = ElfWriter::new(LE);
     let maps = elf.section(b"maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, vec![1; 20]);
-    elf.symbol(Symbol {
-        name: b"legacy".to_vec(),
-        value,
-        size: 20,
-        shndx: maps,
-        bind: STB_GLOBAL,
-        kind: STT_OBJECT,
-    });
+    elf.symbol(Symbol::global(b"legacy", STT_OBJECT, maps, value, 20));
     elf.finish()
 }
 
@@ -214,30 +172,9 @@ pub fn named(name: &str) -> Vec<u8> {
     ));
     let access = b.add_string("0:0");
     let map_def = super::objgen::btf_hash_map(&mut b, int);
-    let map_var = b.add(&TypeDef {
-        name: format!("map{name}"),
-        kflag: false,
-        body: Body::Var {
-            ty: map_def,
-            linkage: Linkage::Global,
-        },
-    });
-    let data_var = b.add(&TypeDef {
-        name: format!("var{name}"),
-        kflag: false,
-        body: Body::Var {
-            ty: int,
-            linkage: Linkage::Global,
-        },
-    });
-    let ext_var = b.add(&TypeDef {
-        name: format!("ext{name}"),
-        kflag: false,
-        body: Body::Var {
-            ty: int,
-            linkage: Linkage::Extern,
-        },
-    });
+    let map_var = b.add(&var_def(&format!("map{name}"), map_def, Linkage::Global));
+    let data_var = b.add(&var_def(&format!("var{name}"), int, Linkage::Global));
+    let ext_var = b.add(&var_def(&format!("ext{name}"), int, Linkage::Extern));
     for (sec, var, size) in [
         (".maps".to_owned(), map_var, 32),
         (format!(".data.{name}"), data_var, 4),
@@ -287,38 +224,11 @@ pub fn named(name: &str) -> Vec<u8> {
         0,
         btf_ext(LE, &[(sec_name, vec![[0, task.0, access, 0]])]),
     );
-    elf.symbol(Symbol {
-        name: format!("prog{name}").into_bytes(),
-        value: 0,
-        size: 64,
-        shndx: prog,
-        bind: STB_GLOBAL,
-        kind: STT_FUNC,
-    });
-    let map_sym = elf.symbol(Symbol {
-        name: format!("map{name}").into_bytes(),
-        value: 0,
-        size: 32,
-        shndx: maps,
-        bind: STB_GLOBAL,
-        kind: STT_OBJECT,
-    });
-    let data_sym = elf.symbol(Symbol {
-        name: format!("var{name}").into_bytes(),
-        value: 0,
-        size: 4,
-        shndx: data,
-        bind: STB_GLOBAL,
-        kind: STT_OBJECT,
-    });
-    let ext_sym = elf.symbol(Symbol {
-        name: format!("ext{name}").into_bytes(),
-        value: 0,
-        size: 0,
-        shndx: 0,
-        bind: STB_GLOBAL,
-        kind: STT_NOTYPE,
-    });
+    let named = |prefix: &str| format!("{prefix}{name}").into_bytes();
+    elf.symbol(Symbol::global(&named("prog"), STT_FUNC, prog, 0, 64));
+    let map_sym = elf.symbol(Symbol::global(&named("map"), STT_OBJECT, maps, 0, 32));
+    let data_sym = elf.symbol(Symbol::global(&named("var"), STT_OBJECT, data, 0, 4));
+    let ext_sym = elf.symbol(Symbol::global(&named("ext"), STT_NOTYPE, 0, 0, 0));
     elf.rel(prog, 8, map_sym, super::objgen::R_BPF_64_64);
     elf.rel(prog, 24, data_sym, super::objgen::R_BPF_64_64);
     elf.rel(prog, 40, ext_sym, super::objgen::R_BPF_64_64);

@@ -14,7 +14,7 @@ use corex_btf::write::{Body, BtfBuilder, TypeDef};
 use corex_btf::{Endian, Linkage, TypeId, VarSecInfo};
 
 use super::objgen::{
-    btf_ext, btf_hash_map, insn, int_def, int_struct, ElfWriter, Symbol, OP_CALL, OP_EXIT,
+    btf_ext, btf_hash_map, insn, int_def, int_struct, var_def, ElfWriter, Symbol, OP_CALL, OP_EXIT,
     OP_LDX_W, OP_LD_IMM64, OP_MOV64_IMM, R_BPF_64_32, R_BPF_64_64, SHF_ALLOC, SHF_EXECINSTR,
     SHF_WRITE, SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT,
     STT_SECTION,
@@ -143,13 +143,8 @@ fn obj_btf(u: &mut Unstructured<'_>) -> Result<ObjBtf> {
     let int = b.add(&int_def("int"));
     let task = b.add(&int_struct("task_struct", int, &["pid", "tgid"]));
     let map = btf_hash_map(&mut b, int);
-    let var = |b: &mut BtfBuilder, name: &str, ty: TypeId, linkage| {
-        b.add(&TypeDef {
-            name: name.into(),
-            kflag: false,
-            body: Body::Var { ty, linkage },
-        })
-    };
+    let var =
+        |b: &mut BtfBuilder, name: &str, ty: TypeId, linkage| b.add(&var_def(name, ty, linkage));
     let datasec = |b: &mut BtfBuilder, name: &str, ty: TypeId, size: u32| {
         b.add(&TypeDef {
             name: name.into(),
@@ -284,14 +279,7 @@ pub fn arbitrary_object(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             first = end;
         }
     }
-    let object = |name: &[u8], value, shndx| Symbol {
-        name: name.to_vec(),
-        value,
-        size: 4,
-        shndx,
-        bind: STB_GLOBAL,
-        kind: STT_OBJECT,
-    };
+    let object = |name: &[u8], value, shndx| Symbol::global(name, STT_OBJECT, shndx, value, 4);
     data_syms.push(elf.symbol(object(b"counts", 0, maps)));
     if let Some((legacy, slots)) = legacy {
         let names: [&[u8]; 3] = [b"m0", b"m1", b"m2"];

@@ -63,6 +63,21 @@ pub struct Symbol {
     pub kind: u8,
 }
 
+impl Symbol {
+    /// A global symbol of kind `kind` (`STT_*`) in section `shndx` (0 for
+    /// an undefined one).
+    pub fn global(name: &[u8], kind: u8, shndx: u16, value: u64, size: u64) -> Symbol {
+        Symbol {
+            name: name.to_vec(),
+            value,
+            size,
+            shndx,
+            bind: STB_GLOBAL,
+            kind,
+        }
+    }
+}
+
 struct Section {
     name: Vec<u8>,
     sh_type: u32,
@@ -133,6 +148,24 @@ impl ElfWriter {
     pub fn symbol(&mut self, sym: Symbol) -> u32 {
         self.symbols.push(sym);
         self.symbols.len() as u32
+    }
+
+    /// Adds `count` global functions `{prefix}0`, ... of `size` bytes each,
+    /// one after the other from the start of section `shndx`; returns
+    /// their symbol indices.
+    pub fn functions(&mut self, shndx: u16, prefix: &str, count: usize, size: u64) -> Vec<u32> {
+        (0..count)
+            .map(|i| {
+                let name = format!("{prefix}{i}");
+                self.symbol(Symbol::global(
+                    name.as_bytes(),
+                    STT_FUNC,
+                    shndx,
+                    size * i as u64,
+                    size,
+                ))
+            })
+            .collect()
     }
 
     /// Adds a relocation of `section` at byte `offset` against symbol `sym`.
@@ -375,6 +408,15 @@ pub fn int_def(name: &str) -> TypeDef {
     }
 }
 
+/// A VAR of type `ty`.
+pub fn var_def(name: &str, ty: TypeId, linkage: corex_btf::Linkage) -> TypeDef {
+    TypeDef {
+        name: name.into(),
+        kflag: false,
+        body: Body::Var { ty, linkage },
+    }
+}
+
 /// A struct of `int` members named as given, 4 bytes apart.
 pub fn int_struct(name: &str, int: TypeId, members: &[&str]) -> TypeDef {
     TypeDef {
@@ -444,14 +486,7 @@ pub fn scale_object(scale: Scale) -> Vec<u8> {
     let task = b.add(&int_struct("task_struct", int, &["pid", "tgid"]));
     let access = [b.add_string("0:0"), b.add_string("0:1")];
     let map_def = btf_hash_map(&mut b, int);
-    let map_var = b.add(&TypeDef {
-        name: "counts".into(),
-        kflag: false,
-        body: Body::Var {
-            ty: map_def,
-            linkage: corex_btf::Linkage::Global,
-        },
-    });
+    let map_var = b.add(&var_def("counts", map_def, corex_btf::Linkage::Global));
     b.add(&TypeDef {
         name: ".maps".into(),
         kflag: false,
@@ -503,25 +538,8 @@ pub fn scale_object(scale: Scale) -> Vec<u8> {
     elf.section(b".BTF", SHT_PROGBITS, 0, btf);
     elf.section(b".BTF.ext", SHT_PROGBITS, 0, btf_ext(endian, &core));
 
-    let mut sub_syms = Vec::with_capacity(subprogs);
-    for k in 0..subprogs {
-        sub_syms.push(elf.symbol(Symbol {
-            name: format!("sub_{k}").into_bytes(),
-            value: 16 * k as u64,
-            size: 16,
-            shndx: text_sec,
-            bind: STB_GLOBAL,
-            kind: STT_FUNC,
-        }));
-    }
-    let map_sym = elf.symbol(Symbol {
-        name: b"counts".to_vec(),
-        value: 0,
-        size: 32,
-        shndx: maps_sec,
-        bind: STB_GLOBAL,
-        kind: STT_OBJECT,
-    });
+    let sub_syms = elf.functions(text_sec, "sub_", subprogs, 16);
+    let map_sym = elf.symbol(Symbol::global(b"counts", STT_OBJECT, maps_sec, 0, 32));
     let mut n = 0;
     for &(sec, count) in &prog_secs {
         for p in 0..count {

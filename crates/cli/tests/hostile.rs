@@ -141,21 +141,20 @@ fn reloc_escapes_every_name() {
     }
 }
 
+/// An object with one program (`exit`), called `symbol`, in section `section`.
+fn one_program(section: &[u8], symbol: &[u8]) -> Vec<u8> {
+    let le = corex_btf::Endian::Little;
+    let mut elf = objgen::ElfWriter::new(le);
+    let exit = objgen::insn(le, objgen::OP_EXIT, 0, 0, 0, 0).to_vec();
+    let sec = elf.code(section, exit);
+    elf.symbol(objgen::Symbol::global(symbol, objgen::STT_FUNC, sec, 0, 8));
+    elf.finish()
+}
+
 #[test]
 fn names_that_are_not_utf8_are_shown_byte_by_byte() {
     let dir = scratch("utf8");
-    let mut elf = objgen::ElfWriter::new(corex_btf::Endian::Little);
-    let exit = objgen::insn(corex_btf::Endian::Little, objgen::OP_EXIT, 0, 0, 0, 0).to_vec();
-    let sec = elf.code(b"xdp/\xff\x1b", exit.clone());
-    elf.symbol(objgen::Symbol {
-        name: b"p".to_vec(),
-        value: 0,
-        size: 8,
-        shndx: sec,
-        bind: objgen::STB_GLOBAL,
-        kind: objgen::STT_FUNC,
-    });
-    let path = dir.write("sec.o", &elf.finish());
+    let path = dir.write("sec.o", &one_program(b"xdp/\xff\x1b", b"p"));
     let err = failure(&run("inspect", &path, &[]));
     assert_eq!(
         err,
@@ -164,18 +163,7 @@ fn names_that_are_not_utf8_are_shown_byte_by_byte() {
             path.display()
         )
     );
-
-    let mut elf = objgen::ElfWriter::new(corex_btf::Endian::Little);
-    let sec = elf.code(b"xdp", exit);
-    elf.symbol(objgen::Symbol {
-        name: b"caf\xe9".to_vec(),
-        value: 0,
-        size: 8,
-        shndx: sec,
-        bind: objgen::STB_GLOBAL,
-        kind: objgen::STT_FUNC,
-    });
-    let path = dir.write("sym.o", &elf.finish());
+    let path = dir.write("sym.o", &one_program(b"xdp", b"caf\xe9"));
     let err = failure(&run("reloc", &path, &[]));
     assert_eq!(
         err,
@@ -198,14 +186,14 @@ fn errors_escape_names_and_paths() {
         objgen::SHF_ALLOC,
         vec![0; 20],
     );
-    elf.symbol(objgen::Symbol {
-        name: b"\x1b]0;owned\x07".to_vec(),
-        value: u64::MAX - 3,
-        size: 20,
-        shndx: maps,
-        bind: objgen::STB_GLOBAL,
-        kind: objgen::STT_OBJECT,
-    });
+    let owned = b"\x1b]0;owned\x07";
+    elf.symbol(objgen::Symbol::global(
+        owned,
+        objgen::STT_OBJECT,
+        maps,
+        u64::MAX - 3,
+        20,
+    ));
     let path = dir.write("m\x1bap.o", &elf.finish());
     let err = failure(&run("inspect", &path, &[]));
     let shown_dir = dir.0.display();

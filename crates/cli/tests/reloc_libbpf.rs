@@ -488,14 +488,7 @@ fn core_case_object(case: &coregen::CoreCase) -> Vec<u8> {
         .collect();
     let ext = objgen::btf_ext(LE, &[(case.section_name_off, records)]);
     elf.section(b".BTF.ext", objgen::SHT_PROGBITS, 0, ext);
-    elf.symbol(Symbol {
-        name: b"prog".to_vec(),
-        value: 0,
-        size,
-        shndx: sec,
-        bind: objgen::STB_GLOBAL,
-        kind: objgen::STT_FUNC,
-    });
+    elf.symbol(Symbol::global(b"prog", objgen::STT_FUNC, sec, 0, size));
     elf.finish()
 }
 
