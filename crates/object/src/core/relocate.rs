@@ -95,6 +95,7 @@ impl Object {
         let Some(local) = self.btf.as_ref() else {
             return report;
         };
+        report.results.reserve(self.core_relos.len());
         let mut relocator = Relocator::new(target);
         // Patched copies of the sections' instructions.
         let mut patched: HashMap<usize, Vec<Insn>> = HashMap::new();
