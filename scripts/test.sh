@@ -22,6 +22,7 @@ if ((${#missing[@]})); then
 fi
 
 scripts/fetch-kernels.sh
+crates/uapi/tests/fetch-uapi-headers.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --release -- -D warnings
@@ -30,6 +31,9 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The kernel matrix: Debian's 5.10, 6.1 and 6.12 booted under qemu, and the
+# running kernel, each running corex (xtask/README.md).
+cargo xtask kernels 2>&1 | tee -a "$log" || status=1
 set -e
 # One closing line over every test binary (the last binary cargo runs is a
 # doc-test run that may hold no test).

@@ -25,6 +25,10 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Apply a BPF object's CO-RE relocations against a kernel's BTF and report each.
     Reloc(cmd::reloc::RelocArgs),
+    /// Check BPF objects against kernels' BTF: will each program load and attach?
+    Check(cmd::check::CheckArgs),
+    /// Minimal BTF for BPF objects (BTFGen), for one kernel or a tree of kernels.
+    Minimize(cmd::minimize::MinimizeArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,8 @@ fn main() -> ExitCode {
         Command::Btf(c) => cmd::btf::run(c),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Reloc(a) => cmd::reloc::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::Minimize(a) => cmd::minimize::run(a),
     };
     match result {
         Ok(code) => code,

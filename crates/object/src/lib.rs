@@ -9,12 +9,14 @@
 
 mod attach;
 mod btf_names;
+pub mod check;
 pub mod core;
 mod data;
 mod elf;
 mod error;
 pub mod insn;
 mod maps;
+pub mod minimize;
 mod object;
 mod program;
 mod reloc;

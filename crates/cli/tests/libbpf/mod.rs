@@ -19,27 +19,37 @@ pub fn work_dir() -> PathBuf {
 /// The `core_log` harness, compiled against libbpf once per test process.
 pub fn core_log_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/libbpf/core_log.c");
-        let out = work_dir().join("core_log");
-        // Built under a private name, then renamed: test processes may race.
-        let tmp = work_dir().join(format!("core_log.{}", std::process::id()));
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-        let status = Command::new(&cc)
-            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&tmp)
-            .arg(&src)
-            .args(["-lbpf", "-lelf", "-lz"])
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-        assert!(
-            status.success(),
-            "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
-            src.display()
-        );
-        std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
-        out
-    })
+    BIN.get_or_init(|| build_harness("core_log"))
+}
+
+/// The `load_one` harness (loads one program into the running kernel).
+#[allow(dead_code)] // used by the check tests only
+pub fn load_one_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_harness("load_one"))
+}
+
+/// Compiles `tests/libbpf/NAME.c` against libbpf into the work directory.
+fn build_harness(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/libbpf/{name}.c"));
+    let out = work_dir().join(name);
+    // Built under a private name, then renamed: test processes may race.
+    let tmp = work_dir().join(format!("{name}.{}", std::process::id()));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let status = Command::new(&cc)
+        .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&tmp)
+        .arg(&src)
+        .args(["-lbpf", "-lelf", "-lz"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(
+        status.success(),
+        "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
+        src.display()
+    );
+    std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
+    out
 }
 
 /// libbpf's complete log for loading `obj` with `btf_custom_path = btf`.

@@ -133,9 +133,30 @@ pub(crate) enum CandidateMatch<'t> {
     NoMatch(Mismatch),
 }
 
-/// Matches `local` against candidate `targ_id` of `targ`, whose composites
-/// `members` indexes.
+/// Matches `local` against candidate `targ_id` of `targ` on its own (for
+/// callers outside a [`Relocator`](super::Relocator), such as the
+/// minimizer): within one relocation's step budget, a limit or the budget
+/// given as text.
 pub(crate) fn match_candidate<'t>(
+    local: &Spec<'_>,
+    targ: &'t Btf,
+    targ_id: TypeId,
+) -> Result<CandidateMatch<'t>, String> {
+    let mut m = Matcher::new(super::MAX_RELO_STEPS);
+    let mut members = MemberIndex::default();
+    match_candidate_with(&mut m, &mut members, local, targ, targ_id).map_err(|stop| match stop {
+        Stop::Limit(why) => why,
+        Stop::Work => crate::Error::WorkLimit {
+            steps: super::MAX_RELO_STEPS,
+            object: false,
+        }
+        .to_string(),
+    })
+}
+
+/// Matches `local` against candidate `targ_id` of `targ`, whose composites
+/// `members` indexes, within `m`'s budget.
+pub(crate) fn match_candidate_with<'t>(
     m: &mut Matcher,
     members: &mut MemberIndex<'t>,
     local: &Spec<'_>,

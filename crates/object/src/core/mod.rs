@@ -37,6 +37,7 @@ pub use format::{
 };
 pub use kind::RelocKind;
 pub use matching::Mismatch;
+pub(crate) use matching::{match_candidate, CandidateMatch};
 pub use patch::{apply, Patched};
 pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
 pub use resolve::{Relocator, Resolution};

@@ -8,7 +8,7 @@ use super::calc::{calc_relo, spec_offset, Fixup};
 use super::candidates::{CandidateCache, Target};
 use super::format::{format_spec, type_desc, type_name};
 use super::kind::RelocKind;
-use super::matching::{match_candidate, CandidateMatch, Mismatch};
+use super::matching::{match_candidate_with, CandidateMatch, Mismatch};
 use super::member::MemberIndex;
 use super::spec::parse_spec;
 use super::work::{Matcher, Stop, MAX_RELO_STEPS, MAX_TOTAL_STEPS};
@@ -194,7 +194,7 @@ impl<'t> Relocator<'t> {
         for (i, &cand) in cands.iter().enumerate() {
             let matched = m
                 .step()
-                .and_then(|()| match_candidate(m, &mut self.members, spec, targ_btf, cand));
+                .and_then(|()| match_candidate_with(m, &mut self.members, spec, targ_btf, cand));
             let cand_spec = match matched {
                 Err(Stop::Limit(why)) => {
                     res.result = Err(Error::CandidateError {

@@ -1,0 +1,152 @@
+//! epoll and eventfd, owned: the poller behind ring and perf buffer readers
+//! (no busy loop), and a way to wake it from another thread.
+
+use crate::error::{Errno, Error, Result, Syscall};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+fn failed(call: Syscall) -> Error {
+    Error::Syscall {
+        call,
+        errno: Errno::last(),
+    }
+}
+
+/// An epoll instance, closed on drop.
+#[derive(Debug)]
+pub struct Epoll(OwnedFd);
+
+/// A ready fd, as `wait` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpollEvent {
+    /// What is ready (`libc::EPOLLIN`...).
+    pub events: u32,
+    /// The token given to [`Epoll::add`].
+    pub token: u64,
+}
+
+impl Epoll {
+    /// A new epoll instance (close-on-exec).
+    pub fn new() -> Result<Epoll> {
+        // SAFETY: no pointers; returns a new fd or -1.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(failed(Syscall::EpollCreate));
+        }
+        // SAFETY: a new fd nothing else owns.
+        Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    fn ctl(&self, op: i32, fd: BorrowedFd<'_>, events: u32, token: u64) -> Result<()> {
+        let mut event = libc::epoll_event { events, u64: token };
+        // SAFETY: `event` is a live epoll_event for the call; both fds are open.
+        let ret = unsafe { libc::epoll_ctl(self.0.as_raw_fd(), op, fd.as_raw_fd(), &mut event) };
+        if ret < 0 {
+            return Err(failed(Syscall::EpollCtl));
+        }
+        Ok(())
+    }
+
+    /// Watches `fd` for `events` (`libc::EPOLLIN as u32`...), reporting
+    /// `token`.
+    pub fn add(&self, fd: BorrowedFd<'_>, events: u32, token: u64) -> Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, events, token)
+    }
+
+    /// Changes what `fd` is watched for.
+    pub fn modify(&self, fd: BorrowedFd<'_>, events: u32, token: u64) -> Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, events, token)
+    }
+
+    /// Stops watching `fd`.
+    pub fn delete(&self, fd: BorrowedFd<'_>) -> Result<()> {
+        self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    /// Waits up to `timeout_ms` (-1: forever, 0: not at all) and fills
+    /// `events`; returns how many are ready. A signal gives an error whose
+    /// `is_interrupted()` is true.
+    pub fn wait(&self, events: &mut [EpollEvent], timeout_ms: i32) -> Result<usize> {
+        let max = events.len().clamp(1, i32::MAX as usize);
+        let mut raw = vec![libc::epoll_event { events: 0, u64: 0 }; max];
+        // SAFETY: `raw` has room for `max` events, the count passed.
+        let n = unsafe {
+            libc::epoll_wait(self.0.as_raw_fd(), raw.as_mut_ptr(), max as i32, timeout_ms)
+        };
+        if n < 0 {
+            return Err(failed(Syscall::EpollWait));
+        }
+        let n = (n as usize).min(events.len());
+        for (out, e) in events.iter_mut().zip(&raw[..n]) {
+            *out = EpollEvent {
+                events: e.events,
+                token: e.u64,
+            };
+        }
+        Ok(n)
+    }
+}
+
+impl AsFd for Epoll {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl AsRawFd for Epoll {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// An eventfd, closed on drop: [`EventFd::signal`] from one thread makes a
+/// poller watching it wake.
+#[derive(Debug)]
+pub struct EventFd(OwnedFd);
+
+impl EventFd {
+    /// A new eventfd (non-blocking, close-on-exec), counter 0.
+    pub fn new() -> Result<EventFd> {
+        // SAFETY: no pointers; returns a new fd or -1.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(failed(Syscall::EventFd));
+        }
+        // SAFETY: a new fd nothing else owns.
+        Ok(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Adds 1 to the counter: the fd becomes readable.
+    pub fn signal(&self) -> Result<()> {
+        let one = 1u64.to_ne_bytes();
+        // SAFETY: writes 8 bytes from a live buffer of 8 bytes.
+        let n = unsafe { libc::write(self.0.as_raw_fd(), one.as_ptr().cast(), 8) };
+        if n != 8 {
+            return Err(failed(Syscall::EventFdWrite));
+        }
+        Ok(())
+    }
+
+    /// Reads and resets the counter; 0 if it was not signalled.
+    pub fn take(&self) -> Result<u64> {
+        let mut buf = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a live buffer of 8 bytes.
+        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+        if n == 8 {
+            return Ok(u64::from_ne_bytes(buf));
+        }
+        let errno = Errno::last();
+        if errno == Errno::EAGAIN {
+            return Ok(0);
+        }
+        Err(Error::Syscall {
+            call: Syscall::EventFdRead,
+            errno,
+        })
+    }
+}
+
+impl AsFd for EventFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}

@@ -1,0 +1,176 @@
+//! A shared memory mapping of a BPF or perf fd (ring buffer consumer and
+//! producer pages, perf rings, mmap-able array maps), unmapped on drop, with
+//! the atomic accessors a ring reader needs: acquire loads of the positions
+//! the kernel publishes, release stores of the position the reader consumed.
+
+use crate::error::{Errno, Error, Result, Syscall};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Access to ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protection {
+    /// Read only (a ring buffer's producer page and data).
+    Read,
+    /// Read and write (a ring buffer's consumer page; perf rings).
+    ReadWrite,
+}
+
+/// A `MAP_SHARED` mapping, unmapped on drop.
+///
+/// The kernel may write the mapped memory at any time; accessors give
+/// atomics for the positions it publishes and byte slices for regions that
+/// the ring protocol says are stable (committed records before the reader
+/// releases them).
+#[derive(Debug)]
+pub struct Mmap {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain shared memory owned by this value; all
+// access goes through `&self` accessors that are atomic or read-only views,
+// so sharing or sending it between threads is as safe as sharing `&[AtomicU8]`.
+unsafe impl Send for Mmap {}
+// SAFETY: as above.
+unsafe impl Sync for Mmap {}
+
+/// The system's page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 {
+        size as usize
+    } else {
+        4096
+    }
+}
+
+impl Mmap {
+    /// Maps `len` bytes of `fd` from byte `offset` (a multiple of the page
+    /// size), shared.
+    pub fn map(fd: BorrowedFd<'_>, len: usize, offset: u64, prot: Protection) -> Result<Mmap> {
+        if len == 0 || !offset.is_multiple_of(page_size() as u64) {
+            return Err(Error::BadArgument {
+                call: "mmap",
+                why: format!("length {len} or offset {offset} (must be nonzero and page-aligned)"),
+            });
+        }
+        let prot = match prot {
+            Protection::Read => libc::PROT_READ,
+            Protection::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
+        };
+        // SAFETY: a fresh mapping at an address the kernel chooses (null
+        // hint, no MAP_FIXED) cannot alias any Rust object; the fd is open
+        // for the call.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                offset as libc::off_t,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::Syscall {
+                call: Syscall::Mmap,
+                errno: Errno::last(),
+            });
+        }
+        Ok(Mmap {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// The mapping's length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the mapping is empty (never: a mapping has at least a byte).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn check(&self, offset: usize, size: usize, align: usize) -> Option<*mut u8> {
+        let end = offset.checked_add(size)?;
+        (end <= self.len && offset.is_multiple_of(align)).then(|| self.ptr.wrapping_add(offset))
+    }
+
+    /// The 8-byte-aligned `u64` at `offset` as an atomic, `None` if out of
+    /// range or misaligned.
+    pub fn atomic_u64(&self, offset: usize) -> Option<&AtomicU64> {
+        let p = self.check(offset, 8, 8)?;
+        // SAFETY: in bounds and aligned (checked); the mapping lives as long
+        // as `&self`; memory shared with the kernel is exactly what atomics
+        // are for.
+        Some(unsafe { AtomicU64::from_ptr(p.cast()) })
+    }
+
+    /// The 4-byte-aligned `u32` at `offset` as an atomic.
+    pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
+        let p = self.check(offset, 4, 4)?;
+        // SAFETY: as for `atomic_u64`.
+        Some(unsafe { AtomicU32::from_ptr(p.cast()) })
+    }
+
+    /// Acquire load of the `u64` at `offset` (a producer position): the
+    /// bytes it covers are visible after it. Panics if out of range or
+    /// misaligned (the offsets come from the ring's fixed layout).
+    pub fn load_acquire_u64(&self, offset: usize) -> u64 {
+        self.atomic_u64(offset)
+            .expect("u64 offset in range and aligned")
+            .load(Ordering::Acquire)
+    }
+
+    /// Acquire load of the `u32` at `offset` (a ring record's header).
+    pub fn load_acquire_u32(&self, offset: usize) -> u32 {
+        self.atomic_u32(offset)
+            .expect("u32 offset in range and aligned")
+            .load(Ordering::Acquire)
+    }
+
+    /// Release store of the `u64` at `offset` (the consumer position): the
+    /// kernel may reuse the bytes before it only after this.
+    pub fn store_release_u64(&self, offset: usize, value: u64) {
+        self.atomic_u64(offset)
+            .expect("u64 offset in range and aligned")
+            .store(value, Ordering::Release);
+    }
+
+    /// `len` bytes at `offset`, `None` if out of range. The kernel must not
+    /// be writing them while the slice lives (by the ring protocol: a
+    /// committed record before the consumer position passes it).
+    pub fn bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        let p = self.check(offset, len, 1)?;
+        // SAFETY: in bounds (checked), initialized (mapped pages), and the
+        // mapping lives as long as `&self`.
+        Some(unsafe { std::slice::from_raw_parts(p, len) })
+    }
+
+    /// Copies bytes from `offset` into `out` with volatile reads (for
+    /// regions the kernel may still be writing); `false` if out of range.
+    pub fn copy_to(&self, offset: usize, out: &mut [u8]) -> bool {
+        let Some(p) = self.check(offset, out.len(), 1) else {
+            return false;
+        };
+        for (i, b) in out.iter_mut().enumerate() {
+            // SAFETY: `p + i` is within the mapping (checked above).
+            *b = unsafe { p.add(i).read_volatile() };
+        }
+        true
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly what mmap returned, unmapped once;
+        // no borrow of the mapping outlives `self`.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}

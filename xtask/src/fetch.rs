@@ -1,0 +1,122 @@
+//! The kernel cache: each kernel's bzImage and BTF, downloaded once.
+//!
+//! `CACHE/NAME/` holds `vmlinuz`, `vmlinux.btf` (the `.BTF` section of the
+//! decompressed vmlinuz) and `package.txt` (package and version, written last: a
+//! directory with it is complete and is not fetched again).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::apt::PrivateApt;
+use crate::kernels::Kernel;
+use crate::process::{run_checked, run_output};
+use crate::vmlinuz;
+
+/// A kernel in the cache.
+#[derive(Debug)]
+pub struct CachedKernel {
+    /// The bzImage qemu boots.
+    pub vmlinuz: PathBuf,
+    /// Its raw BTF, extracted on the host.
+    pub btf: PathBuf,
+    /// `PACKAGE VERSION`.
+    pub package: String,
+}
+
+/// Returns the kernel from the cache, downloading and extracting it first if needed.
+pub fn fetch(cache: &Path, kernel: &Kernel) -> Result<CachedKernel> {
+    let dir = cache.join(kernel.name);
+    let cached = CachedKernel {
+        vmlinuz: dir.join("vmlinuz"),
+        btf: dir.join("vmlinux.btf"),
+        package: String::new(),
+    };
+    let marker = dir.join("package.txt");
+    if let Ok(package) = fs::read_to_string(&marker) {
+        if cached.vmlinuz.is_file() && cached.btf.is_file() {
+            return Ok(CachedKernel {
+                package: package.trim().to_string(),
+                ..cached
+            });
+        }
+    }
+    let apt = PrivateApt::new(&cache.join("apt"), kernel.suite)?;
+    let work = cache.join(format!(".work-{}", kernel.name));
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).with_context(|| format!("{}", work.display()))?;
+    let deb = download(&apt, kernel, &work)?;
+    let version = run_output(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Version"))?;
+    let package = format!(
+        "{} {}",
+        deb_package_name(&deb).unwrap_or_default(),
+        version.trim()
+    );
+    eprintln!("xtask: {}: unpacking {package}", kernel.name);
+    run_checked(
+        Command::new("sh")
+            .arg("-c")
+            .arg(r#"dpkg-deb --fsys-tarfile "$1" | tar -xf - -C "$2" --wildcards './boot/vmlinuz-*'"#)
+            .arg("sh")
+            .arg(&deb)
+            .arg(&work),
+    )?;
+    let image = fs::read_dir(work.join("boot"))
+        .with_context(|| format!("{}: no boot/ in the package", deb.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
+        })
+        .with_context(|| format!("{}: no boot/vmlinuz-*", deb.display()))?;
+    let elf = vmlinuz::vmlinux(&image)?;
+    let btf = vmlinuz::btf_section(&elf).with_context(|| format!("{}", image.display()))?;
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    fs::copy(&image, &cached.vmlinuz)?;
+    fs::write(&cached.btf, &btf)?;
+    fs::write(&marker, format!("{package}\n"))?;
+    fs::remove_dir_all(&work)?;
+    eprintln!("xtask: {}: {package}, BTF {} bytes", kernel.name, btf.len());
+    Ok(CachedKernel { package, ..cached })
+}
+
+/// Chooses the newest matching package and downloads it. Stale package lists can
+/// name a version the mirror no longer has: then the lists are updated once.
+fn download(apt: &PrivateApt, kernel: &Kernel, work: &Path) -> Result<PathBuf> {
+    let package = apt.newest(kernel.package)?;
+    eprintln!("xtask: {}: downloading {package}", kernel.name);
+    match apt.download(&package, work) {
+        Ok(deb) => Ok(deb),
+        Err(first) => {
+            eprintln!("xtask: {}: {first:#}; updating the lists", kernel.name);
+            apt.update()?;
+            let package = apt.newest(kernel.package)?;
+            apt.download(&package, work)
+        }
+    }
+}
+
+fn deb_package_name(deb: &Path) -> Option<String> {
+    let name = deb.file_name()?.to_string_lossy().into_owned();
+    name.split('_').next().map(str::to_string)
+}
+
+/// The running kernel's BTF, copied (the running kernel's bzImage is not at hand).
+pub fn native_btf(cache: &Path) -> Result<PathBuf> {
+    let dir = cache.join(crate::kernels::NATIVE);
+    fs::create_dir_all(&dir)?;
+    let btf = dir.join("vmlinux.btf");
+    let live = Path::new("/sys/kernel/btf/vmlinux");
+    if !live.exists() {
+        bail!(
+            "the running kernel has no {} (CONFIG_DEBUG_INFO_BTF off?)",
+            live.display()
+        );
+    }
+    fs::copy(live, &btf).with_context(|| format!("copying {}", live.display()))?;
+    Ok(btf)
+}
