@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use corex_btf::{essential_name, Btf, NameIndex, TypeId};
+use corex_btf::{essential_name, Btf, Kind, NameIndex, TypeId};
 
 use super::compat::kinds_compat;
 use crate::object::Object;
@@ -43,10 +43,15 @@ fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
     }
 }
 
-/// The types of `btf` whose essential name is in `wanted`. A type's name is
-/// read only if its first byte starts a wanted name: a kernel's 100,000
-/// names are mostly passed over at one byte each.
-fn index_wanted<'t>(btf: &'t Btf, wanted: HashSet<&str>) -> HashMap<&'t str, Vec<TypeId>> {
+/// The types of `btf` of a kind in `kinds` (a bit per kind number) whose
+/// essential name is in `wanted`. A type's name is read only if its kind
+/// fits and its first byte starts a wanted name: a kernel's 100,000 names
+/// are mostly passed over without reading them.
+fn index_wanted<'t>(
+    btf: &'t Btf,
+    wanted: HashSet<&str>,
+    kinds: u32,
+) -> HashMap<&'t str, Vec<TypeId>> {
     let mut first = [false; 256];
     for name in &wanted {
         if let Some(&b) = name.as_bytes().first() {
@@ -58,6 +63,7 @@ fn index_wanted<'t>(btf: &'t Btf, wanted: HashSet<&str>) -> HashMap<&'t str, Vec
         let t = btf.ty(id);
         let off = t.name_off();
         if off == 0
+            || kinds & (1 << (t.kind() as u32)) == 0
             || !raw_string(btf, off)
                 .first()
                 .is_some_and(|&b| first[usize::from(b)])
@@ -82,26 +88,34 @@ impl<'t> Target<'t> {
         }
     }
 
-    /// Indexes only the names `obj`'s CO-RE relocations can look up (the
-    /// essential names of their local root types): one pass over `btf` that
-    /// reads a name only when its first byte starts a wanted one, many
-    /// times faster than [`Target::new`] on a kernel's BTF. Use
-    /// [`Target::new`] to relocate several objects against one target.
+    /// Indexes only the types `obj`'s CO-RE relocations can look up (of
+    /// the kinds and essential names of their local root types): one pass
+    /// over `btf` that reads a name only when the kind fits and the first
+    /// byte starts a wanted name, many times faster than [`Target::new`] on
+    /// a kernel's BTF. Use [`Target::new`] to relocate several objects
+    /// against one target.
     pub fn for_object(btf: &'t Btf, obj: &Object) -> Target<'t> {
-        let wanted: HashSet<&str> = obj
-            .btf
-            .as_ref()
-            .map(|local| {
-                obj.core_relos
-                    .iter()
-                    .map(|r| essential_name(local.ty(r.relo.type_id).name()))
-                    .filter(|name| !name.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut wanted = HashSet::new();
+        let mut kinds = 0u32;
+        if let Some(local) = obj.btf.as_ref() {
+            for r in &obj.core_relos {
+                let t = local.ty(r.relo.type_id);
+                let name = essential_name(t.name());
+                if name.is_empty() {
+                    continue;
+                }
+                wanted.insert(name);
+                kinds |= 1 << (t.kind() as u32);
+            }
+        }
+        // ENUM and ENUM64 are candidates of each other (kinds_compat).
+        let enums = (1 << (Kind::Enum as u32)) | (1 << (Kind::Enum64 as u32));
+        if kinds & enums != 0 {
+            kinds |= enums;
+        }
         Target {
             btf,
-            names: Names::Wanted(index_wanted(btf, wanted)),
+            names: Names::Wanted(index_wanted(btf, wanted, kinds)),
         }
     }
 
