@@ -38,8 +38,9 @@ pub fn object_gen(data: &[u8]) {
 }
 
 /// Parses `bytes` and uses every lookup on the result, counting steps;
-/// then relocates it against its own BTF and against the hostile family
-/// the input's length picks, within the CO-RE budget.
+/// then relocates it against its own BTF (indexed for the object, as
+/// `corex reloc` does) and against the hostile family the input's length
+/// picks, within the CO-RE budget.
 pub fn check_object(bytes: &[u8]) {
     take_steps();
     let parsed = Object::parse(bytes);
@@ -86,7 +87,7 @@ pub fn check_object(bytes: &[u8]) {
 
     let own = corex_btf::elf_btf_sections(bytes).map(|(btf, _)| Btf::parse(&btf));
     if let Ok(Ok(own)) = own {
-        let report = obj.relocate_core(&Target::new(&own));
+        let report = obj.relocate_core(&Target::for_object(&own, &obj));
         for r in &report.results {
             if let corex_object::core::Outcome::Failed(e) = &r.outcome {
                 assert!(!e.to_string().contains('\x1b'));
