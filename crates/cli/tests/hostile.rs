@@ -141,12 +141,19 @@ fn reloc_escapes_every_name() {
     }
 }
 
-/// An object with one program (`exit`), called `symbol`, in section `section`.
-fn one_program(section: &[u8], symbol: &[u8]) -> Vec<u8> {
+/// An object with one program (`exit`), called `symbol`, in section
+/// `section`, and the license `license`.
+fn one_program(section: &[u8], symbol: &[u8], license: &[u8]) -> Vec<u8> {
     let le = corex_btf::Endian::Little;
     let mut elf = objgen::ElfWriter::new(le);
     let exit = objgen::insn(le, objgen::OP_EXIT, 0, 0, 0, 0).to_vec();
     let sec = elf.code(section, exit);
+    elf.section(
+        b"license",
+        objgen::SHT_PROGBITS,
+        objgen::SHF_ALLOC,
+        license.to_vec(),
+    );
     elf.symbol(objgen::Symbol::global(symbol, objgen::STT_FUNC, sec, 0, 8));
     elf.finish()
 }
@@ -154,7 +161,7 @@ fn one_program(section: &[u8], symbol: &[u8]) -> Vec<u8> {
 #[test]
 fn names_that_are_not_utf8_are_shown_byte_by_byte() {
     let dir = scratch("utf8");
-    let path = dir.write("sec.o", &one_program(b"xdp/\xff\x1b", b"p"));
+    let path = dir.write("sec.o", &one_program(b"xdp/\xff\x1b", b"p", b"GPL"));
     let err = failure(&run("inspect", &path, &[]));
     assert_eq!(
         err,
@@ -163,7 +170,7 @@ fn names_that_are_not_utf8_are_shown_byte_by_byte() {
             path.display()
         )
     );
-    let path = dir.write("sym.o", &one_program(b"xdp", b"caf\xe9"));
+    let path = dir.write("sym.o", &one_program(b"xdp", b"caf\xe9", b"GPL"));
     let err = failure(&run("reloc", &path, &[]));
     assert_eq!(
         err,
@@ -172,6 +179,21 @@ fn names_that_are_not_utf8_are_shown_byte_by_byte() {
             path.display()
         )
     );
+    let path = dir.write("lic.o", &one_program(b"xdp", b"p", b"GPL\xff\x1b\0"));
+    let err = failure(&run("inspect", &path, &[]));
+    assert_eq!(
+        err,
+        format!(
+            "corex: {}: section #2: the license 'GPL\\xff\\x1b' is not valid UTF-8\n",
+            path.display()
+        )
+    );
+    // Valid UTF-8 with escapes: shown escaped.
+    let path = dir.write("lic2.o", &one_program(b"xdp", b"p", b"GPL\x1b[2J\0"));
+    let out = run("inspect", &path, &[]);
+    assert_printable(&out.stdout);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l == "license: GPL\\x1b[2J"), "{text}");
 }
 
 #[test]

@@ -98,10 +98,11 @@ fn elf_err(e: object::read::Error) -> Error {
 
 /// A name as UTF-8, or an error showing its bytes.
 fn utf8_name<'a>(what: &'static str, index: usize, bytes: &'a [u8]) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|_| Error::BadName {
+    std::str::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
         what,
         index,
-        name: bytes.to_vec(),
+        field: "the name",
+        bytes: bytes.to_vec(),
     })
 }
 

@@ -20,17 +20,19 @@ pub enum Error {
         /// What the file is.
         found: NotElf,
     },
-    /// A section or symbol name is not valid UTF-8.
-    #[error("{what} #{index}: the name '{}' is not valid UTF-8", printable(.name))]
-    BadName {
+    /// A section or symbol name (or the license) is not valid UTF-8.
+    #[error("{what} #{index}: {field} '{}' is not valid UTF-8", printable(.bytes))]
+    NotUtf8 {
         /// `section` or `symbol`.
         what: &'static str,
         /// Section or symbol table index.
         index: usize,
-        /// The name's bytes.
-        name: Vec<u8>,
+        /// What of it: `the name`, `the license`.
+        field: &'static str,
+        /// The bytes.
+        bytes: Vec<u8>,
     },
-    /// The ELF file is not a 64-bit BPF object.
+    /// The file is ELF but not a BPF object.
     #[error("not a BPF object: {0}")]
     NotBpf(String),
     /// An ELF section is malformed.

@@ -146,11 +146,11 @@ impl Object {
                 "maps" => maps.extend(legacy_maps(&elf, sec)?),
                 "license" => {
                     let text = sec.data.split(|&b| b == 0).next().unwrap_or(&[]);
-                    let text = std::str::from_utf8(text).map_err(|_| {
-                        sec.error(format!(
-                            "the license '{}' is not valid UTF-8",
-                            String::from_utf8_lossy(text)
-                        ))
+                    let text = std::str::from_utf8(text).map_err(|_| Error::NotUtf8 {
+                        what: "section",
+                        index: sec.index,
+                        field: "the license",
+                        bytes: text.to_vec(),
                     })?;
                     license = Some(text.to_owned());
                 }
