@@ -16,6 +16,10 @@ for target in bpfel bpfeb; do
 		--dump-section .BTF.ext="$tmp/prog-$target.btf.ext" "$tmp/prog-$target.o"
 done
 xz -9 -k -c "$tmp/prog-bpfel.btf" >"$tmp/prog.btf.xz"
+# Two xz streams with stream padding between them: one valid .xz file.
+head -c 1000 "$tmp/prog-bpfel.btf" | xz -9 -c >"$tmp/prog-two-streams.btf.xz"
+printf '\0\0\0\0' >>"$tmp/prog-two-streams.btf.xz"
+tail -c +1001 "$tmp/prog-bpfel.btf" | xz -9 -c >>"$tmp/prog-two-streams.btf.xz"
 tar -C "$tmp" -b 1 --owner=0 --group=0 --mtime=@0 -cf "$tmp/all-kinds.tar" all-kinds.btf
 xz -9 -k -c "$tmp/all-kinds.tar" >"$tmp/all-kinds.tar.xz"
 
@@ -24,8 +28,8 @@ for f in all-kinds.btf all-kinds-be.btf cycles.btf split-on-all-kinds.btf \
 	prog-bpfel.btf prog-bpfeb.btf; do
 	cp "$tmp/$f" corpus/btf_parse/
 done
-for f in all-kinds.btf cycles.btf prog-bpfel.o prog-bpfeb.o prog.btf.xz all-kinds.tar \
-	all-kinds.tar.xz; do
+for f in all-kinds.btf cycles.btf prog-bpfel.o prog-bpfeb.o prog.btf.xz \
+	prog-two-streams.btf.xz all-kinds.tar all-kinds.tar.xz; do
 	cp "$tmp/$f" corpus/btf_load/
 done
 cp "$tmp/prog-bpfel.btf.ext" "$tmp/prog-bpfeb.btf.ext" corpus/btf_ext/

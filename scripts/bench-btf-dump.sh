@@ -2,7 +2,7 @@
 # Benchmarks `corex btf dump` beside `bpftool btf dump file` on one BTF file
 # (default: the running kernel's /sys/kernel/btf/vmlinux), raw and C formats:
 # wall time (hyperfine when available, else a loop of /usr/bin/time) and peak
-# RSS (/usr/bin/time), plus corex's parse-only time (examples/parse_time.rs).
+# RSS (/usr/bin/time), plus corex's parse-only and name-index times (examples/parse_time.rs).
 # Prints a Markdown table for the README on stdout; progress goes to stderr.
 #
 #   scripts/bench-btf-dump.sh [FILE]      RUNS=20 WARMUP=3 to change the counts
@@ -108,8 +108,9 @@ done
 
 log "corex parse only: $runs parses"
 parse_line=$("$parse_time" "$file" "$runs") || die "parse_time failed"
-parse_mean=$(sed -n 's/.*mean \([0-9.]*\) ms.*/\1/p' <<<"$parse_line")
-types=$(sed -n 's/.* \([0-9]*\) types,.*/\1/p' <<<"$parse_line")
+parse_mean=$(sed -n '1s/.*mean \([0-9.]*\) ms.*/\1/p' <<<"$parse_line")
+types=$(sed -n '1s/.* \([0-9]*\) types,.*/\1/p' <<<"$parse_line")
+index_mean=$(sed -n '2s/.*mean \([0-9.]*\) ms.*/\1/p' <<<"$parse_line")
 
 # Table cells: a figure with its unit, and corex's mean over bpftool's.
 cell() {
@@ -146,4 +147,5 @@ $(row "raw dump: peak RSS" raw rss)
 $(row "C dump (vmlinux.h): wall time" c wall)
 $(row "C dump (vmlinux.h): peak RSS" c rss)
 | parse only (mean of $runs parses, in process) | $parse_mean ms | — | — |
+| name index for lookups by name and kind (mean of $runs builds, in process) | $index_mean ms | — | — |
 EOF

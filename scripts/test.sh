@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(bpftool clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config xz-utils zstd lz4 binutils)
+packages=(bpftool clang llvm libbpf-dev libbpf-tools libelf-dev zlib1g-dev pkg-config xz-utils zstd lz4 binutils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

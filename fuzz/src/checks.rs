@@ -45,7 +45,7 @@ pub fn check_object(bytes: &[u8]) {
     take_steps();
     let parsed = Object::parse(bytes);
     let mut shown = String::new();
-    let mut obj = match parsed {
+    let obj = match parsed {
         Ok(obj) => obj,
         Err(e) => {
             // Every error is one printable line.

@@ -33,10 +33,16 @@ pub struct CoreCase {
 impl CoreCase {
     /// A case from its builders: the local one gets [`SECTION`].
     fn new(mut local: BtfBuilder, target: BtfBuilder, relos: Vec<CoreRelo>) -> CoreCase {
-        let section_name_off = local.add_string(SECTION);
+        let section_name_off = local
+            .add_string(SECTION)
+            .expect("generated strings hold no NUL");
         CoreCase {
-            local: local.finish(Endian::Little),
-            target: target.finish(Endian::Little),
+            local: local
+                .to_bytes(Endian::Little)
+                .expect("generated BTF is writable"),
+            target: target
+                .to_bytes(Endian::Little)
+                .expect("generated BTF is writable"),
             relos,
             section_name_off,
         }
@@ -84,7 +90,7 @@ fn composite(name: &str, is_union: bool, size: u32, members: Vec<MemberDef>) -> 
 
 /// Relocations on `root` with `access`, one of each kind in `kinds`.
 fn relos(b: &mut BtfBuilder, root: TypeId, access: &str, kinds: &[u32]) -> Vec<CoreRelo> {
-    let access_str_off = b.add_string(access);
+    let access_str_off = b.add_string(access).expect("generated strings hold no NUL");
     kinds
         .iter()
         .enumerate()
@@ -337,7 +343,9 @@ pub fn arbitrary_case(u: &mut Unstructured<'_>) -> Result<CoreCase> {
         relos.push(CoreRelo {
             insn_off: 8 * i as u32,
             type_id: TypeId(u.int_in_range(0..=local_count)?),
-            access_str_off: local.add_string(&access),
+            access_str_off: local
+                .add_string(&access)
+                .expect("generated strings hold no NUL"),
             kind: u.int_in_range(0..=13)?,
         });
     }

@@ -5,11 +5,13 @@
 //! This file is also compiled into `crates/btf/tests/fuzz_props.rs` (by
 //! `#[path]`), so it depends on nothing but `corex_btf`.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::{Arc, OnceLock};
 
 use corex_btf::dump::{self, Filter};
-use corex_btf::{write, Btf, BtfExt, Endian};
+use corex_btf::write::BtfBuilder;
+use corex_btf::{write, Btf, BtfExt, Endian, NameIndex, TypeId};
 
 use crate::seeds;
 
@@ -35,24 +37,45 @@ pub fn btf_parse(data: &[u8]) {
 
 /// Any container `corex_btf::load` recognises. A plain tar (which `load`
 /// does not take) is also compressed and loaded as a BTFHub `.tar.xz`: random
-/// edits of a `.tar.xz` hardly ever get past the xz checksums to the tar reader.
+/// edits of a `.tar.xz` hardly ever get past the xz checksums to the tar
+/// reader. It is compressed twice, as one xz stream and as two with stream
+/// padding between them, and both must load alike.
 pub fn btf_load(data: &[u8]) {
     load_everything(data);
     if data.get(257..262) == Some(b"ustar") {
-        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
-        xz.write_all(data)
-            .expect("compressing into memory cannot fail");
-        load_everything(&xz.finish().expect("compressing into memory cannot fail"));
+        let (head, tail) = data.split_at(data.len() / 2);
+        let one_stream = load_everything(&xz(&[data]));
+        let two_streams = load_everything(&xz(&[head, tail]));
+        assert_eq!(
+            one_stream, two_streams,
+            "a tar read from one xz stream and from two"
+        );
     }
 }
 
-fn load_everything(data: &[u8]) {
-    if let Ok(loaded) = corex_btf::load(data, None) {
-        btf_everything(&loaded.btf);
-        if let Some(ext) = &loaded.ext {
-            ext_everything(&loaded.btf, ext);
-        }
+/// Each part compressed as its own xz stream, each followed by four bytes of
+/// stream padding.
+fn xz(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
+        xz.write_all(part)
+            .expect("compressing into memory cannot fail");
+        out.extend(xz.finish().expect("compressing into memory cannot fail"));
+        out.extend([0; 4]);
     }
+    out
+}
+
+/// Loads `data` and uses everything; returns the raw dump of what loaded.
+fn load_everything(data: &[u8]) -> Option<Vec<u8>> {
+    let loaded = corex_btf::load(data, None).ok()?;
+    btf_everything(&loaded.btf);
+    if let Some(ext) = &loaded.ext {
+        ext_everything(&loaded.btf, ext);
+        let _ = ext.validate_against(&loaded.btf);
+    }
+    Some(raw_dump_with_bases(&loaded.btf))
 }
 
 /// A `.BTF.ext` section on its own, its records looked up in [`split_base`].
@@ -103,8 +126,11 @@ pub fn btf_everything(btf: &Btf) {
         let _ = btf.skip_mods_and_typedefs(id);
         let _ = btf.skip_mods(id);
     }
-    let _ = btf.type_by_id(corex_btf::TypeId(btf.type_count()));
-    let _ = corex_btf::NameIndex::new(btf).get("int");
+    let _ = btf.type_by_id(TypeId(btf.type_count()));
+    check_name_lookups(btf);
+    if let Some(last) = btf.all_ids().last() {
+        check_subset(btf, last);
+    }
 
     let all = Filter::default();
     dump::json::dump(btf, &all, &mut io::sink()).expect("dumping to a sink cannot fail");
@@ -112,7 +138,8 @@ pub fn btf_everything(btf: &Btf) {
     let _ = dump::c::dump(btf, &mut io::sink());
     let before = raw_dump_with_bases(btf);
     for endian in [Endian::Little, Endian::Big] {
-        let written = write::write(btf, endian);
+        let written = write::write(btf, endian)
+            .unwrap_or_else(|e| panic!("parsed BTF cannot be written back: {e}"));
         let again = Btf::parse(&written)
             .unwrap_or_else(|e| panic!("BTF written from parsed BTF does not parse: {e}"));
         assert_eq!(
@@ -121,6 +148,61 @@ pub fn btf_everything(btf: &Btf) {
             "write/parse round trip changed the BTF"
         );
     }
+}
+
+/// Every named type is found by its name and kind, as the first of that name
+/// and kind in id order, and by its essential name in the full index.
+fn check_name_lookups(btf: &Btf) {
+    let index = NameIndex::new(btf);
+    let mut first = std::collections::HashMap::new();
+    for t in btf.types().filter(|t| !t.name().is_empty()) {
+        let first = *first.entry((t.kind(), t.name())).or_insert(t.id());
+        let found = btf.find_by_name_kind(t.name(), t.kind());
+        assert_eq!(found, Some(first), "lookup of {} {:?}", t.kind(), t.name());
+        let essential = corex_btf::essential_name(t.name());
+        assert!(
+            essential.is_empty() || index.get(btf, essential).contains(&t.id()),
+            "[{}] is missing from the index under {essential:?}",
+            t.id()
+        );
+    }
+}
+
+/// What `root` needs (every type it reaches), kept and renumbered by
+/// `BtfBuilder::retain` with only the strings it names: every kept type is
+/// the original with its references remapped, and the written subset
+/// parses. Returns the subset.
+pub fn check_subset(btf: &Btf, root: TypeId) -> Btf {
+    let mut keep = HashSet::from([root]);
+    let mut todo = vec![root];
+    while let Some(id) = todo.pop() {
+        for r in btf.ty(id).referenced_ids() {
+            if r != TypeId::VOID && keep.insert(r) {
+                todo.push(r);
+            }
+        }
+    }
+    let mut b = BtfBuilder::from_btf(btf);
+    let map = b
+        .retain(|id, _| keep.contains(&id))
+        .unwrap_or_else(|e| panic!("a closed subset cannot be kept: {e}"));
+    b.drop_unused_strings();
+    let subset = b
+        .to_btf()
+        .unwrap_or_else(|e| panic!("the kept subset does not parse: {e}"));
+    assert_eq!(subset.type_count() as usize, keep.len() + 1);
+    let mut last = TypeId::VOID;
+    for old in btf.all_ids().filter(|id| keep.contains(id)) {
+        let new = map.get(old).expect("kept");
+        assert!(new > last, "kept types stay in id order");
+        last = new;
+        let mut expected = btf.ty(old).to_def();
+        for r in expected.refs_mut() {
+            *r = map.get(*r).expect("kept");
+        }
+        assert_eq!(subset.ty(new).to_def(), expected, "[{old}] kept as [{new}]");
+    }
+    subset
 }
 
 /// Raw dump of `btf` preceded by its bases' (what `write` flattens into one).

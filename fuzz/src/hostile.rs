@@ -32,9 +32,9 @@ pub fn core_records(n: usize) -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
     let task = b.add(&int_struct("task_struct", int, &["pid"]));
-    let access = b.add_string("0:0");
-    let sec_name = b.add_string("xdp");
-    let btf = b.finish(LE);
+    let access = b.add_string("0:0").expect("generated strings hold no NUL");
+    let sec_name = b.add_string("xdp").expect("generated strings hold no NUL");
+    let btf = b.to_bytes(LE).expect("generated BTF is writable");
     let mut elf = ElfWriter::new(LE);
     let mut code = Vec::with_capacity(16 * n);
     for _ in 0..n {
@@ -83,7 +83,12 @@ pub fn externs(n: usize) -> Vec<u8> {
         });
     }
     let mut elf = ElfWriter::new(LE);
-    elf.section(b".BTF", SHT_PROGBITS, 0, b.finish(LE));
+    elf.section(
+        b".BTF",
+        SHT_PROGBITS,
+        0,
+        b.to_bytes(LE).expect("generated BTF is writable"),
+    );
     for i in 0..n {
         elf.symbol(Symbol::global(
             format!("k{i}").as_bytes(),
@@ -103,9 +108,11 @@ pub fn overlapping_text(symbols: usize, insns: usize) -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
     let task = b.add(&int_struct("task_struct", int, &["pid"]));
-    let access = b.add_string("0:0");
-    let text_name = b.add_string(".text");
-    let btf = b.finish(LE);
+    let access = b.add_string("0:0").expect("generated strings hold no NUL");
+    let text_name = b
+        .add_string(".text")
+        .expect("generated strings hold no NUL");
+    let btf = b.to_bytes(LE).expect("generated BTF is writable");
     let mut elf = ElfWriter::new(LE);
     let text = (0..insns)
         .flat_map(|_| insn(LE, OP_LDX_W, 0, 1, 0, 0))
@@ -170,7 +177,7 @@ pub fn named(name: &str) -> Vec<u8> {
         int,
         &[&format!("f{name}")],
     ));
-    let access = b.add_string("0:0");
+    let access = b.add_string("0:0").expect("generated strings hold no NUL");
     let map_def = super::objgen::btf_hash_map(&mut b, int);
     let map_var = b.add(&var_def(&format!("map{name}"), map_def, Linkage::Global));
     let data_var = b.add(&var_def(&format!("var{name}"), int, Linkage::Global));
@@ -194,8 +201,10 @@ pub fn named(name: &str) -> Vec<u8> {
         });
     }
     let prog_sec = format!("xdp/{name}");
-    let sec_name = b.add_string(&prog_sec);
-    let btf = b.finish(LE);
+    let sec_name = b
+        .add_string(&prog_sec)
+        .expect("generated strings hold no NUL");
+    let btf = b.to_bytes(LE).expect("generated BTF is writable");
 
     let mut elf = ElfWriter::new(LE);
     let code = [

@@ -332,13 +332,20 @@ pub fn arbitrary_object(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     // CO-RE records on the code sections, in the object's BTF.
     let access: Vec<u32> = ["0:0", "0:1", "0", "0:2", "1:0", "0:0:0", "x"]
         .iter()
-        .map(|a| btf.builder.add_string(a))
+        .map(|a| {
+            btf.builder
+                .add_string(a)
+                .expect("generated strings hold no NUL")
+        })
         .collect();
     let mut blocks = Vec::new();
     for (_, name, starts, _) in &code_secs {
         let len = starts.last().copied().unwrap_or(0);
         let name = String::from_utf8_lossy(name).into_owned();
-        let name_off = btf.builder.add_string(&name);
+        let name_off = btf
+            .builder
+            .add_string(&name)
+            .expect("generated strings hold no NUL");
         let mut records = Vec::new();
         for _ in 0..g.u.int_in_range(0..=4usize)? {
             let at = 8 * g.u.int_in_range(0..=(len / 8).saturating_sub(1))?;
@@ -355,7 +362,14 @@ pub fn arbitrary_object(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             blocks.push((name_off, records));
         }
     }
-    elf.section(b".BTF", SHT_PROGBITS, 0, btf.builder.finish(endian));
+    elf.section(
+        b".BTF",
+        SHT_PROGBITS,
+        0,
+        btf.builder
+            .to_bytes(endian)
+            .expect("generated BTF is writable"),
+    );
     if !g.strays()? {
         elf.section(b".BTF.ext", SHT_PROGBITS, 0, btf_ext(endian, &blocks));
     }

@@ -484,7 +484,10 @@ pub fn scale_object(scale: Scale) -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
     let task = b.add(&int_struct("task_struct", int, &["pid", "tgid"]));
-    let access = [b.add_string("0:0"), b.add_string("0:1")];
+    let access = [
+        b.add_string("0:0").expect("generated strings hold no NUL"),
+        b.add_string("0:1").expect("generated strings hold no NUL"),
+    ];
     let map_def = btf_hash_map(&mut b, int);
     let map_var = b.add(&var_def("counts", map_def, corex_btf::Linkage::Global));
     b.add(&TypeDef {
@@ -500,8 +503,11 @@ pub fn scale_object(scale: Scale) -> Vec<u8> {
         },
     });
     let sec_names: Vec<String> = (0..sections).map(|s| format!("tp/bench/s{s}")).collect();
-    let name_offs: Vec<u32> = sec_names.iter().map(|n| b.add_string(n)).collect();
-    let btf = b.finish(endian);
+    let name_offs: Vec<u32> = sec_names
+        .iter()
+        .map(|n| b.add_string(n).expect("generated strings hold no NUL"))
+        .collect();
+    let btf = b.to_bytes(endian).expect("generated BTF is writable");
 
     let mut elf = ElfWriter::new(endian);
     let mut text = Vec::new();

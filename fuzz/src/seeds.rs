@@ -4,37 +4,10 @@
 //! This file is also compiled into `crates/btf/tests/fuzz_props.rs` (by
 //! `#[path]`), so it depends on nothing but `corex_btf`.
 
-use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
-use corex_btf::{Endian, IntInfo, Kind, Linkage, TypeId, VarSecInfo, BTF_MAGIC, HEADER_LEN};
+use std::sync::Arc;
 
-/// A named definition.
-fn def(name: &str, body: Body) -> TypeDef {
-    TypeDef {
-        name: name.to_owned(),
-        kflag: false,
-        body,
-    }
-}
-
-/// A reference kind (PTR, TYPEDEF, CONST, ...) to `target`.
-fn reference(name: &str, kind: Kind, target: u32) -> TypeDef {
-    def(
-        name,
-        Body::Ref {
-            kind,
-            target: TypeId(target),
-        },
-    )
-}
-
-fn member(name: &str, ty: u32, bit_offset: u32, bitfield_size: u32) -> MemberDef {
-    MemberDef {
-        name: name.to_owned(),
-        ty: TypeId(ty),
-        bit_offset,
-        bitfield_size,
-    }
-}
+use corex_btf::write::{BtfBuilder, MemberDef, TypeDef};
+use corex_btf::{Btf, Endian, Kind, Linkage, TypeId, VarSecInfo, BTF_MAGIC, HEADER_LEN};
 
 /// One type of every kind, in an order where ids are easy to predict:
 ///
@@ -48,111 +21,46 @@ fn member(name: &str, ty: u32, bit_offset: u32, bitfield_size: u32) -> MemberDef
 /// [7] ENUM e             [14] FWD struct later
 /// ```
 pub fn all_kinds() -> Vec<TypeDef> {
-    let int = |size, encoding, bits| Body::Int {
-        size,
-        info: IntInfo {
-            encoding,
-            offset: 0,
-            bits,
-        },
+    let id = TypeId;
+    let member = |name: &str, ty: u32, bit_offset: u32| MemberDef::new(name, id(ty), bit_offset);
+    let datasec_var = VarSecInfo {
+        ty: id(15),
+        offset: 0,
+        size: 4,
     };
     vec![
-        def("int", int(4, corex_btf::INT_SIGNED, 32)),
-        reference("", Kind::Ptr, 5),
-        def(
-            "",
-            Body::Array {
-                elem: TypeId(1),
-                index: TypeId(1),
-                nelems: 4,
-            },
+        TypeDef::int("int", 4, corex_btf::INT_SIGNED),
+        TypeDef::ptr(id(5)),
+        TypeDef::array(id(1), id(1), 4),
+        TypeDef::int("char", 1, corex_btf::INT_CHAR),
+        TypeDef::structure(
+            "pair",
+            24,
+            vec![
+                member("a", 1, 0),
+                MemberDef::bitfield("flags", id(1), 32, 3),
+                member("next", 2, 64),
+                member("arr", 3, 128),
+            ],
         ),
-        def("char", int(1, corex_btf::INT_CHAR, 8)),
-        TypeDef {
-            name: "pair".into(),
-            kflag: true,
-            body: Body::Composite {
-                is_union: false,
-                size: 24,
-                members: vec![
-                    member("a", 1, 0, 0),
-                    member("flags", 1, 32, 3),
-                    member("next", 2, 64, 0),
-                    member("arr", 3, 128, 0),
-                ],
-            },
-        },
-        def(
-            "u",
-            Body::Composite {
-                is_union: true,
-                size: 4,
-                members: vec![member("i", 1, 0, 0), member("c", 4, 0, 0)],
-            },
+        TypeDef::union("u", 4, vec![member("i", 1, 0), member("c", 4, 0)]),
+        TypeDef::enumeration("e", false, 4, true, vec![("A".into(), 0), ("B".into(), -1)]),
+        TypeDef::typedef("pair_t", id(5)),
+        TypeDef::reference(Kind::Const, "", id(10)),
+        TypeDef::reference(Kind::Volatile, "", id(1)),
+        TypeDef::reference(Kind::Restrict, "", id(2)),
+        TypeDef::func_proto(
+            id(1),
+            vec![("p".into(), id(2)), (String::new(), TypeId::VOID)],
         ),
-        TypeDef {
-            name: "e".into(),
-            kflag: true,
-            body: Body::Enum {
-                is64: false,
-                size: 4,
-                values: vec![("A".into(), 0), ("B".into(), -1)],
-            },
-        },
-        reference("pair_t", Kind::Typedef, 5),
-        reference("", Kind::Const, 10),
-        reference("", Kind::Volatile, 1),
-        reference("", Kind::Restrict, 2),
-        def(
-            "",
-            Body::FuncProto {
-                ret: TypeId(1),
-                params: vec![("p".into(), TypeId(2)), (String::new(), TypeId(0))],
-            },
-        ),
-        def(
-            "get",
-            Body::Func {
-                proto: TypeId(12),
-                linkage: Linkage::Global,
-            },
-        ),
-        def("later", Body::Fwd),
-        def(
-            "counter",
-            Body::Var {
-                ty: TypeId(1),
-                linkage: Linkage::Global,
-            },
-        ),
-        def(
-            ".data",
-            Body::Datasec {
-                size: 4,
-                vars: vec![VarSecInfo {
-                    ty: TypeId(15),
-                    offset: 0,
-                    size: 4,
-                }],
-            },
-        ),
-        def("float", Body::Float { size: 4 }),
-        def(
-            "tag",
-            Body::DeclTag {
-                target: TypeId(13),
-                component_idx: 0,
-            },
-        ),
-        reference("user", Kind::TypeTag, 1),
-        def(
-            "big",
-            Body::Enum {
-                is64: true,
-                size: 8,
-                values: vec![("HUGE".into(), 0x1_ffff_ffff)],
-            },
-        ),
+        TypeDef::func("get", id(12), Linkage::Global),
+        TypeDef::fwd("later", false),
+        TypeDef::var("counter", id(1), Linkage::Global),
+        TypeDef::datasec(".data", 4, vec![datasec_var]),
+        TypeDef::float("float", 4),
+        TypeDef::decl_tag("tag", id(13), 0),
+        TypeDef::reference(Kind::TypeTag, "user", id(1)),
+        TypeDef::enumeration("big", true, 8, false, vec![("HUGE".into(), 0x1_ffff_ffff)]),
     ]
 }
 
@@ -161,40 +69,22 @@ pub fn all_kinds() -> Vec<TypeDef> {
 /// const/volatile loop, an array of itself, a function returning itself, and
 /// one legitimate cycle through a named struct.
 pub fn cycles() -> Vec<TypeDef> {
+    let id = TypeId;
     vec![
-        reference("loop_t", Kind::Typedef, 1),
-        reference("", Kind::Const, 3),
-        reference("", Kind::Volatile, 2),
-        def(
-            "",
-            Body::Array {
-                elem: TypeId(4),
-                index: TypeId(4),
-                nelems: 2,
-            },
-        ),
-        def(
-            "",
-            Body::FuncProto {
-                ret: TypeId(5),
-                params: vec![("self".into(), TypeId(5))],
-            },
-        ),
-        reference("", Kind::Ptr, 7),
-        def(
-            "node",
-            Body::Composite {
-                is_union: false,
-                size: 8,
-                members: vec![member("next", 6, 0, 0)],
-            },
-        ),
-        reference("tagged", Kind::TypeTag, 8),
+        TypeDef::typedef("loop_t", id(1)),
+        TypeDef::reference(Kind::Const, "", id(3)),
+        TypeDef::reference(Kind::Volatile, "", id(2)),
+        TypeDef::array(id(4), id(4), 2),
+        TypeDef::func_proto(id(5), vec![("self".into(), id(5))]),
+        TypeDef::ptr(id(7)),
+        TypeDef::structure("node", 8, vec![MemberDef::new("next", id(6), 0)]),
+        TypeDef::reference(Kind::TypeTag, "tagged", id(8)),
     ]
 }
 
 /// Raw BTF from type-section words and a string section, in `endian` order,
 /// with the standard 24-byte header and the strings right after the types.
+/// For malformed input only: `BtfBuilder` writes nothing BTF cannot hold.
 pub fn assemble(words: &[u32], strings: &[u8], endian: Endian) -> Vec<u8> {
     let type_len = words.len() as u32 * 4;
     let magic = match endian {
@@ -222,42 +112,33 @@ pub fn info(kind: Kind, kflag: bool, vlen: u16) -> u32 {
     (u32::from(kflag) << 31) | ((kind as u32) << 24) | u32::from(vlen)
 }
 
-/// Serializes definitions as ids 1, 2, ...
+/// Serializes definitions as ids 1, 2, ... (with corex-btf's `BtfBuilder`;
+/// panics on a definition BTF cannot hold).
 pub fn build(defs: &[TypeDef], endian: Endian) -> Vec<u8> {
-    let mut b = BtfBuilder::new();
-    for d in defs {
-        b.add(d);
-    }
-    b.finish(endian)
+    defs.iter()
+        .cloned()
+        .collect::<BtfBuilder>()
+        .to_bytes(endian)
+        .unwrap_or_else(|e| panic!("seed definitions must fit BTF: {e}"))
 }
 
-/// Split BTF on top of `build(&all_kinds(), ..)` (21 type ids, `base_strings`
-/// bytes of strings): a typedef `mod_t` of the base's `int`, a pointer to the
-/// base's `struct pair`, and a struct of its own holding both.
-pub fn split_on_all_kinds(base_strings: u32, endian: Endian) -> Vec<u8> {
-    let strings = b"\0mod_t\0modstruct\0x\0p\0";
-    let s = |own: u32| base_strings + own;
-    let words = [
-        // [21] TYPEDEF mod_t -> int
-        s(1),
-        info(Kind::Typedef, false, 0),
-        1,
-        // [22] PTR -> struct pair
-        0,
-        info(Kind::Ptr, false, 0),
-        5,
-        // [23] STRUCT modstruct { mod_t x; struct pair *p; }
-        s(7),
-        info(Kind::Struct, false, 2),
+/// Split BTF on top of `base` (`build(&all_kinds(), ..)`, 21 type ids): a
+/// typedef `mod_t` of the base's `int`, a pointer to the base's `struct
+/// pair`, and a struct of its own holding both.
+pub fn split_on_all_kinds(base: Arc<Btf>, endian: Endian) -> Vec<u8> {
+    let mut b = BtfBuilder::split_on(base);
+    let mod_t = b.add(&TypeDef::typedef("mod_t", TypeId(1)));
+    let pair_ptr = b.add(&TypeDef::ptr(TypeId(5)));
+    b.add(&TypeDef::structure(
+        "modstruct",
         16,
-        s(17),
-        21,
-        0,
-        s(19),
-        22,
-        64,
-    ];
-    assemble(&words, strings, endian)
+        vec![
+            MemberDef::new("x", mod_t, 0),
+            MemberDef::new("p", pair_ptr, 64),
+        ],
+    ));
+    b.to_bytes(endian)
+        .unwrap_or_else(|e| panic!("the split seed must fit BTF: {e}"))
 }
 
 /// A clang-compiled BPF object (`seeds/prog.bpf.c`, little-endian) with

@@ -1,6 +1,7 @@
 //! Times parsing alone: reads a BTF file once, then parses it N times and
-//! prints the mean, best and worst wall time per parse in milliseconds.
-//! Used by `scripts/bench-btf-dump.sh`.
+//! prints the mean, best and worst wall time per parse in milliseconds; then
+//! the same for building the index of its names (what the first
+//! `Btf::find_by_name_kind` builds). Used by `scripts/bench-btf-dump.sh`.
 //!
 //! ```sh
 //! cargo run --release -p corex-btf --example parse_time -- [FILE] [N]
@@ -31,7 +32,8 @@ fn main() -> ExitCode {
         }
     };
     let mut times = Vec::with_capacity(runs as usize);
-    let mut types = 0;
+    let mut index_times = Vec::with_capacity(runs as usize);
+    let (mut types, mut names) = (0, 0);
     for _ in 0..runs {
         let start = Instant::now();
         let loaded = match corex_btf::load(&data, None) {
@@ -43,17 +45,32 @@ fn main() -> ExitCode {
         };
         times.push(start.elapsed());
         types = loaded.btf.type_count() - 1;
+        let start = Instant::now();
+        names = corex_btf::NameIndex::own(&loaded.btf).len();
+        index_times.push(start.elapsed());
     }
+    println!(
+        "{path}: {} bytes, {types} types, {runs} parses: {}",
+        data.len(),
+        summary(&times)
+    );
+    println!(
+        "{path}: name index of {names} named types, {runs} builds: {}",
+        summary(&index_times)
+    );
+    ExitCode::SUCCESS
+}
+
+/// Mean, best and worst of `times`, in milliseconds.
+fn summary(times: &[Duration]) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let mean = times.iter().sum::<Duration>() / runs;
+    let mean = times.iter().sum::<Duration>() / times.len().max(1) as u32;
     let best = times.iter().min().copied().unwrap_or_default();
     let worst = times.iter().max().copied().unwrap_or_default();
-    println!(
-        "{path}: {} bytes, {types} types, {runs} parses: mean {:.2} ms, best {:.2} ms, worst {:.2} ms",
-        data.len(),
+    format!(
+        "mean {:.2} ms, best {:.2} ms, worst {:.2} ms",
         ms(mean),
         ms(best),
         ms(worst)
-    );
-    ExitCode::SUCCESS
+    )
 }

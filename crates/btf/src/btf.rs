@@ -7,10 +7,11 @@
 //! Every type id and string offset a record holds is checked here, once, so
 //! later code can follow references without re-checking and without panicking.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::names::NameIndex;
 use crate::types::Type;
 
 /// A BTF type id. `TypeId(0)` is `void`.
@@ -66,6 +67,9 @@ impl Endian {
 pub const BTF_MAGIC: u16 = 0xeb9f;
 /// Size of the BTF header this library writes.
 pub const HEADER_LEN: u32 = 24;
+/// One past the largest type id read or written (counting void): ids fit in
+/// 31 bits.
+pub(crate) const MAX_TYPE_COUNT: u32 = u32::MAX >> 1;
 /// Deepest chain of typedefs/modifiers followed before giving up (a cycle).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
@@ -107,6 +111,8 @@ pub struct Btf {
     first_id: u32,
     /// Length of the base's strings: own string offsets start there.
     str_base: u32,
+    /// Own types by name, built on first lookup.
+    names: OnceLock<NameIndex>,
 }
 
 const VOID_RECORD: [u8; 12] = [0; 12];
@@ -230,7 +236,8 @@ impl Btf {
         if base.is_none() && str_bytes.first().is_some_and(|&b| b != 0) {
             return Err(Error::BadStrings {
                 offset: str_start,
-                why: "the first string must be empty",
+                why: "the first string must be empty (unless this is split BTF, a kernel \
+                      module's, which is read on top of its base)",
             });
         }
         if base.is_none() && str_bytes.is_empty() {
@@ -263,6 +270,13 @@ impl Btf {
             Some(b) => (b.type_count(), b.strings_len()),
             None => (1, 0),
         };
+        if u64::from(str_base) + str_range.len() as u64 > u64::from(u32::MAX) {
+            return Err(Error::BadStrings {
+                offset: str_start,
+                why: "with its base's strings before it, the string table passes the 4 GiB \
+                      that 32-bit string offsets reach",
+            });
+        }
         let offsets = index_types(&data[type_range.clone()], first_id, type_start)?;
         let btf = Btf {
             base,
@@ -274,6 +288,7 @@ impl Btf {
             offsets,
             first_id,
             str_base,
+            names: OnceLock::new(),
         };
         crate::validate::validate(&btf, type_start)?;
         Ok(btf)
@@ -350,9 +365,43 @@ impl Btf {
             .is_some_and(|&b| b & 0xc0 != 0x80)
     }
 
+    /// The bytes of the string at `offset` (up to its NUL), without the UTF-8
+    /// check of [`Btf::str_at`]: for offsets that parsing validated, whose
+    /// strings are known to be UTF-8. Empty if `offset` is out of range.
+    pub(crate) fn name_bytes(&self, offset: u32) -> &[u8] {
+        if offset < self.str_base {
+            return self.base.as_ref().map_or(&[], |b| b.name_bytes(offset));
+        }
+        let rest = self
+            .own_string_bytes()
+            .get((offset - self.str_base) as usize..)
+            .unwrap_or_default();
+        &rest[..memchr::memchr(0, rest).unwrap_or(rest.len())]
+    }
+
     /// The string at an offset that parsing validated; `""` otherwise.
     pub(crate) fn name_at(&self, offset: u32) -> &str {
         self.str_at(offset).unwrap_or("")
+    }
+
+    /// The types this BTF itself holds (not a split BTF's base), by name:
+    /// built on first use, in a few milliseconds for a kernel's BTF.
+    pub fn name_index(&self) -> &NameIndex {
+        self.names.get_or_init(|| NameIndex::own(self))
+    }
+
+    /// The first type (in id order, a split BTF's base first) called exactly
+    /// `name` of kind `kind`, as libbpf's `btf__find_by_name_kind`: the FUNC
+    /// of an fentry target, the TYPEDEF `btf_trace_<tp>` of a tp_btf one, the
+    /// VAR of a ksym. Looks in name indexes built once per BTF, not a scan.
+    pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<TypeId> {
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(id) = self.base().and_then(|b| b.find_by_name_kind(name, kind)) {
+            return Some(id);
+        }
+        self.name_index().find(self, name, kind)
     }
 
     /// The type with this id (`void` for 0), or `None` past the last id.
@@ -494,11 +543,14 @@ fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<Vec<u
                 ),
             });
         }
-        if first_id as u64 + offsets.len() as u64 >= u64::from(u32::MAX >> 1) {
+        if first_id as u64 + offsets.len() as u64 >= u64::from(MAX_TYPE_COUNT) {
             return Err(Error::BadType {
                 id,
                 offset: byte,
-                why: "too many types".into(),
+                why: format!(
+                    "too many types: corex reads type ids up to {}",
+                    MAX_TYPE_COUNT - 1
+                ),
             });
         }
         offsets.push((at * 4) as u32);

@@ -1,9 +1,11 @@
 //! Errors of the BTF layer. Each names the byte offset or type id it is about.
 
+use crate::printable::printable;
 use crate::TypeId;
 
 /// Everything that can go wrong while reading, writing or dumping BTF.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The input ends before a structure it announces.
     #[error(
@@ -97,6 +99,19 @@ pub enum Error {
     /// The compressed container could not be read.
     #[error("archive: {0}")]
     Archive(String),
+    /// Decompressing would produce more than corex reads.
+    #[error(
+        "{what} decompresses to more than {} MiB, the most corex reads from an archive \
+         (BTF is far smaller: 44 MB for the largest known, BTFHub's RHEL 8.1 kernels; \
+         decompress a larger ELF image first)",
+        limit >> 20
+    )]
+    OverLimit {
+        /// What is too large (the xz stream, a tar member).
+        what: String,
+        /// The limit in bytes ([`crate::MAX_DECOMPRESSED`]).
+        limit: u64,
+    },
     /// `.BTF.ext` is malformed.
     #[error(".BTF.ext at byte offset {offset}: {why}")]
     BadExt {
@@ -121,6 +136,40 @@ pub enum Error {
         within: String,
         /// The error found in it.
         inner: Box<Error>,
+    },
+    /// A type the writer cannot encode: a count or value past its field.
+    #[error("cannot write type [{id}] as BTF: {why}")]
+    Unwritable {
+        /// The type id.
+        id: TypeId,
+        /// What does not fit.
+        why: String,
+    },
+    /// A string that cannot go into a BTF string section.
+    #[error("cannot add the string {} to BTF: {why}", printable(text))]
+    BadName {
+        /// The string.
+        text: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The BTF being written would pass one of the format's 32-bit limits.
+    #[error("cannot write BTF: {what} would be {size}, past the limit of {max}")]
+    TooLarge {
+        /// What would grow too large.
+        what: &'static str,
+        /// Its size (bytes, or ids).
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Keeping a subset of types would leave a reference to a dropped one.
+    #[error("type [{id}] refers to type [{target}], which is not kept")]
+    DroppedRef {
+        /// The kept type (its id before renumbering).
+        id: TypeId,
+        /// The dropped type it refers to.
+        target: TypeId,
     },
     /// A regular expression given as a filter is invalid.
     #[error("bad regular expression: {0}")]

@@ -1,8 +1,10 @@
 //! `.BTF.ext`: per-ELF-section function info, line info and CO-RE relocation
 //! records. String offsets in it point into the `.BTF` string table.
 
-use crate::btf::{Endian, TypeId, BTF_MAGIC};
+use crate::btf::{Btf, Endian, TypeId, BTF_MAGIC};
 use crate::error::{Error, Result};
+use crate::kind::Kind;
+use crate::printable::printable;
 
 /// Function info: which FUNC describes the function starting at an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,10 +58,20 @@ pub struct CoreRelo {
 pub struct ExtSection<T> {
     /// String offset of the ELF section's name.
     pub sec_name_off: u32,
-    /// Byte offset of this section's block within `.BTF.ext`.
+    /// Byte offset of this section's block within `.BTF.ext`; record `i`
+    /// starts at `offset + 8 + i * record_size`.
     pub offset: usize,
+    /// Size in bytes of each record as written (at least the fields read).
+    pub record_size: usize,
     /// The records, in file order.
     pub records: Vec<T>,
+}
+
+impl<T> ExtSection<T> {
+    /// Byte offset within `.BTF.ext` of record `index`.
+    pub fn record_offset(&self, index: usize) -> usize {
+        self.offset + 8 + index * self.record_size
+    }
 }
 
 /// A parsed `.BTF.ext` section.
@@ -166,10 +178,103 @@ impl BtfExt {
     }
 }
 
+impl BtfExt {
+    /// Checks every string offset and type id the records hold against the
+    /// `.BTF` they belong to: section names, line info file names and source
+    /// lines, and CO-RE access strings are strings of `btf`; func_info types
+    /// are FUNCs and CO-RE root types exist. [`BtfExt::parse`] cannot (it
+    /// reads `.BTF.ext` alone); a consumer calls this once both are parsed,
+    /// and may then look the records up without checking again. The error
+    /// names the record's byte offset in `.BTF.ext`.
+    pub fn validate_against(&self, btf: &Btf) -> Result<()> {
+        let string = |what: &str, section: &str, at: usize, off: u32| {
+            if btf.str_at(off).is_some() {
+                return Ok(());
+            }
+            Err(bad(
+                at,
+                format!(
+                    "{what} of section '{}': string offset {off} is not a string of .BTF \
+                     ({} bytes of strings)",
+                    printable(section),
+                    btf.strings_len()
+                ),
+            ))
+        };
+        let type_id = |what: &str, section: &str, at: usize, id: TypeId| {
+            if id.0 < btf.type_count() {
+                return Ok(());
+            }
+            Err(bad(
+                at,
+                format!(
+                    "{what} of section '{}': type id {id} is past the last type id {}",
+                    printable(section),
+                    btf.type_count() - 1
+                ),
+            ))
+        };
+        let name = |kind: &str, block: usize, off: u32| -> Result<&str> {
+            btf.str_at(off).filter(|n| !n.is_empty()).ok_or_else(|| {
+                bad(
+                    block,
+                    format!("{kind}: section name offset {off} is not a name in .BTF"),
+                )
+            })
+        };
+        for s in &self.func_info {
+            let sec = name("func_info", s.offset, s.sec_name_off)?;
+            for (i, r) in s.records.iter().enumerate() {
+                let (at, what) = (s.record_offset(i), format!("func_info record #{i}"));
+                type_id(&what, sec, at, r.type_id)?;
+                let kind = btf.ty(r.type_id).kind();
+                if kind != Kind::Func {
+                    return Err(bad(
+                        at,
+                        format!(
+                            "{what} of section '{}': type [{}] is of kind {kind}, not FUNC",
+                            printable(sec),
+                            r.type_id
+                        ),
+                    ));
+                }
+            }
+        }
+        for s in &self.line_info {
+            let sec = name("line_info", s.offset, s.sec_name_off)?;
+            for (i, r) in s.records.iter().enumerate() {
+                let at = s.record_offset(i);
+                string(
+                    &format!("line_info record #{i} file name"),
+                    sec,
+                    at,
+                    r.file_name_off,
+                )?;
+                string(
+                    &format!("line_info record #{i} source line"),
+                    sec,
+                    at,
+                    r.line_off,
+                )?;
+            }
+        }
+        for s in &self.core_relos {
+            let sec = name("core_relo", s.offset, s.sec_name_off)?;
+            for (i, r) in s.records.iter().enumerate() {
+                let (at, what) = (s.record_offset(i), format!("CO-RE record #{i}"));
+                type_id(&what, sec, at, r.type_id)?;
+                string(&format!("{what} access string"), sec, at, r.access_str_off)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One ELF section's block: where it starts, its name, its record offsets.
 struct Block {
     offset: usize,
     sec_name_off: u32,
+    record_size: usize,
     records: Vec<usize>,
 }
 
@@ -219,6 +324,7 @@ fn read_blocks(
         blocks.push(Block {
             offset: at,
             sec_name_off,
+            record_size: rec_size,
             records: (0..num).map(|i| body + i * rec_size).collect(),
         });
         at = body + size;
@@ -237,6 +343,7 @@ fn map_records<T>(
             Ok(ExtSection {
                 sec_name_off: b.sec_name_off,
                 offset: b.offset,
+                record_size: b.record_size,
                 records: b
                     .records
                     .iter()

@@ -3,17 +3,19 @@
 //! (optionally a tar archive with one member) holding either, as BTFHub ships.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::sync::Arc;
 
 use object::{Object, ObjectSection};
 
+use crate::archive::{unpack_xz, Unpacked};
 use crate::btf::{Btf, BTF_MAGIC};
 use crate::error::{Error, Result};
 use crate::ext::BtfExt;
+use crate::printable::printable;
 
 /// The container a BTF input came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Container {
     /// Raw BTF bytes.
     Raw,
@@ -27,6 +29,7 @@ pub enum Container {
 
 /// BTF read from a file, with the `.BTF.ext` that came with it (ELF only).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct LoadedBtf {
     /// The type table.
     pub btf: Btf,
@@ -34,12 +37,15 @@ pub struct LoadedBtf {
     pub ext: Option<BtfExt>,
     /// The outermost container.
     pub container: Container,
+    /// A base was given, but the BTF is not split: it reads on its own
+    /// (ids and string offsets of its own from the start), so it was read
+    /// without the base. Read on the base, its ids and names would be the
+    /// base's: a tool should say so rather than dump nonsense.
+    pub not_split: bool,
 }
 
 const XZ_MAGIC: &[u8] = b"\xfd7zXZ\x00";
 const ELF_MAGIC: &[u8] = b"\x7fELF";
-/// Largest decompressed size accepted (a vmlinux ELF is a few hundred MiB).
-const MAX_DECOMPRESSED: u64 = 2 << 30;
 
 fn is_raw_btf(data: &[u8]) -> bool {
     data.len() >= 2
@@ -60,14 +66,13 @@ pub fn load_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
 
 fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(XZ_MAGIC) {
-        let plain = decompress_xz(&data)?;
-        let (inner, container, within) = match tar_single_member(&plain)? {
-            Some((name, member)) => (
+        let (inner, container, within) = match unpack_xz(&data)? {
+            Unpacked::TarMember(name, member) => (
                 member,
                 Container::TarXz,
-                format!("file {name} in the tar.xz archive"),
+                format!("file {} in the tar.xz archive", printable(&name)),
             ),
-            None => (plain, Container::Xz, "xz-decompressed data".to_owned()),
+            Unpacked::Plain(plain) => (plain, Container::Xz, "xz-decompressed data".to_owned()),
         };
         let mut loaded = load_plain(Cow::Owned(inner), base).map_err(|e| e.within(within))?;
         loaded.container = container;
@@ -78,19 +83,21 @@ fn load_cow(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
 
 fn load_plain(data: Cow<'_, [u8]>, base: Option<Arc<Btf>>) -> Result<LoadedBtf> {
     if data.starts_with(ELF_MAGIC) {
-        let (btf, ext) = load_elf(&data, base)?;
+        let (btf, ext, not_split) = load_elf(&data, base)?;
         return Ok(LoadedBtf {
             btf,
             ext,
             container: Container::Elf,
+            not_split,
         });
     }
     if is_raw_btf(&data) {
-        let btf = Btf::from_vec(data.into_owned(), base)?;
+        let (btf, not_split) = parse_on(data.into_owned(), base)?;
         return Ok(LoadedBtf {
             btf,
             ext: None,
             container: Container::Raw,
+            not_split,
         });
     }
     let head: Vec<String> = data.iter().take(4).map(|b| format!("{b:02x}")).collect();
@@ -163,8 +170,13 @@ fn elf_sections(data: &[u8]) -> Result<(ElfSection, Option<ElfSection>)> {
             file_offset,
         }))
     };
-    let btf =
-        section(".BTF")?.ok_or_else(|| Error::Elf("the ELF file has no .BTF section".into()))?;
+    let btf = section(".BTF")?.ok_or_else(|| {
+        Error::Elf(
+            "no .BTF section (BPF objects get one from clang -g, kernels and modules from \
+             CONFIG_DEBUG_INFO_BTF)"
+                .into(),
+        )
+    })?;
     Ok((btf, section(".BTF.ext")?))
 }
 
@@ -195,66 +207,25 @@ fn elf_layout(data: &[u8]) -> String {
     }
 }
 
-fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>)> {
+fn load_elf(data: &[u8], base: Option<Arc<Btf>>) -> Result<(Btf, Option<BtfExt>, bool)> {
     let (mut btf_section, ext_section) = elf_sections(data)?;
     let bytes = std::mem::take(&mut btf_section.bytes);
-    let btf = Btf::from_vec(bytes, base).map_err(|e| btf_section.place(e))?;
+    let (btf, not_split) = parse_on(bytes, base).map_err(|e| btf_section.place(e))?;
     let ext = ext_section
         .map(|s| BtfExt::parse(&s.bytes).map_err(|e| s.place(e)))
         .transpose()?;
-    Ok((btf, ext))
+    Ok((btf, ext, not_split))
 }
 
-fn decompress_xz(data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    xz2::read::XzDecoder::new(data)
-        .take(MAX_DECOMPRESSED + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            Error::Archive(format!(
-                "xz stream ({} bytes) is corrupt after {} decompressed bytes: {e}",
-                data.len(),
-                out.len()
-            ))
-        })?;
-    if out.len() as u64 > MAX_DECOMPRESSED {
-        return Err(Error::Archive(format!(
-            "xz stream decompresses to more than {MAX_DECOMPRESSED} bytes"
-        )));
-    }
-    Ok(out)
-}
-
-/// If `data` is a tar archive, the name and contents of its one regular file.
-fn tar_single_member(data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
-    if data.len() < 263 || &data[257..262] != b"ustar" {
-        return Ok(None);
-    }
-    let tar_err = |e: std::io::Error| Error::Archive(format!("tar: {e}"));
-    let mut archive = tar::Archive::new(data);
-    let mut found: Option<(String, Vec<u8>)> = None;
-    for entry in archive.entries().map_err(tar_err)? {
-        let mut entry = entry.map_err(tar_err)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
+/// Parses raw BTF split on `base`, unless it reads on its own: then it is
+/// not split, and is read without the base (and `true` says so). Module BTF
+/// does not read on its own: its names lie past the end of its own string
+/// table, whose offsets start where its base's strings end.
+fn parse_on(bytes: Vec<u8>, base: Option<Arc<Btf>>) -> Result<(Btf, bool)> {
+    if base.is_some() {
+        if let Ok(btf) = Btf::parse(&bytes) {
+            return Ok((btf, true));
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if let Some((first, _)) = &found {
-            return Err(Error::Archive(format!(
-                "tar archive holds more than one file (expected one BTF file): {first}, then {name} at byte offset {}",
-                entry.raw_header_position()
-            )));
-        }
-        let mut buf = Vec::new();
-        entry.read_to_end(&mut buf).map_err(|e| {
-            Error::Archive(format!(
-                "tar: file {name} at byte offset {}: {e}",
-                entry.raw_header_position()
-            ))
-        })?;
-        found = Some((name, buf));
     }
-    found
-        .map(Some)
-        .ok_or_else(|| Error::Archive("tar archive holds no file".into()))
+    Ok((Btf::from_vec(bytes, base)?, false))
 }

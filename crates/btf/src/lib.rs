@@ -1,14 +1,19 @@
 //! BTF, the BPF Type Format: a zero-copy parser for every form it comes in
-//! (raw, ELF `.BTF` with `.BTF.ext`, split module BTF, BTFHub archives), a
-//! writer, and dumpers whose output matches bpftool's byte for byte.
+//! (raw, ELF `.BTF` with `.BTF.ext`, split module BTF, BTFHub archives),
+//! lookups by name and kind, an editable builder that writes BTF
+//! ([`write::BtfBuilder`]), and dumpers whose output matches bpftool's byte
+//! for byte.
 //!
 //! ```no_run
+//! use corex_btf::{Btf, Kind};
+//!
 //! let data = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
-//! let btf = corex_btf::Btf::parse(&data).unwrap();
-//! let task = btf.types().find(|t| t.name() == "task_struct").unwrap();
-//! println!("task_struct has {} members", task.vlen());
+//! let btf = Btf::parse(&data).unwrap();
+//! let task = btf.find_by_name_kind("task_struct", Kind::Struct).unwrap();
+//! println!("task_struct has {} members", btf.ty(task).vlen());
 //! ```
 
+mod archive;
 mod btf;
 pub mod dump;
 mod error;
@@ -21,6 +26,7 @@ mod types;
 mod validate;
 pub mod write;
 
+pub use crate::archive::MAX_DECOMPRESSED;
 pub use crate::btf::{
     parse_header, Btf, Endian, Header, TypeId, BTF_MAGIC, HEADER_LEN, MAX_RESOLVE_DEPTH,
 };

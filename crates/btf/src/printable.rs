@@ -81,10 +81,26 @@ fn write_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
 
 impl fmt::Display for Printable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The common case, plain ASCII, in one pass and one write.
+        if self
+            .0
+            .iter()
+            .all(|&b| (b' '..=b'~').contains(&b) && b != b'\\')
+        {
+            return f.write_str(std::str::from_utf8(self.0).unwrap_or_default());
+        }
         for chunk in self.0.utf8_chunks() {
-            for c in chunk.valid().chars() {
-                write_char(f, c)?;
+            // Runs of characters shown as themselves go out in one write.
+            let valid = chunk.valid();
+            let mut plain_from = 0;
+            for (at, c) in valid.char_indices() {
+                if needs_escape(c) {
+                    f.write_str(&valid[plain_from..at])?;
+                    write_char(f, c)?;
+                    plain_from = at + c.len_utf8();
+                }
             }
+            f.write_str(&valid[plain_from..])?;
             for b in chunk.invalid() {
                 write!(f, "\\x{b:02x}")?;
             }

@@ -270,7 +270,19 @@ fn type_def(ids: BoxedStrategy<TypeId>) -> impl Strategy<Value = TypeDef> {
         select(vec![1u32, 2, 4, 8]),
         prop::collection::vec((name(), any::<i64>()), 0..4),
     )
-        .prop_map(|(is64, size, values)| Body::Enum { is64, size, values });
+        .prop_map(|(is64, size, values)| Body::Enum {
+            is64,
+            size,
+            // An ENUM's values fit in 32 bits, signed or not.
+            values: values
+                .into_iter()
+                .map(|(n, v)| match (is64, v & 1) {
+                    (true, _) => (n, v),
+                    (false, 0) => (n, i64::from(v as i32)),
+                    (false, _) => (n, i64::from(v as u32)),
+                })
+                .collect(),
+        });
     let func = (ids.clone(), linkage()).prop_map(|(proto, linkage)| Body::Func { proto, linkage });
     let proto = (
         ids.clone(),
@@ -306,7 +318,19 @@ fn type_def(ids: BoxedStrategy<TypeId>) -> impl Strategy<Value = TypeDef> {
         1 => size(17).prop_map(|size| Body::Float { size }),
         1 => decl_tag,
     ];
-    (name(), any::<bool>(), body).prop_map(|(name, kflag, body)| TypeDef { name, kflag, body })
+    (name(), any::<bool>(), body).prop_map(|(name, kflag, mut body)| {
+        // Bitfields need the kind flag, which has room for 24-bit offsets.
+        if let Body::Composite { members, .. } = &mut body {
+            for m in members {
+                if kflag {
+                    m.bit_offset &= 0x00ff_ffff;
+                } else {
+                    m.bitfield_size = 0;
+                }
+            }
+        }
+        TypeDef { name, kflag, body }
+    })
 }
 
 /// Up to 12 types referring to each other (cycles included); with `past`,

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use corex_btf::write::{write_defs, Body, TypeDef};
+use corex_btf::write::{Body, BtfBuilder, TypeDef};
 use corex_btf::{Btf, Endian, Kind};
 
 fn main() {
@@ -33,7 +33,7 @@ fn main() {
         let mut defs = bases[i % bases.len()].clone();
         edit(&mut defs, i);
         let path = out.join(format!("variant-{i:03}.btf"));
-        std::fs::write(&path, write_defs(defs, Endian::Little)).expect("write variant");
+        std::fs::write(&path, write_defs(defs)).expect("write variant");
     }
     // Not deduplicated: the first kernel's types eighteen times over (about 45 MB, like BTFHub's RHEL 8.1 files).
     let base = &bases[0];
@@ -48,11 +48,13 @@ fn main() {
             d
         })
     });
-    std::fs::write(
-        out.join("not-deduplicated.btf"),
-        write_defs(copies, Endian::Little),
-    )
-    .expect("write");
+    std::fs::write(out.join("not-deduplicated.btf"), write_defs(copies)).expect("write");
+}
+
+/// Little-endian raw BTF of `defs` as ids 1, 2, ...
+fn write_defs(defs: impl IntoIterator<Item = TypeDef>) -> Vec<u8> {
+    let builder: BtfBuilder = defs.into_iter().collect();
+    builder.to_bytes(Endian::Little).expect("variants fit BTF")
 }
 
 /// Variant `i`'s edit of a kernel's types.

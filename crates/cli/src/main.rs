@@ -29,6 +29,12 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Minimal BTF for BPF objects (BTFGen), for one kernel or a tree of kernels.
     Minimize(cmd::minimize::MinimizeArgs),
+    /// Load a BPF object into the kernel as libbpf does (all or nothing) and say what was made.
+    Load(cmd::load::LoadArgs),
+    /// Show what this kernel supports, each item tried (needs root or CAP_BPF and CAP_PERFMON).
+    Probe(cmd::probe::ProbeArgs),
+    /// Load a BPF object, attach its programs by section and stream their bpf_printk lines and ring/perf buffer records.
+    Run(cmd::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +45,9 @@ fn main() -> ExitCode {
         Command::Reloc(a) => cmd::reloc::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Minimize(a) => cmd::minimize::run(a),
+        Command::Load(a) => cmd::load::run(a),
+        Command::Probe(a) => cmd::probe::run(a),
+        Command::Run(a) => cmd::run::run(a),
     };
     match result {
         Ok(code) => code,

@@ -41,7 +41,7 @@ fn run() -> Result<String, String> {
     let mut indexing = Duration::ZERO;
     let mut relocations = 0;
     for _ in 0..runs {
-        let mut obj = Object::parse(&obj_data).map_err(|e| format!("{obj_path}: {e}"))?;
+        let obj = Object::parse(&obj_data).map_err(|e| format!("{obj_path}: {e}"))?;
         let start = Instant::now();
         let target = Target::for_object(&btf, &obj);
         indexing += start.elapsed();

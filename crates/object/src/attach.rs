@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use corex_uapi::{AttachType, ProgType};
+
 /// How a program attaches, as the section name says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AttachKind {
@@ -111,29 +113,40 @@ impl fmt::Display for AttachKind {
 pub struct AttachPoint {
     /// How it attaches.
     pub kind: AttachKind,
-    /// The program type, as bpftool names it (`tracepoint`, `tracing`, `kprobe`, ...).
-    pub prog_type: &'static str,
-    /// The expected attach type, as bpftool names it, when there is one.
-    pub attach_type: Option<&'static str>,
+    /// The program type (printed as bpftool names it: `tracepoint`, `tracing`, ...).
+    pub prog_type: ProgType,
+    /// The expected attach type, when there is one.
+    pub attach_type: Option<AttachType>,
     /// What follows the section's `type/` prefix: `sched/sched_switch`,
     /// `do_unlinkat+16`, a glob pattern... `None` for a bare `type`.
     pub target: Option<String>,
     /// Sleepable (`.s` sections, `syscall`).
     pub sleepable: bool,
+    /// libbpf drops the expected attach type on kernels that do not take
+    /// one (`SEC_EXP_ATTACH_OPT`).
+    pub attach_type_optional: bool,
+    /// The attach target is a kernel BTF type resolved at load time
+    /// (`SEC_ATTACH_BTF`: tp_btf, fentry, fexit, fmod_ret, lsm, iter, freplace).
+    pub attach_btf: bool,
+    /// An XDP program that handles multi-buffer packets (`SEC_XDP_FRAGS`).
+    pub xdp_frags: bool,
 }
 
 struct SecDef {
     sec: &'static str,
-    prog_type: &'static str,
-    attach_type: Option<&'static str>,
+    prog_type: ProgType,
+    attach_type: Option<AttachType>,
     kind: AttachKind,
     sleepable: bool,
+    attach_type_optional: bool,
+    attach_btf: bool,
+    xdp_frags: bool,
 }
 
 const fn def(
     sec: &'static str,
-    prog_type: &'static str,
-    attach_type: Option<&'static str>,
+    prog_type: ProgType,
+    attach_type: Option<AttachType>,
     kind: AttachKind,
 ) -> SecDef {
     SecDef {
@@ -142,6 +155,9 @@ const fn def(
         attach_type,
         kind,
         sleepable: false,
+        attach_type_optional: false,
+        attach_btf: false,
+        xdp_frags: false,
     }
 }
 
@@ -150,256 +166,306 @@ const fn sleepable(mut d: SecDef) -> SecDef {
     d
 }
 
+/// libbpf's `SEC_ATTACHABLE_OPT`.
+const fn optional(mut d: SecDef) -> SecDef {
+    d.attach_type_optional = true;
+    d
+}
+
+/// libbpf's `SEC_ATTACH_BTF`.
+const fn btf(mut d: SecDef) -> SecDef {
+    d.attach_btf = true;
+    d
+}
+
+/// libbpf's `SEC_XDP_FRAGS`.
+const fn frags(mut d: SecDef) -> SecDef {
+    d.xdp_frags = true;
+    d
+}
+
 use AttachKind as K;
+use AttachType as A;
+use ProgType as P;
 
 /// libbpf 1.1's `section_defs`, in its order (the first match wins).
 const SECTION_DEFS: &[SecDef] = &[
-    def("socket", "socket_filter", None, K::Socket),
+    def("socket", P::SOCKET_FILTER, None, K::Socket),
     def(
         "sk_reuseport/migrate",
-        "sk_reuseport",
-        Some("sk_reuseport_select_or_migrate"),
+        P::SK_REUSEPORT,
+        Some(A::SK_REUSEPORT_SELECT_OR_MIGRATE),
         K::Other,
     ),
     def(
         "sk_reuseport",
-        "sk_reuseport",
-        Some("sk_reuseport_select"),
+        P::SK_REUSEPORT,
+        Some(A::SK_REUSEPORT_SELECT),
         K::Other,
     ),
-    def("kprobe+", "kprobe", None, K::Kprobe),
-    def("uprobe+", "kprobe", None, K::Uprobe),
-    sleepable(def("uprobe.s+", "kprobe", None, K::Uprobe)),
-    def("kretprobe+", "kprobe", None, K::Kretprobe),
-    def("uretprobe+", "kprobe", None, K::Uretprobe),
-    sleepable(def("uretprobe.s+", "kprobe", None, K::Uretprobe)),
+    def("kprobe+", P::KPROBE, None, K::Kprobe),
+    def("uprobe+", P::KPROBE, None, K::Uprobe),
+    sleepable(def("uprobe.s+", P::KPROBE, None, K::Uprobe)),
+    def("kretprobe+", P::KPROBE, None, K::Kretprobe),
+    def("uretprobe+", P::KPROBE, None, K::Uretprobe),
+    sleepable(def("uretprobe.s+", P::KPROBE, None, K::Uretprobe)),
     def(
         "kprobe.multi+",
-        "kprobe",
-        Some("trace_kprobe_multi"),
+        P::KPROBE,
+        Some(A::TRACE_KPROBE_MULTI),
         K::KprobeMulti,
     ),
     def(
         "kretprobe.multi+",
-        "kprobe",
-        Some("trace_kprobe_multi"),
+        P::KPROBE,
+        Some(A::TRACE_KPROBE_MULTI),
         K::KretprobeMulti,
     ),
-    def("ksyscall+", "kprobe", None, K::Ksyscall),
-    def("kretsyscall+", "kprobe", None, K::Kretsyscall),
-    def("usdt+", "kprobe", None, K::Usdt),
-    def("tc", "sched_cls", None, K::Tc),
-    def("classifier", "sched_cls", None, K::Tc),
-    def("action", "sched_act", None, K::Tc),
-    def("tracepoint+", "tracepoint", None, K::Tracepoint),
-    def("tp+", "tracepoint", None, K::Tracepoint),
-    def("raw_tracepoint+", "raw_tracepoint", None, K::RawTracepoint),
-    def("raw_tp+", "raw_tracepoint", None, K::RawTracepoint),
+    def("ksyscall+", P::KPROBE, None, K::Ksyscall),
+    def("kretsyscall+", P::KPROBE, None, K::Kretsyscall),
+    def("usdt+", P::KPROBE, None, K::Usdt),
+    def("tc", P::SCHED_CLS, None, K::Tc),
+    def("classifier", P::SCHED_CLS, None, K::Tc),
+    def("action", P::SCHED_ACT, None, K::Tc),
+    def("tracepoint+", P::TRACEPOINT, None, K::Tracepoint),
+    def("tp+", P::TRACEPOINT, None, K::Tracepoint),
+    def("raw_tracepoint+", P::RAW_TRACEPOINT, None, K::RawTracepoint),
+    def("raw_tp+", P::RAW_TRACEPOINT, None, K::RawTracepoint),
     def(
         "raw_tracepoint.w+",
-        "raw_tracepoint_writable",
+        P::RAW_TRACEPOINT_WRITABLE,
         None,
         K::RawTracepointWritable,
     ),
     def(
         "raw_tp.w+",
-        "raw_tracepoint_writable",
+        P::RAW_TRACEPOINT_WRITABLE,
         None,
         K::RawTracepointWritable,
     ),
-    def("tp_btf+", "tracing", Some("trace_raw_tp"), K::TpBtf),
-    def("fentry+", "tracing", Some("trace_fentry"), K::Fentry),
-    def("fmod_ret+", "tracing", Some("modify_return"), K::FmodRet),
-    def("fexit+", "tracing", Some("trace_fexit"), K::Fexit),
-    sleepable(def("fentry.s+", "tracing", Some("trace_fentry"), K::Fentry)),
-    sleepable(def(
-        "fmod_ret.s+",
-        "tracing",
-        Some("modify_return"),
+    btf(def("tp_btf+", P::TRACING, Some(A::TRACE_RAW_TP), K::TpBtf)),
+    btf(def("fentry+", P::TRACING, Some(A::TRACE_FENTRY), K::Fentry)),
+    btf(def(
+        "fmod_ret+",
+        P::TRACING,
+        Some(A::MODIFY_RETURN),
         K::FmodRet,
     )),
-    sleepable(def("fexit.s+", "tracing", Some("trace_fexit"), K::Fexit)),
-    def("freplace+", "ext", None, K::Freplace),
-    def("lsm+", "lsm", Some("lsm_mac"), K::Lsm),
-    sleepable(def("lsm.s+", "lsm", Some("lsm_mac"), K::Lsm)),
-    def("lsm_cgroup+", "lsm", Some("lsm_cgroup"), K::Lsm),
-    def("iter+", "tracing", Some("trace_iter"), K::Iter),
-    sleepable(def("iter.s+", "tracing", Some("trace_iter"), K::Iter)),
-    sleepable(def("syscall", "syscall", None, K::Syscall)),
-    def("xdp.frags/devmap", "xdp", Some("xdp_devmap"), K::Xdp),
-    def("xdp/devmap", "xdp", Some("xdp_devmap"), K::Xdp),
-    def("xdp.frags/cpumap", "xdp", Some("xdp_cpumap"), K::Xdp),
-    def("xdp/cpumap", "xdp", Some("xdp_cpumap"), K::Xdp),
-    def("xdp.frags", "xdp", Some("xdp"), K::Xdp),
-    def("xdp", "xdp", Some("xdp"), K::Xdp),
-    def("perf_event", "perf_event", None, K::PerfEvent),
-    def("lwt_in", "lwt_in", None, K::Other),
-    def("lwt_out", "lwt_out", None, K::Other),
-    def("lwt_xmit", "lwt_xmit", None, K::Other),
-    def("lwt_seg6local", "lwt_seg6local", None, K::Other),
-    def("sockops", "sock_ops", Some("cgroup_sock_ops"), K::Cgroup),
-    def(
+    btf(def("fexit+", P::TRACING, Some(A::TRACE_FEXIT), K::Fexit)),
+    btf(sleepable(def(
+        "fentry.s+",
+        P::TRACING,
+        Some(A::TRACE_FENTRY),
+        K::Fentry,
+    ))),
+    btf(sleepable(def(
+        "fmod_ret.s+",
+        P::TRACING,
+        Some(A::MODIFY_RETURN),
+        K::FmodRet,
+    ))),
+    btf(sleepable(def(
+        "fexit.s+",
+        P::TRACING,
+        Some(A::TRACE_FEXIT),
+        K::Fexit,
+    ))),
+    btf(def("freplace+", P::EXT, None, K::Freplace)),
+    btf(def("lsm+", P::LSM, Some(A::LSM_MAC), K::Lsm)),
+    btf(sleepable(def("lsm.s+", P::LSM, Some(A::LSM_MAC), K::Lsm))),
+    btf(def("lsm_cgroup+", P::LSM, Some(A::LSM_CGROUP), K::Lsm)),
+    btf(def("iter+", P::TRACING, Some(A::TRACE_ITER), K::Iter)),
+    btf(sleepable(def(
+        "iter.s+",
+        P::TRACING,
+        Some(A::TRACE_ITER),
+        K::Iter,
+    ))),
+    sleepable(def("syscall", P::SYSCALL, None, K::Syscall)),
+    frags(def("xdp.frags/devmap", P::XDP, Some(A::XDP_DEVMAP), K::Xdp)),
+    def("xdp/devmap", P::XDP, Some(A::XDP_DEVMAP), K::Xdp),
+    frags(def("xdp.frags/cpumap", P::XDP, Some(A::XDP_CPUMAP), K::Xdp)),
+    def("xdp/cpumap", P::XDP, Some(A::XDP_CPUMAP), K::Xdp),
+    frags(def("xdp.frags", P::XDP, Some(A::XDP), K::Xdp)),
+    optional(def("xdp", P::XDP, Some(A::XDP), K::Xdp)),
+    def("perf_event", P::PERF_EVENT, None, K::PerfEvent),
+    def("lwt_in", P::LWT_IN, None, K::Other),
+    def("lwt_out", P::LWT_OUT, None, K::Other),
+    def("lwt_xmit", P::LWT_XMIT, None, K::Other),
+    def("lwt_seg6local", P::LWT_SEG6LOCAL, None, K::Other),
+    optional(def(
+        "sockops",
+        P::SOCK_OPS,
+        Some(A::CGROUP_SOCK_OPS),
+        K::Cgroup,
+    )),
+    optional(def(
         "sk_skb/stream_parser",
-        "sk_skb",
-        Some("sk_skb_stream_parser"),
+        P::SK_SKB,
+        Some(A::SK_SKB_STREAM_PARSER),
         K::Other,
-    ),
-    def(
+    )),
+    optional(def(
         "sk_skb/stream_verdict",
-        "sk_skb",
-        Some("sk_skb_stream_verdict"),
+        P::SK_SKB,
+        Some(A::SK_SKB_STREAM_VERDICT),
         K::Other,
-    ),
-    def("sk_skb", "sk_skb", None, K::Other),
-    def("sk_msg", "sk_msg", Some("sk_msg_verdict"), K::Other),
-    def("lirc_mode2", "lirc_mode2", Some("lirc_mode2"), K::Other),
-    def(
-        "flow_dissector",
-        "flow_dissector",
-        Some("flow_dissector"),
+    )),
+    def("sk_skb", P::SK_SKB, None, K::Other),
+    optional(def("sk_msg", P::SK_MSG, Some(A::SK_MSG_VERDICT), K::Other)),
+    optional(def(
+        "lirc_mode2",
+        P::LIRC_MODE2,
+        Some(A::LIRC_MODE2),
         K::Other,
-    ),
-    def(
+    )),
+    optional(def(
+        "flow_dissector",
+        P::FLOW_DISSECTOR,
+        Some(A::FLOW_DISSECTOR),
+        K::Other,
+    )),
+    optional(def(
         "cgroup_skb/ingress",
-        "cgroup_skb",
-        Some("cgroup_inet_ingress"),
+        P::CGROUP_SKB,
+        Some(A::CGROUP_INET_INGRESS),
         K::Cgroup,
-    ),
-    def(
+    )),
+    optional(def(
         "cgroup_skb/egress",
-        "cgroup_skb",
-        Some("cgroup_inet_egress"),
+        P::CGROUP_SKB,
+        Some(A::CGROUP_INET_EGRESS),
         K::Cgroup,
-    ),
-    def("cgroup/skb", "cgroup_skb", None, K::Cgroup),
+    )),
+    def("cgroup/skb", P::CGROUP_SKB, None, K::Cgroup),
     def(
         "cgroup/sock_create",
-        "cgroup_sock",
-        Some("cgroup_inet_sock_create"),
+        P::CGROUP_SOCK,
+        Some(A::CGROUP_INET_SOCK_CREATE),
         K::Cgroup,
     ),
     def(
         "cgroup/sock_release",
-        "cgroup_sock",
-        Some("cgroup_inet_sock_release"),
+        P::CGROUP_SOCK,
+        Some(A::CGROUP_INET_SOCK_RELEASE),
         K::Cgroup,
     ),
-    def(
+    optional(def(
         "cgroup/sock",
-        "cgroup_sock",
-        Some("cgroup_inet_sock_create"),
+        P::CGROUP_SOCK,
+        Some(A::CGROUP_INET_SOCK_CREATE),
         K::Cgroup,
-    ),
+    )),
     def(
         "cgroup/post_bind4",
-        "cgroup_sock",
-        Some("cgroup_inet4_post_bind"),
+        P::CGROUP_SOCK,
+        Some(A::CGROUP_INET4_POST_BIND),
         K::Cgroup,
     ),
     def(
         "cgroup/post_bind6",
-        "cgroup_sock",
-        Some("cgroup_inet6_post_bind"),
+        P::CGROUP_SOCK,
+        Some(A::CGROUP_INET6_POST_BIND),
         K::Cgroup,
     ),
     def(
         "cgroup/bind4",
-        "cgroup_sock_addr",
-        Some("cgroup_inet4_bind"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET4_BIND),
         K::Cgroup,
     ),
     def(
         "cgroup/bind6",
-        "cgroup_sock_addr",
-        Some("cgroup_inet6_bind"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET6_BIND),
         K::Cgroup,
     ),
     def(
         "cgroup/connect4",
-        "cgroup_sock_addr",
-        Some("cgroup_inet4_connect"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET4_CONNECT),
         K::Cgroup,
     ),
     def(
         "cgroup/connect6",
-        "cgroup_sock_addr",
-        Some("cgroup_inet6_connect"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET6_CONNECT),
         K::Cgroup,
     ),
     def(
         "cgroup/sendmsg4",
-        "cgroup_sock_addr",
-        Some("cgroup_udp4_sendmsg"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_UDP4_SENDMSG),
         K::Cgroup,
     ),
     def(
         "cgroup/sendmsg6",
-        "cgroup_sock_addr",
-        Some("cgroup_udp6_sendmsg"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_UDP6_SENDMSG),
         K::Cgroup,
     ),
     def(
         "cgroup/recvmsg4",
-        "cgroup_sock_addr",
-        Some("cgroup_udp4_recvmsg"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_UDP4_RECVMSG),
         K::Cgroup,
     ),
     def(
         "cgroup/recvmsg6",
-        "cgroup_sock_addr",
-        Some("cgroup_udp6_recvmsg"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_UDP6_RECVMSG),
         K::Cgroup,
     ),
     def(
         "cgroup/getpeername4",
-        "cgroup_sock_addr",
-        Some("cgroup_inet4_getpeername"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET4_GETPEERNAME),
         K::Cgroup,
     ),
     def(
         "cgroup/getpeername6",
-        "cgroup_sock_addr",
-        Some("cgroup_inet6_getpeername"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET6_GETPEERNAME),
         K::Cgroup,
     ),
     def(
         "cgroup/getsockname4",
-        "cgroup_sock_addr",
-        Some("cgroup_inet4_getsockname"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET4_GETSOCKNAME),
         K::Cgroup,
     ),
     def(
         "cgroup/getsockname6",
-        "cgroup_sock_addr",
-        Some("cgroup_inet6_getsockname"),
+        P::CGROUP_SOCK_ADDR,
+        Some(A::CGROUP_INET6_GETSOCKNAME),
         K::Cgroup,
     ),
     def(
         "cgroup/sysctl",
-        "cgroup_sysctl",
-        Some("cgroup_sysctl"),
+        P::CGROUP_SYSCTL,
+        Some(A::CGROUP_SYSCTL),
         K::Cgroup,
     ),
     def(
         "cgroup/getsockopt",
-        "cgroup_sockopt",
-        Some("cgroup_getsockopt"),
+        P::CGROUP_SOCKOPT,
+        Some(A::CGROUP_GETSOCKOPT),
         K::Cgroup,
     ),
     def(
         "cgroup/setsockopt",
-        "cgroup_sockopt",
-        Some("cgroup_setsockopt"),
+        P::CGROUP_SOCKOPT,
+        Some(A::CGROUP_SETSOCKOPT),
         K::Cgroup,
     ),
-    def(
+    optional(def(
         "cgroup/dev",
-        "cgroup_device",
-        Some("cgroup_device"),
+        P::CGROUP_DEVICE,
+        Some(A::CGROUP_DEVICE),
         K::Cgroup,
-    ),
-    def("struct_ops+", "struct_ops", None, K::StructOps),
-    def("sk_lookup", "sk_lookup", Some("sk_lookup"), K::Other),
+    )),
+    def("struct_ops+", P::STRUCT_OPS, None, K::StructOps),
+    def("sk_lookup", P::SK_LOOKUP, Some(A::SK_LOOKUP), K::Other),
 ];
 
 /// Whether `name` matches a section pattern, by libbpf's `sec_def_matches`.
@@ -432,6 +498,9 @@ pub fn attach_point(section: &str) -> Option<AttachPoint> {
             attach_type: d.attach_type,
             target: target.map(str::to_owned),
             sleepable: d.sleepable,
+            attach_type_optional: d.attach_type_optional,
+            attach_btf: d.attach_btf,
+            xdp_frags: d.xdp_frags,
         })
     })
 }
@@ -502,6 +571,10 @@ mod tests {
         assert_eq!(kind_target("kprobex"), None);
         assert_eq!(kind_target("xdp_foo"), None);
         assert_eq!(kind_target(".text"), None);
-        assert_eq!(attach_point("tp_btf/x").unwrap().prog_type, "tracing");
+        assert_eq!(attach_point("tp_btf/x").unwrap().prog_type, P::TRACING);
+        assert_eq!(
+            attach_point("tp_btf/x").unwrap().attach_type,
+            Some(A::TRACE_RAW_TP)
+        );
     }
 }

@@ -52,6 +52,8 @@ pub(crate) struct ElfSymbol<'a> {
     pub shndx: u32,
     pub bind: u8,
     pub kind: u8,
+    /// `st_other` (its low two bits are the visibility).
+    pub other: u8,
 }
 
 impl ElfSymbol<'_> {
@@ -324,6 +326,7 @@ fn read_symbols<'a>(
             shndx,
             bind: sym.st_bind(),
             kind: sym.st_type(),
+            other: sym.st_other(),
         });
     }
     Ok(symbols)

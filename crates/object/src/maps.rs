@@ -47,11 +47,10 @@ pub struct MapDef {
 }
 
 impl MapDef {
-    /// The map type's name as bpftool prints it (`hash`, `ringbuf`, ...).
+    /// The map type's name as bpftool prints it (`hash`, `ringbuf`, ...;
+    /// `type N` for a number `corex-uapi` does not know).
     pub fn type_name(&self) -> String {
-        map_type_name(self.map_type)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("type {}", self.map_type))
+        corex_uapi::MapType(self.map_type).to_string()
     }
 }
 
@@ -70,47 +69,6 @@ pub struct Map {
     pub origin: MapOrigin,
     /// Its attributes.
     pub def: MapDef,
-}
-
-const MAP_TYPE_NAMES: &[&str] = &[
-    "unspec",
-    "hash",
-    "array",
-    "prog_array",
-    "perf_event_array",
-    "percpu_hash",
-    "percpu_array",
-    "stack_trace",
-    "cgroup_array",
-    "lru_hash",
-    "lru_percpu_hash",
-    "lpm_trie",
-    "array_of_maps",
-    "hash_of_maps",
-    "devmap",
-    "sockmap",
-    "cpumap",
-    "xskmap",
-    "sockhash",
-    "cgroup_storage",
-    "reuseport_sockarray",
-    "percpu_cgroup_storage",
-    "queue",
-    "stack",
-    "sk_storage",
-    "devmap_hash",
-    "struct_ops",
-    "ringbuf",
-    "inode_storage",
-    "task_storage",
-    "bloom_filter",
-    "user_ringbuf",
-    "cgrp_storage",
-];
-
-/// bpftool's name of a `BPF_MAP_TYPE_*` number.
-pub fn map_type_name(map_type: u32) -> Option<&'static str> {
-    MAP_TYPE_NAMES.get(map_type as usize).copied()
 }
 
 /// A type's kind with its article, as a sentence says it ("an int", "a
@@ -154,40 +112,116 @@ fn int_field(btf: &Btf, map: &str, field: &str, ty: TypeId) -> Result<u32> {
         })
 }
 
-/// `__type(key, T)` is a pointer to T: the type and its size.
+/// `__type(key, T)` is a pointer (not behind modifiers) to T: the type and
+/// its size.
 fn type_field(btf: &Btf, map: &str, field: &str, ty: TypeId) -> Result<(TypeId, u32)> {
-    let t = btf.skip_mods_and_typedefs(ty);
+    let t = btf.ty(ty);
     if t.kind() != Kind::Ptr {
         return Err(map_err(
             map,
-            format!(
-                "attribute '{field}' is {}, not a pointer (__type)",
-                a_kind(t.kind())
-            ),
+            format!("{field} spec is not PTR: {}", t.kind()),
         ));
     }
     let size = btf
         .resolve_size(t.type_id())
         .and_then(|s| u32::try_from(s).ok())
-        .ok_or_else(|| map_err(map, format!("the size of '{field}' cannot be determined")))?;
+        .ok_or_else(|| {
+            map_err(
+                map,
+                format!("can't determine {field} size for type [{}]", t.type_id()),
+            )
+        })?;
     Ok((t.type_id(), size))
 }
 
-/// Reads a BTF map definition struct (`struct { __uint(type, ...); ... }`).
+/// Records a key or value size, refusing a second, different one.
+fn set_size(map: &str, what: &str, slot: &mut u32, size: u32) -> Result<()> {
+    if *slot != 0 && *slot != size {
+        return Err(map_err(
+            map,
+            format!("conflicting {what} size {} != {size}", *slot),
+        ));
+    }
+    *slot = size;
+    Ok(())
+}
+
+/// Reads `__array(values, ...)`: the inner map definition of a map-in-map
+/// (or nothing for a program array, whose values are programs).
+fn values_field(btf: &Btf, name: &str, m: &mut MapDef, ty: TypeId) -> Result<()> {
+    let map_type = corex_uapi::MapType(m.map_type);
+    let is_map_in_map = map_type.is_map_in_map();
+    let desc = if is_map_in_map {
+        "map-in-map inner"
+    } else {
+        "prog-array value"
+    };
+    if !is_map_in_map && map_type != corex_uapi::MapType::PROG_ARRAY {
+        return Err(map_err(name, "should be map-in-map or prog-array"));
+    }
+    set_size(name, "value", &mut m.value_size, 4)?;
+    let arr = btf.ty(ty);
+    let elem = arr
+        .array()
+        .filter(|a| a.nelems == 0)
+        .ok_or_else(|| map_err(name, format!("{desc} spec is not a zero-sized array")))?;
+    let ptr = btf.skip_mods_and_typedefs(elem.elem);
+    if ptr.kind() != Kind::Ptr {
+        return Err(map_err(
+            name,
+            format!("{desc} def is of unexpected kind {}", ptr.kind()),
+        ));
+    }
+    let target = btf.skip_mods_and_typedefs(ptr.type_id());
+    if !is_map_in_map {
+        if target.kind() != Kind::FuncProto {
+            return Err(map_err(
+                name,
+                format!(
+                    "prog-array value def is of unexpected kind {}",
+                    target.kind()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    if target.kind() != Kind::Struct {
+        return Err(map_err(
+            name,
+            format!(
+                "map-in-map inner def is of unexpected kind {}",
+                target.kind()
+            ),
+        ));
+    }
+    m.inner = Some(Box::new(parse_btf_map_def(
+        btf,
+        &format!("{name}.inner"),
+        target,
+        1,
+    )?));
+    Ok(())
+}
+
+/// Reads a BTF map definition struct (`struct { __uint(type, ...); ... }`)
+/// with libbpf's strict rules (`parse_btf_map_def`): unknown fields,
+/// conflicting sizes, misplaced `values` and pinned inner maps are errors.
 pub(crate) fn parse_btf_map_def(
     btf: &Btf,
     name: &str,
     def: Type<'_>,
     depth: u32,
 ) -> Result<MapDef> {
-    if !def.is_composite() {
+    if def.kind() != Kind::Struct {
         return Err(map_err(
             name,
             format!("definition is {}, not a struct", a_kind(def.kind())),
         ));
     }
+    let is_inner = depth > 0;
     let mut m = MapDef::default();
-    for member in def.members() {
+    let last = def.vlen().saturating_sub(1);
+    for (i, member) in def.members().enumerate() {
         tick(1);
         let f = member.name;
         match f {
@@ -195,38 +229,49 @@ pub(crate) fn parse_btf_map_def(
             "max_entries" => m.max_entries = int_field(btf, name, f, member.ty)?,
             "map_flags" => m.map_flags = int_field(btf, name, f, member.ty)?,
             "numa_node" => m.numa_node = int_field(btf, name, f, member.ty)?,
-            "pinning" => m.pinning = int_field(btf, name, f, member.ty)?,
             "map_extra" => m.map_extra = u64::from(int_field(btf, name, f, member.ty)?),
-            "key_size" => m.key_size = int_field(btf, name, f, member.ty)?,
-            "value_size" => m.value_size = int_field(btf, name, f, member.ty)?,
+            "key_size" => {
+                let size = int_field(btf, name, f, member.ty)?;
+                set_size(name, "key", &mut m.key_size, size)?;
+            }
+            "value_size" => {
+                let size = int_field(btf, name, f, member.ty)?;
+                set_size(name, "value", &mut m.value_size, size)?;
+            }
             "key" => {
                 let (id, size) = type_field(btf, name, f, member.ty)?;
+                set_size(name, "key", &mut m.key_size, size)?;
                 m.key_type = Some(id);
-                m.key_size = size;
             }
             "value" => {
                 let (id, size) = type_field(btf, name, f, member.ty)?;
+                set_size(name, "value", &mut m.value_size, size)?;
                 m.value_type = Some(id);
-                m.value_size = size;
             }
             "values" => {
-                // __array(values, struct inner): a flexible array of pointers.
-                let arr = btf.skip_mods_and_typedefs(member.ty);
-                let elem = arr.array().ok_or_else(|| {
-                    map_err(name, "'values' is not an array (__array)".to_string())
-                })?;
-                let ptr = btf.skip_mods_and_typedefs(elem.elem);
-                if ptr.kind() != Kind::Ptr {
-                    return Err(map_err(name, "'values' elements are not pointers"));
+                if is_inner {
+                    return Err(map_err(name, "multi-level inner maps not supported"));
                 }
-                let inner = btf.skip_mods_and_typedefs(ptr.type_id());
-                m.value_size = 4;
-                if inner.is_composite() && depth == 0 {
-                    m.inner = Some(Box::new(parse_btf_map_def(btf, name, inner, 1)?));
+                if i != last {
+                    return Err(map_err(name, "'values' member should be last"));
                 }
+                values_field(btf, name, &mut m, member.ty)?;
             }
-            _ => {}
+            "pinning" => {
+                if is_inner {
+                    return Err(map_err(name, "inner def can't be pinned"));
+                }
+                let v = int_field(btf, name, f, member.ty)?;
+                if v > 1 {
+                    return Err(map_err(name, format!("invalid pinning value {v}")));
+                }
+                m.pinning = v;
+            }
+            other => return Err(map_err(name, format!("unknown field '{other}'"))),
         }
+    }
+    if m.map_type == 0 {
+        return Err(map_err(name, "map type isn't specified"));
     }
     Ok(m)
 }
@@ -246,25 +291,53 @@ pub(crate) fn btf_maps(
         .map(|id| btf.ty(id))
         .ok_or_else(|| sec.error("no DATASEC '.maps' in the object's BTF"))?;
     let mut maps = Vec::new();
-    for v in datasec.datasec_vars() {
+    for (i, v) in datasec.datasec_vars().enumerate() {
         tick(1);
         let var = btf.ty(v.ty);
-        if var.kind() != Kind::Var {
-            return Err(sec.error(format!(
-                "DATASEC entry [{}] is {}, not a variable",
-                v.ty,
-                a_kind(var.kind())
-            )));
-        }
         let name = var.name().to_owned();
-        let def_type = btf.skip_mods_and_typedefs(var.type_id());
-        let def = parse_btf_map_def(btf, &name, def_type, 0)?;
+        if name.is_empty() {
+            return Err(sec.error(format!("map #{i} has an empty name")));
+        }
         let sym = elf.symbol_named(sec.index, &name).ok_or_else(|| {
             map_err(
                 &name,
                 format!("no ELF symbol for it in section '{}'", sec.name),
             )
         })?;
+        if sym.value.checked_add(u64::from(v.size)) > Some(sec.data.len() as u64) {
+            return Err(map_err(
+                &name,
+                format!(
+                    "its {} bytes at offset {} run past the end of section '{}' ({} bytes)",
+                    v.size,
+                    sym.value,
+                    sec.name,
+                    sec.data.len()
+                ),
+            ));
+        }
+        if var.kind() != Kind::Var {
+            return Err(map_err(
+                &name,
+                format!("unexpected var kind {}", var.kind()),
+            ));
+        }
+        if var.linkage() != Some(corex_btf::Linkage::Global) {
+            let linkage = var.linkage().map_or("unknown", |l| l.name());
+            return Err(map_err(&name, format!("unsupported map linkage {linkage}")));
+        }
+        let def_type = btf.skip_mods_and_typedefs(var.type_id());
+        if def_type.kind() == Kind::Struct && def_type.size() > v.size {
+            return Err(map_err(
+                &name,
+                format!(
+                    "invalid def size: the definition is {} bytes, the variable {}",
+                    def_type.size(),
+                    v.size
+                ),
+            ));
+        }
+        let def = parse_btf_map_def(btf, &name, def_type, 0)?;
         maps.push(Map {
             section_offset: sym.value,
             name,
@@ -422,7 +495,7 @@ mod tests {
                 ],
             },
         ));
-        let btf = Btf::parse(&b.finish(Endian::Little)).unwrap();
+        let btf = Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap();
         let d = parse_btf_map_def(&btf, "counts", btf.ty(def), 0).unwrap();
         assert_eq!(d.type_name(), "hash");
         assert_eq!((d.key_size, d.value_size, d.max_entries), (4, 8, 1024));

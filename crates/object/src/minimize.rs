@@ -205,8 +205,9 @@ impl<'t> Minimizer<'t> {
         self.types.iter().filter(|&&m| m).count()
     }
 
-    /// Writes the kept types as raw BTF in the target's byte order.
-    pub fn finish(&self) -> Vec<u8> {
+    /// Writes the kept types as raw BTF in the target's byte order; fails
+    /// if a kept type does not fit BTF (see `BtfBuilder::to_bytes`).
+    pub fn finish(&self) -> corex_btf::Result<Vec<u8>> {
         let btf = self.btf();
         let mut new_id = vec![TypeId::VOID; self.types.len()];
         let kept = self.types.iter().enumerate().filter(|(_, &m)| m);
@@ -236,7 +237,7 @@ impl<'t> Minimizer<'t> {
             }
             builder.add(&def);
         }
-        builder.finish(btf.endian())
+        builder.to_bytes(btf.endian())
     }
 }
 

@@ -66,6 +66,8 @@ pub struct Object {
     pub btf_ext: Option<BtfExt>,
     /// CO-RE relocation records in `.BTF.ext` order.
     pub core_relos: Vec<CoreRecord>,
+    /// What the load plan needs from the ELF file beyond the above.
+    pub(crate) facts: crate::load::ElfFacts,
     /// Indexes for the lookups.
     index: Index,
 }
@@ -218,6 +220,7 @@ impl Object {
         };
         let index = Index::new(&programs, where_, &core_relos, btf_names);
         Ok(Object {
+            facts: crate::load::ElfFacts::collect(&elf),
             endian: elf.endian,
             programs,
             maps,

@@ -105,22 +105,18 @@ impl Program {
         self.section_index == section_index && self.insns.range.contains(&section_insn)
     }
 
+    /// Whether the two programs' instructions are one shared allocation.
+    #[cfg(test)]
+    pub(crate) fn shares_insns_with(&self, other: &Program) -> bool {
+        Arc::ptr_eq(&self.insns.section, &other.insns.section)
+    }
+
     /// The relocations of instruction `insn` (relative to the program).
     pub fn relocations_at(&self, insn: usize) -> &[InsnReloc] {
         let start = self.relocations.partition_point(|r| r.insn < insn);
         let end = self.relocations.partition_point(|r| r.insn <= insn);
         tick(2 * (usize::BITS - self.relocations.len().leading_zeros()) as usize);
         &self.relocations[start..end]
-    }
-
-    /// The shared storage, for patching.
-    pub(crate) fn storage(&self) -> (&Arc<[Insn]>, Range<usize>) {
-        (&self.insns.section, self.insns.range.clone())
-    }
-
-    /// Points the program at new storage for its section (same range).
-    pub(crate) fn set_storage(&mut self, section: Arc<[Insn]>) {
-        self.insns.section = section;
     }
 }
 

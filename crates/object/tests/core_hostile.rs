@@ -149,7 +149,7 @@ fn wide_struct_case(n: usize, relocations: usize) -> CoreCase {
     };
     let (mut local, w) = side(false);
     let (target, _) = side(true);
-    let access = local.add_string("0");
+    let access = local.add_string("0").unwrap();
     let relos = (0..relocations)
         .map(|i| CoreRelo {
             insn_off: 8 * i as u32,
@@ -159,9 +159,9 @@ fn wide_struct_case(n: usize, relocations: usize) -> CoreCase {
         })
         .collect();
     CoreCase {
-        section_name_off: local.add_string(coregen::SECTION),
-        local: local.finish(Endian::Little),
-        target: target.finish(Endian::Little),
+        section_name_off: local.add_string(coregen::SECTION).unwrap(),
+        local: local.to_bytes(Endian::Little).unwrap(),
+        target: target.to_bytes(Endian::Little).unwrap(),
         relos,
     }
 }

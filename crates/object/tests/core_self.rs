@@ -20,7 +20,7 @@ fn big_endian_object_against_its_own_btf() {
 }
 
 fn check_against_itself(name: &str) {
-    let mut obj = load(name);
+    let obj = load(name);
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     let btf = corex_btf::Btf::parse(
         &corex_btf::elf_btf_sections(&std::fs::read(path).unwrap())

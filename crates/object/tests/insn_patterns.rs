@@ -242,10 +242,17 @@ fn shift_last_programs(elf: &mut Vec<u8>, obj: &Object) -> Vec<String> {
 // --- comparison ---------------------------------------------------------
 
 /// The relocated instructions of every result, after relocation.
-fn patched(obj: &Object, results: &[RelocResult]) -> Vec<Insn> {
+fn patched(obj: &Object, relocated: &[Vec<Insn>], results: &[RelocResult]) -> Vec<Insn> {
     results
         .iter()
-        .map(|r| obj.program(&r.program).unwrap().insns()[r.insn])
+        .map(|r| {
+            let p = obj
+                .programs
+                .iter()
+                .position(|p| p.name == r.program)
+                .unwrap();
+            relocated[p][r.insn]
+        })
         .collect()
 }
 
@@ -259,12 +266,13 @@ fn check_same(
     rewrite: Rewrite,
     moved: &[String],
 ) {
-    let mut a = Object::parse(original).unwrap();
-    let mut b = Object::parse(rewritten).unwrap_or_else(|e| panic!("{name}: rewritten: {e}"));
-    let ra = a.relocate_core(&Target::new(target)).results;
-    let rb = b.relocate_core(&Target::new(target)).results;
+    let a = Object::parse(original).unwrap();
+    let b = Object::parse(rewritten).unwrap_or_else(|e| panic!("{name}: rewritten: {e}"));
+    let (ra, fa) = a.relocate_core_insns(&Target::new(target));
+    let (rb, fb) = b.relocate_core_insns(&Target::new(target));
+    let (ra, rb) = (ra.results, rb.results);
     assert_eq!(ra.len(), rb.len(), "{name}: number of relocations");
-    let (ia, ib) = (patched(&a, &ra), patched(&b, &rb));
+    let (ia, ib) = (patched(&a, &fa, &ra), patched(&b, &fb, &rb));
     let mut changed_values = 0;
     for (k, (x, y)) in ra.iter().zip(&rb).enumerate() {
         let what = format!(

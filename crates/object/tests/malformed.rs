@@ -51,7 +51,7 @@ fn parse_err(d: &[u8]) -> Error {
 
 /// Relocates against the object's own BTF and returns the first failure.
 fn first_failure(d: &[u8]) -> String {
-    let mut obj = Object::parse(d).unwrap();
+    let obj = Object::parse(d).unwrap();
     let btf = corex_btf::Btf::parse(&corex_btf::elf_btf_sections(d).unwrap().0).unwrap();
     let report = obj.relocate_core(&Target::new(&btf));
     report
@@ -188,7 +188,7 @@ fn random_corruption_never_panics() {
             let at = start + (next() % len as u64) as usize;
             d[at] = next() as u8;
         }
-        let Ok(mut obj) = Object::parse(&d) else {
+        let Ok(obj) = Object::parse(&d) else {
             continue;
         };
         let target = corex_btf::elf_btf_sections(&d)

@@ -279,6 +279,15 @@ attr_struct! {
 }
 
 attr_struct! {
+    /// `BPF_PROG_BIND_MAP`.
+    pub struct ProgBindMapAttr in "union bpf_attr" {
+        prog_fd: u32 = "prog_bind_map.prog_fd",
+        map_fd: u32 = "prog_bind_map.map_fd",
+        flags: u32 = "prog_bind_map.flags",
+    }
+}
+
+attr_struct! {
     /// `BPF_ENABLE_STATS`.
     pub struct EnableStatsAttr in "union bpf_attr" {
         stats_type: u32 = "enable_stats.type",
@@ -304,6 +313,7 @@ pub const LAYOUTS: &[Layout] = &[
     LinkUpdateAttr::LAYOUT,
     LinkDetachAttr::LAYOUT,
     EnableStatsAttr::LAYOUT,
+    ProgBindMapAttr::LAYOUT,
     crate::info_attr::ProgInfoAttr::LAYOUT,
     crate::info_attr::MapInfoAttr::LAYOUT,
     crate::info_attr::BtfInfoAttr::LAYOUT,

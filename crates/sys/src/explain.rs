@@ -86,7 +86,11 @@ pub(crate) fn bpf_meaning(cmd: BpfCmd, errno: Errno) -> Option<&'static str> {
         (C::OBJ_PIN, Errno::EPERM) => {
             "the path is not in a BPF file system (mount bpffs, usually at /sys/fs/bpf)"
         }
-        (C::OBJ_PIN | C::OBJ_GET, Errno::ENOENT) => "no such file or directory",
+        (C::OBJ_PIN, Errno::ENOENT) => {
+            "the directory does not exist or is not in a BPF file system (mount one there: \
+             mount -t bpf bpf DIR)"
+        }
+        (C::OBJ_GET, Errno::ENOENT) => "no such file or directory",
         (C::OBJ_GET, Errno::EINVAL) => "the file is not a pinned BPF object",
         (
             C::PROG_GET_FD_BY_ID | C::MAP_GET_FD_BY_ID | C::BTF_GET_FD_BY_ID | C::LINK_GET_FD_BY_ID,
@@ -132,6 +136,9 @@ pub(crate) fn bpf_meaning(cmd: BpfCmd, errno: Errno) -> Option<&'static str> {
         }
         (C::PROG_DETACH, Errno::ENOENT) => "no such program is attached there",
         (C::ENABLE_STATS, Errno::EPERM) => "needs CAP_SYS_ADMIN",
+        (C::PROG_BIND_MAP, Errno::EINVAL) => {
+            "this kernel cannot bind maps to programs (Linux 5.10+), or the flags are wrong"
+        }
         (C::ENABLE_STATS, Errno::EINVAL) => "this kernel does not know that statistic",
         (C::TASK_FD_QUERY, Errno::ENOENT) => "no such process or fd",
         (C::TASK_FD_QUERY, Errno::ENOTSUPP | Errno::EOPNOTSUPP) => {

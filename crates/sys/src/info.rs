@@ -92,6 +92,13 @@ pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo> {
     })
 }
 
+/// A program's id (one info call).
+pub(crate) fn prog_id(fd: BorrowedFd<'_>) -> Result<u32> {
+    let mut raw = ProgInfoAttr::default();
+    obj_info(fd, &mut raw)?;
+    Ok(raw.id)
+}
+
 /// A program's translated instructions (8 bytes each; kernel pointers are
 /// hidden without CAP_SYS_ADMIN / `kernel.kptr_restrict`).
 pub(crate) fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<u8>> {

@@ -26,6 +26,7 @@ pub enum Protection {
 pub struct Mmap {
     ptr: *mut u8,
     len: usize,
+    writable: bool,
 }
 
 // SAFETY: the mapping is plain shared memory owned by this value; all
@@ -56,6 +57,7 @@ impl Mmap {
                 why: format!("length {len} or offset {offset} (must be nonzero and page-aligned)"),
             });
         }
+        let writable = prot == Protection::ReadWrite;
         let prot = match prot {
             Protection::Read => libc::PROT_READ,
             Protection::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
@@ -82,6 +84,7 @@ impl Mmap {
         Ok(Mmap {
             ptr: ptr.cast(),
             len,
+            writable,
         })
     }
 
@@ -95,6 +98,7 @@ impl Mmap {
         self.len == 0
     }
 
+    #[inline]
     fn check(&self, offset: usize, size: usize, align: usize) -> Option<*mut u8> {
         let end = offset.checked_add(size)?;
         (end <= self.len && offset.is_multiple_of(align)).then(|| self.ptr.wrapping_add(offset))
@@ -102,6 +106,7 @@ impl Mmap {
 
     /// The 8-byte-aligned `u64` at `offset` as an atomic, `None` if out of
     /// range or misaligned.
+    #[inline]
     pub fn atomic_u64(&self, offset: usize) -> Option<&AtomicU64> {
         let p = self.check(offset, 8, 8)?;
         // SAFETY: in bounds and aligned (checked); the mapping lives as long
@@ -111,6 +116,7 @@ impl Mmap {
     }
 
     /// The 4-byte-aligned `u32` at `offset` as an atomic.
+    #[inline]
     pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
         let p = self.check(offset, 4, 4)?;
         // SAFETY: as for `atomic_u64`.
@@ -120,6 +126,7 @@ impl Mmap {
     /// Acquire load of the `u64` at `offset` (a producer position): the
     /// bytes it covers are visible after it. Panics if out of range or
     /// misaligned (the offsets come from the ring's fixed layout).
+    #[inline]
     pub fn load_acquire_u64(&self, offset: usize) -> u64 {
         self.atomic_u64(offset)
             .expect("u64 offset in range and aligned")
@@ -127,6 +134,7 @@ impl Mmap {
     }
 
     /// Acquire load of the `u32` at `offset` (a ring record's header).
+    #[inline]
     pub fn load_acquire_u32(&self, offset: usize) -> u32 {
         self.atomic_u32(offset)
             .expect("u32 offset in range and aligned")
@@ -135,6 +143,7 @@ impl Mmap {
 
     /// Release store of the `u64` at `offset` (the consumer position): the
     /// kernel may reuse the bytes before it only after this.
+    #[inline]
     pub fn store_release_u64(&self, offset: usize, value: u64) {
         self.atomic_u64(offset)
             .expect("u64 offset in range and aligned")
@@ -144,11 +153,33 @@ impl Mmap {
     /// `len` bytes at `offset`, `None` if out of range. The kernel must not
     /// be writing them while the slice lives (by the ring protocol: a
     /// committed record before the consumer position passes it).
+    #[inline]
     pub fn bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
         let p = self.check(offset, len, 1)?;
         // SAFETY: in bounds (checked), initialized (mapped pages), and the
         // mapping lives as long as `&self`.
         Some(unsafe { std::slice::from_raw_parts(p, len) })
+    }
+
+    /// Copies `data` to `offset` with volatile writes (for memory BPF
+    /// programs may read or write at the same time, such as an mmap-able
+    /// array map's value); `false` if out of range. Only meaningful for a
+    /// mapping made with [`Protection::ReadWrite`]; a read-only mapping
+    /// refuses with `false`.
+    pub fn copy_from(&self, offset: usize, data: &[u8]) -> bool {
+        if !self.writable {
+            return false;
+        }
+        let Some(p) = self.check(offset, data.len(), 1) else {
+            return false;
+        };
+        for (i, b) in data.iter().enumerate() {
+            // SAFETY: `p + i` is within the mapping (checked above), which
+            // was mapped writable (checked above); volatile because the
+            // kernel and BPF programs share the memory.
+            unsafe { p.add(i).write_volatile(*b) };
+        }
+        true
     }
 
     /// Copies bytes from `offset` into `out` with volatile reads (for

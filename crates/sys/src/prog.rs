@@ -1,10 +1,11 @@
 //! Programs: `BPF_PROG_LOAD`, `BPF_PROG_TEST_RUN`, `BPF_PROG_ATTACH` and
 //! `BPF_PROG_DETACH`.
 
-use crate::attr::{ProgAttachAttr, ProgLoadAttr, TestRunAttr};
+use crate::attr::{ProgAttachAttr, ProgBindMapAttr, ProgLoadAttr, TestRunAttr};
 use crate::error::{Error, Result};
 use crate::fd::{attr_fd, owned_fd, ProgFd};
 use crate::info::{prog_info, prog_jited_func_lens, prog_xlated_insns, ProgInfo};
+use crate::map::MapFd;
 use crate::object::{fd_by_id, obj_get_kind, obj_pin, object_name, ObjectKind};
 use crate::syscall::bpf;
 use corex_uapi::{AttachType, BpfCmd, ProgType};
@@ -220,6 +221,12 @@ impl ProgFd {
         prog_info(self.as_fd())
     }
 
+    /// The program's kernel id: one `BPF_OBJ_GET_INFO_BY_FD`, without the
+    /// second call [`ProgFd::info`] makes for the map ids.
+    pub fn id(&self) -> Result<u32> {
+        crate::info::prog_id(self.as_fd())
+    }
+
     /// The program's instructions after the verifier's rewrites.
     pub fn xlated_insns(&self) -> Result<Vec<u8>> {
         prog_xlated_insns(self.as_fd())
@@ -233,6 +240,19 @@ impl ProgFd {
     /// Pins the program at `path` in a BPF file system.
     pub fn pin(&self, path: &Path) -> Result<()> {
         obj_pin(self.as_fd(), path)
+    }
+
+    /// Makes the program hold `map` as if its instructions used it
+    /// (`BPF_PROG_BIND_MAP`, Linux 5.10+): the map lives as long as the
+    /// program. libbpf binds `.rodata` this way, so the kernel shows it among
+    /// the program's maps even when no instruction loads it.
+    pub fn bind_map(&self, map: &MapFd) -> Result<()> {
+        let mut attr = ProgBindMapAttr {
+            prog_fd: attr_fd(self.as_fd()),
+            map_fd: attr_fd(map.as_fd()),
+            flags: 0,
+        };
+        bpf(BpfCmd::PROG_BIND_MAP, &mut attr).map(drop)
     }
 
     /// Runs the program once or more on given input (`BPF_PROG_TEST_RUN`).

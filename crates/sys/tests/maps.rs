@@ -226,3 +226,29 @@ fn map_by_id_has_the_same_shape() {
     drop(again);
     assert_gone(ObjectKind::Map, id);
 }
+
+#[test]
+fn mmapable_array_is_shared_with_map_calls() {
+    use corex_sys::{Mmap, Protection};
+    use std::os::fd::AsFd;
+    require_privileges();
+    let mut attrs = MapCreate::new(MapType::ARRAY, 4, 16, 1);
+    attrs.map_flags = flags::map::MMAPABLE;
+    let map = MapFd::create(&attrs).unwrap();
+    let page = corex_sys::page_size();
+    let rw = Mmap::map(map.as_fd(), page, 0, Protection::ReadWrite).unwrap();
+    assert!(rw.copy_from(4, &[1, 2, 3, 4]));
+    assert!(!rw.copy_from(page - 2, &[0; 4]), "past the end");
+    let mut value = [0u8; 16];
+    assert!(map.lookup(&0u32.to_ne_bytes(), &mut value, 0).unwrap());
+    assert_eq!(&value[..8], &[0, 0, 0, 0, 1, 2, 3, 4]);
+    map.update(&0u32.to_ne_bytes(), &[9u8; 16], 0).unwrap();
+    let mut seen = [0u8; 16];
+    assert!(rw.copy_to(0, &mut seen));
+    assert_eq!(seen, [9u8; 16]);
+    let ro = Mmap::map(map.as_fd(), page, 0, Protection::Read).unwrap();
+    assert!(!ro.copy_from(0, &[1]), "a read-only mapping refuses writes");
+    let id = map.info().unwrap().id;
+    drop((rw, ro, map));
+    assert_gone(ObjectKind::Map, id);
+}

@@ -46,6 +46,7 @@ fn load_without_log_test_run_and_info() {
     assert_eq!(result.data_size_out, 64);
 
     let id = info.id;
+    assert_eq!(prog.id().unwrap(), id);
     assert_present(ObjectKind::Prog, id);
     drop(prog);
     assert_gone(ObjectKind::Prog, id);
@@ -189,4 +190,22 @@ fn kernel_btf_is_listed_by_id() {
         .find(|i| i.name == "vmlinux")
         .expect("the kernel's BTF has an id");
     assert!(vmlinux.kernel_btf);
+}
+
+#[test]
+fn bound_map_is_listed_among_the_programs_maps() {
+    require_privileges();
+    let map = MapFd::create(&MapCreate::new(MapType::ARRAY, 4, 8, 1)).unwrap();
+    let map_id = map.info().unwrap().id;
+    let prog = load(ProgType::SOCKET_FILTER, &return_imm(0), "corex_t_bind");
+    assert!(prog.info().unwrap().map_ids.is_empty());
+    prog.bind_map(&map).unwrap();
+    assert_eq!(prog.info().unwrap().map_ids, [map_id]);
+    // The program now holds the map: closing the map's fd frees nothing.
+    drop(map);
+    assert_present(ObjectKind::Map, map_id);
+    let prog_id = prog.info().unwrap().id;
+    drop(prog);
+    assert_gone(ObjectKind::Prog, prog_id);
+    assert_gone(ObjectKind::Map, map_id);
 }

@@ -6,7 +6,6 @@ use corex_sys::{
     parse_cpu_list, Capabilities, Capability, Limit, MapCreate, MapFd, ObjectKind, ProgFd, ProgLoad,
 };
 use corex_uapi::{MapType, ProgType};
-use std::process::Command;
 
 #[test]
 fn cpu_lists() {
@@ -115,15 +114,7 @@ fn unprivileged_user_is_told_the_capability() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-        ])
-        .arg(&copy)
+    let out = corex_testkit::as_nobody(&copy)
         .args([
             "--exact",
             "unprivileged_child",

@@ -5,6 +5,7 @@
 //! generators turn into objects and CO-RE cases.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use corex_btf::{Btf, Endian};
 use corex_fuzz::seeds;
@@ -16,9 +17,7 @@ fn main() -> std::io::Result<()> {
             .expect("usage: gen_corpus OUTPUT_DIR"),
     );
     let all_kinds = seeds::build(&seeds::all_kinds(), Endian::Little);
-    let base_strings = Btf::parse(&all_kinds)
-        .expect("the all-kinds seed parses")
-        .strings_len();
+    let base = Arc::new(Btf::parse(&all_kinds).expect("the all-kinds seed parses"));
     let files = [
         ("all-kinds.btf", all_kinds.clone()),
         (
@@ -28,7 +27,7 @@ fn main() -> std::io::Result<()> {
         ("cycles.btf", seeds::build(&seeds::cycles(), Endian::Little)),
         (
             "split-on-all-kinds.btf",
-            seeds::split_on_all_kinds(base_strings, Endian::Little),
+            seeds::split_on_all_kinds(base, Endian::Little),
         ),
     ];
     for (name, bytes) in files {

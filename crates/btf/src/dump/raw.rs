@@ -1,10 +1,13 @@
-//! `bpftool btf dump file F` (format raw), byte for byte.
+//! `bpftool btf dump file F` (format raw), byte for byte, but for names
+//! holding characters a terminal would act on: those are escaped
+//! ([`crate::printable`]), where bpftool prints them raw.
 
 use std::io::{self, Write};
 
 use super::{display_name, int_encoding_name, linkage_name, Filter};
 use crate::btf::Btf;
 use crate::kind::Kind;
+use crate::printable::printable;
 use crate::types::Type;
 
 /// Writes the raw dump of the own types of `btf` that pass `filter`.
@@ -26,7 +29,7 @@ pub fn write_type(btf: &Btf, t: &Type<'_>, out: &mut impl Write) -> io::Result<(
         "[{}] {} '{}'",
         t.id(),
         kind.name(),
-        display_name(t.name())
+        printable(display_name(t.name()))
     )?;
     match kind {
         Kind::Void => {}
@@ -63,7 +66,7 @@ pub fn write_type(btf: &Btf, t: &Type<'_>, out: &mut impl Write) -> io::Result<(
                 write!(
                     out,
                     "\n\t'{}' type_id={} bits_offset={}",
-                    display_name(m.name),
+                    printable(display_name(m.name)),
                     m.ty,
                     m.bit_offset
                 )?;
@@ -77,7 +80,7 @@ pub fn write_type(btf: &Btf, t: &Type<'_>, out: &mut impl Write) -> io::Result<(
             let sign = if signed { "SIGNED" } else { "UNSIGNED" };
             write!(out, " encoding={sign} size={} vlen={}", t.size(), t.vlen())?;
             for v in t.enum_values() {
-                let name = display_name(v.name);
+                let name = printable(display_name(v.name));
                 match (kind, signed) {
                     (Kind::Enum, true) => write!(out, "\n\t'{name}' val={}", v.value)?,
                     (Kind::Enum, false) => write!(out, "\n\t'{name}' val={}", v.value as u32)?,
@@ -94,7 +97,12 @@ pub fn write_type(btf: &Btf, t: &Type<'_>, out: &mut impl Write) -> io::Result<(
         Kind::FuncProto => {
             write!(out, " ret_type_id={} vlen={}", t.type_id(), t.vlen())?;
             for p in t.params() {
-                write!(out, "\n\t'{}' type_id={}", display_name(p.name), p.ty)?;
+                write!(
+                    out,
+                    "\n\t'{}' type_id={}",
+                    printable(display_name(p.name)),
+                    p.ty
+                )?;
             }
         }
         Kind::Var => write!(out, " type_id={}, linkage={}", t.type_id(), linkage_name(t))?,
@@ -109,7 +117,7 @@ pub fn write_type(btf: &Btf, t: &Type<'_>, out: &mut impl Write) -> io::Result<(
                     v.offset,
                     v.size,
                     var.kind().name(),
-                    display_name(var.name())
+                    printable(display_name(var.name()))
                 )?;
             }
         }

@@ -89,11 +89,18 @@ pub fn load_as(path: &Path, base: Option<&Arc<Btf>>, container: Container) -> Bt
 
 /// Loads raw or ELF BTF (as its name says) that is not split.
 pub fn load(path: &Path) -> Btf {
-    let elf = path
-        .extension()
-        .is_some_and(|x| x == "o" || x == "ko" || x == "elf");
-    let container = if elf { Container::Elf } else { Container::Raw };
+    let container = if is_elf(path) {
+        Container::Elf
+    } else {
+        Container::Raw
+    };
     load_as(path, None, container)
+}
+
+/// Whether `path` names an ELF file (by its extension) rather than raw BTF.
+pub fn is_elf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x == "o" || x == "ko" || x == "elf")
 }
 
 /// corex's raw dump of the types that pass `filter`.
@@ -101,6 +108,41 @@ pub fn raw_dump(btf: &Btf, filter: &Filter) -> Vec<u8> {
     let mut out = Vec::new();
     raw::dump(btf, filter, &mut out).expect("writing to a Vec cannot fail");
     out
+}
+
+/// Overwrites the little-endian u32 at `at`.
+pub fn put_u32(data: &mut [u8], at: usize, v: u32) {
+    data[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The error's message, after checking it is an error containing every part.
+#[track_caller]
+pub fn expect_err<T: std::fmt::Debug>(result: corex_btf::Result<T>, parts: &[&str]) -> String {
+    let msg = match result {
+        Ok(v) => panic!("expected an error containing {parts:?}, got Ok({v:?})"),
+        Err(e) => e.to_string(),
+    };
+    for p in parts {
+        assert!(msg.contains(p), "error {msg:?} does not contain {p:?}");
+    }
+    msg
+}
+
+/// corex's C dump of `btf`.
+pub fn c_dump(btf: &Btf) -> Result<Vec<u8>, corex_btf::Error> {
+    let mut out = Vec::new();
+    corex_btf::dump::c::dump(btf, &mut out)?;
+    Ok(out)
+}
+
+/// Owned enumerators, for `TypeDef::enumeration`.
+pub fn values(values: &[(&str, i64)]) -> Vec<(String, i64)> {
+    values.iter().map(|&(n, v)| (n.into(), v)).collect()
+}
+
+/// Owned parameters, for `TypeDef::func_proto`.
+pub fn params(params: &[(&str, corex_btf::TypeId)]) -> Vec<(String, corex_btf::TypeId)> {
+    params.iter().map(|&(n, t)| (n.into(), t)).collect()
 }
 
 /// corex's JSON dump of the types that pass `filter`.

@@ -88,7 +88,7 @@ fn dump_cmd(args: DumpArgs) -> Result<ExitCode> {
             if filtered {
                 anyhow::bail!("--id, --name and --kind apply to the raw and json formats, not c");
             }
-            dump::c::dump(&loaded.btf, &mut out).with_context(|| format!("{}", path.display()))?
+            dump::c::dump(&loaded.btf, &mut out).with_context(|| input::shown(&path).to_string())?
         }
     }
     out.flush()?;

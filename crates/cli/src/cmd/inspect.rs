@@ -98,7 +98,7 @@ fn program_kind(p: &Program) -> (String, String, String) {
     }
     match &p.attach {
         Some(a) => (
-            a.prog_type.into(),
+            a.prog_type.to_string(),
             a.kind.name().into(),
             a.target.clone().unwrap_or_else(|| "-".into()),
         ),

@@ -103,7 +103,7 @@ fn minimize(btf: &corex_btf::Btf, objects: &[Object]) -> Result<(Vec<u8>, usize)
         m.add_object(obj)
             .with_context(|| format!("object #{} on the command line", i + 1))?;
     }
-    Ok((m.finish(), m.type_count()))
+    Ok((m.finish()?, m.type_count()))
 }
 
 fn minimize_kernel(k: &KernelFile, objects: &[Object], out_dir: &Path) -> Result<String> {

@@ -4,5 +4,8 @@ pub mod archive;
 pub mod btf;
 pub mod check;
 pub mod inspect;
+pub mod load;
 pub mod minimize;
+pub mod probe;
 pub mod reloc;
+pub mod run;

@@ -183,7 +183,7 @@ fn text(report: &CoreReport, object: &str, btf: &str, out: &mut impl Write) -> i
 
 /// Runs `corex reloc`. Exit status 1 when a relocation fails.
 pub fn run(args: RelocArgs) -> Result<ExitCode> {
-    let mut obj = load_object(&args.object)?;
+    let obj = load_object(&args.object)?;
     let btf_path = input::btf_path(args.btf);
     let loaded = input::load_btf(&btf_path, args.base.as_deref())?;
     let target = Target::for_object(&loaded.btf, &obj);

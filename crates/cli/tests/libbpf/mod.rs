@@ -29,27 +29,35 @@ pub fn load_one_bin() -> &'static Path {
     BIN.get_or_init(|| build_harness("load_one"))
 }
 
+/// The `load_object` harness (loads an object, or one of its programs,
+/// into the running kernel as libbpf does).
+#[allow(dead_code)] // used by the load tests only
+pub fn load_object_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_harness("load_object"))
+}
+
 /// Compiles `tests/libbpf/NAME.c` against libbpf into the work directory.
 fn build_harness(name: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/libbpf/{name}.c"));
     let out = work_dir().join(name);
-    // Built under a private name, then renamed: test processes may race.
-    let tmp = work_dir().join(format!("{name}.{}", std::process::id()));
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    let status = Command::new(&cc)
-        .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
-        .arg(&tmp)
-        .arg(&src)
-        .args(["-lbpf", "-lelf", "-lz"])
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-    assert!(
-        status.success(),
-        "building {} failed (needs a C compiler and Debian's libbpf-dev, libelf-dev, zlib1g-dev)",
-        src.display()
-    );
-    std::fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("rename to {}: {e}", out.display()));
+    corex_testkit::compile_c(&src, &out, &["-lbpf", "-lelf", "-lz"]);
     out
+}
+
+/// The BPF objects embedded in Debian's libbpf-tools binaries, extracted
+/// by `bpf/real-objects/extract.sh` into `dir`; their paths, sorted.
+#[allow(dead_code)] // used by the load tests only
+pub fn real_objects(dir: &Path) -> Vec<PathBuf> {
+    let script = corex_testkit::repo_root().join("bpf/real-objects/extract.sh");
+    corex_testkit::run(Command::new(script).arg(dir));
+    let mut objects: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
+        .collect();
+    objects.sort();
+    objects
 }
 
 /// libbpf's complete log for loading `obj` with `btf_custom_path = btf`.

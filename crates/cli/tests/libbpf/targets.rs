@@ -6,69 +6,54 @@
 
 use std::path::{Path, PathBuf};
 
-use corex_btf::write::{write_defs, Body, MemberDef, TypeDef};
+use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
 use corex_btf::{Btf, Endian, IntInfo, Kind, TypeId, INT_SIGNED};
 
-/// An editable copy of a type table: `defs[i]` has id `i + 1`.
-pub struct TypeTable {
-    defs: Vec<TypeDef>,
-}
+/// An editable copy of a type table (corex's `BtfBuilder`), with the
+/// lookups the variants below use; every lookup panics on a missing type.
+pub struct TypeTable(BtfBuilder);
 
 impl TypeTable {
     /// Every type of `btf` (its base's included), ids preserved.
     pub fn from_btf(btf: &Btf) -> TypeTable {
-        TypeTable {
-            defs: btf.types().map(|t| t.to_def()).collect(),
-        }
+        TypeTable(BtfBuilder::from_btf(btf))
     }
 
     /// Appends every type of `btf`, renumbering its references.
     pub fn append(&mut self, btf: &Btf) {
-        let shift = self.defs.len() as u32;
-        for t in btf.types() {
-            let mut def = t.to_def();
-            for r in def.refs_mut() {
-                if r.0 != 0 {
-                    r.0 += shift;
-                }
-            }
-            self.defs.push(def);
-        }
+        self.0.add_btf(btf);
     }
 
     /// Adds a type and returns its id.
     pub fn add(&mut self, def: TypeDef) -> TypeId {
-        self.defs.push(def);
-        TypeId(self.defs.len() as u32)
+        self.0.add(&def)
     }
 
-    /// The first type of this kind and name; panics if there is none.
+    /// The first type of this kind and name.
     pub fn find(&self, kind: Kind, name: &str) -> TypeId {
-        let i = self
-            .defs
-            .iter()
-            .position(|d| d.kind() == kind && d.name == name)
-            .unwrap_or_else(|| panic!("no {kind:?} '{name}' in the target BTF"));
-        TypeId(i as u32 + 1)
+        self.0
+            .find(kind, name)
+            .unwrap_or_else(|| panic!("no {kind:?} '{name}' in the target BTF"))
     }
 
     /// The definition with this id.
     pub fn def(&self, id: TypeId) -> &TypeDef {
-        &self.defs[id.0 as usize - 1]
+        self.0.get(id).unwrap_or_else(|| panic!("no type [{id}]"))
     }
 
     /// The definition with this id, to edit.
     pub fn def_mut(&mut self, id: TypeId) -> &mut TypeDef {
-        &mut self.defs[id.0 as usize - 1]
+        self.0
+            .get_mut(id)
+            .unwrap_or_else(|| panic!("no type [{id}]"))
     }
 
     /// The members of the first struct (or union) called `name`.
     pub fn members_mut(&mut self, kind: Kind, name: &str) -> &mut Vec<MemberDef> {
         let id = self.find(kind, name);
-        match &mut self.def_mut(id).body {
-            Body::Composite { members, .. } => members,
-            _ => unreachable!("find() checked the kind"),
-        }
+        self.def_mut(id)
+            .members_mut()
+            .expect("find() checked the kind")
     }
 
     /// A member of the first struct called `owner`.
@@ -98,42 +83,26 @@ impl TypeTable {
 
     /// An INT with this name (added if missing).
     pub fn int(&mut self, name: &str, size: u32, signed: bool) -> TypeId {
-        if let Some(i) = self
-            .defs
-            .iter()
-            .position(|d| d.kind() == Kind::Int && d.name == name)
-        {
-            return TypeId(i as u32 + 1);
-        }
-        self.add(TypeDef {
-            name: name.to_owned(),
-            kflag: false,
-            body: Body::Int {
+        match self.0.find(Kind::Int, name) {
+            Some(id) => id,
+            None => self.add(TypeDef::int(
+                name,
                 size,
-                info: IntInfo {
-                    encoding: if signed { INT_SIGNED } else { 0 },
-                    offset: 0,
-                    bits: (size * 8) as u8,
-                },
-            },
-        })
+                if signed { INT_SIGNED } else { 0 },
+            )),
+        }
     }
 
     /// A new pointer to `target`.
     pub fn ptr(&mut self, target: TypeId) -> TypeId {
-        self.add(TypeDef {
-            name: String::new(),
-            kflag: false,
-            body: Body::Ref {
-                kind: Kind::Ptr,
-                target,
-            },
-        })
+        self.add(TypeDef::ptr(target))
     }
 
     /// Raw little-endian BTF.
     pub fn to_bytes(&self) -> Vec<u8> {
-        write_defs(self.defs.iter().cloned(), Endian::Little)
+        self.0
+            .to_bytes(Endian::Little)
+            .unwrap_or_else(|e| panic!("a synthetic target does not fit BTF: {e}"))
     }
 }
 
@@ -214,9 +183,7 @@ pub fn write_synthetic(kernel: &Path, target_types: &Path, dir: &Path) -> Vec<Ta
     VARIANTS
         .iter()
         .map(|v| {
-            let mut table = TypeTable {
-                defs: base.defs.clone(),
-            };
+            let mut table = TypeTable(base.0.clone());
             (v.edit)(&mut table);
             let path = dir.join(format!("synthetic-{}.btf", v.name));
             std::fs::write(&path, table.to_bytes())
@@ -329,21 +296,12 @@ fn nest(t: &mut TypeTable) {
         }];
         if let Some(extra) = extra {
             let ulong = t.int("unsigned long", 8, false);
-            members.push(MemberDef {
-                name: extra.into(),
-                ty: ulong,
-                bit_offset: 0,
-                bitfield_size: 0,
-            });
+            members.push(MemberDef::new(extra, ulong, 0));
         }
-        let anon = t.add(TypeDef {
-            name: String::new(),
-            kflag: false,
-            body: Body::Composite {
-                is_union,
-                size,
-                members,
-            },
+        let anon = t.add(if is_union {
+            TypeDef::union("", size, members)
+        } else {
+            TypeDef::structure("", size, members)
         });
         let m = t.member_mut("corex_test_s", name);
         m.name = String::new();
@@ -372,15 +330,7 @@ fn retype(t: &mut TypeTable) {
     let Body::Array { index, nelems, .. } = t.def(arr).body else {
         panic!("corex_test_s.arr is not an array");
     };
-    let shorts = t.add(TypeDef {
-        name: String::new(),
-        kflag: false,
-        body: Body::Array {
-            elem: s16,
-            index,
-            nelems,
-        },
-    });
+    let shorts = t.add(TypeDef::array(s16, index, nelems));
     t.member_mut("corex_test_s", "arr").ty = shorts;
     let cb_ptr = t.member_mut("corex_fn", "cb").ty;
     let Body::Ref { target: proto, .. } = t.def(cb_ptr).body else {
@@ -442,24 +392,14 @@ fn retype_ptr(t: &mut TypeTable) {
     if let Body::Composite { members, .. } = &mut t.def_mut(anon_union).body {
         members[1].ty = void_ptr;
     }
-    let fwd = t.add(TypeDef {
-        name: "corex_inner".into(),
-        kflag: false,
-        body: Body::Fwd,
-    });
+    let fwd = t.add(TypeDef::fwd("corex_inner", false));
     t.member_mut("corex_test_s", "inner").ty = fwd;
-    let shifted_int = t.add(TypeDef {
-        name: "int".into(),
-        kflag: false,
-        body: Body::Int {
-            size: 4,
-            info: IntInfo {
-                encoding: INT_SIGNED,
-                offset: 1,
-                bits: 31,
-            },
-        },
-    });
+    let info = IntInfo {
+        encoding: INT_SIGNED,
+        offset: 1,
+        bits: 31,
+    };
+    let shifted_int = t.add(TypeDef::new("int", Body::Int { size: 4, info }));
     t.member_mut("corex_test_s", "i32").ty = shifted_int;
     let arr = t.member_mut("corex_test_s", "arr").ty;
     let mut ptrs = t.def(arr).clone();
@@ -486,34 +426,16 @@ fn duplicate(t: &mut TypeTable) {
     }
     let int = t.int("int", 4, true);
     if let Body::Composite { size, members, .. } = &mut dup.body {
-        members.push(MemberDef {
-            name: "gone".into(),
-            ty: int,
-            bit_offset: *size * 8,
-            bitfield_size: 0,
-        });
+        members.push(MemberDef::new("gone", int, *size * 8));
         *size += 8;
     }
     t.add(dup);
-    t.add(TypeDef {
-        name: "corex_test_s".into(),
-        kflag: false,
-        body: Body::Composite {
-            is_union: true,
-            size: 4,
-            members: vec![MemberDef {
-                name: "i32".into(),
-                ty: int,
-                bit_offset: 0,
-                bitfield_size: 0,
-            }],
-        },
-    });
-    t.add(TypeDef {
-        name: "corex_test_s".into(),
-        kflag: false,
-        body: Body::Fwd,
-    });
+    t.add(TypeDef::union(
+        "corex_test_s",
+        4,
+        vec![MemberDef::new("i32", int, 0)],
+    ));
+    t.add(TypeDef::fwd("corex_test_s", false));
     for name in ["corex_amb", "corex_amb2"] {
         let id = t.find(Kind::Struct, name);
         let mut second = t.def(id).clone();

@@ -77,11 +77,11 @@ pub struct ObjectCheck {
 }
 
 /// Checks `obj` against `kernel`: applies its CO-RE relocations against
-/// `target` (the same BTF; `obj` is relocated in place, so pass a freshly
-/// parsed object) and runs every check on each program libbpf would load.
-pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
-    let report = obj.relocate_core(target);
-    let obj = &*obj;
+/// `target` (the same BTF; `obj` itself is not modified) and runs every
+/// check on each program libbpf would load.
+pub fn check_object(obj: &Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
+    // The reachability analysis reads the relocated instructions.
+    let (report, relocated_insns) = crate::load::core_report(obj, target);
     let mut relocated: HashMap<(usize, usize), TypeId> = HashMap::new();
     for rec in &obj.core_relos {
         if let Some(p) = rec.program {
@@ -127,7 +127,7 @@ pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) 
         if prog.subprog || !prog.autoload {
             continue;
         }
-        let reach = reach::analyze(obj, i);
+        let reach = reach::analyze(obj, &relocated_insns, i);
         // libbpf links every subprogram the program calls, on live paths or
         // not, into it: their relocations are the program's too.
         let linked = called_subprograms(obj, i);
@@ -214,8 +214,12 @@ fn object_problems(obj: &Object, kernel: &Kernel<'_>) -> Vec<Problem> {
 fn type_problems(kernel: &Kernel<'_>, a: &crate::attach::AttachPoint) -> Vec<Problem> {
     let mut out = Vec::new();
     let checks = [
-        (UapiEnum::ProgType, Some(a.prog_type), "BPF_PROG_TYPE_"),
-        (UapiEnum::AttachType, a.attach_type, "BPF_"),
+        (UapiEnum::ProgType, a.prog_type.name(), "BPF_PROG_TYPE_"),
+        (
+            UapiEnum::AttachType,
+            a.attach_type.and_then(|t| t.name()),
+            "BPF_",
+        ),
     ];
     for (e, name, prefix) in checks {
         let Some(name) = name else { continue };

@@ -19,14 +19,14 @@ pub struct Target<'t> {
 /// The target's types by essential name: all of them, or only those an
 /// object looks up.
 enum Names<'t> {
-    All(NameIndex<'t>),
+    All(NameIndex),
     Wanted(HashMap<&'t str, Vec<TypeId>>),
 }
 
 impl Names<'_> {
-    fn get(&self, essential: &str) -> &[TypeId] {
+    fn get(&self, btf: &Btf, essential: &str) -> &[TypeId] {
         match self {
-            Names::All(index) => index.get(essential),
+            Names::All(index) => index.get(btf, essential),
             Names::Wanted(map) => map.get(essential).map_or(&[], Vec::as_slice),
         }
     }
@@ -133,7 +133,7 @@ impl<'t> Target<'t> {
         if essential.is_empty() {
             return Vec::new();
         }
-        let ids = self.names.get(essential);
+        let ids = self.names.get(self.btf, essential);
         let fits = |id: &&TypeId| kinds_compat(self.btf.ty(**id).kind(), lt.kind());
         if self.btf.base().is_some() {
             let first_own = self.btf.first_id();

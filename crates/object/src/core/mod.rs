@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use corex_object::{core::Target, Object};
-//! let mut obj = Object::parse(&std::fs::read("prog.bpf.o").unwrap()).unwrap();
+//! let obj = Object::parse(&std::fs::read("prog.bpf.o").unwrap()).unwrap();
 //! let vmlinux = corex_btf::Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
 //! let report = obj.relocate_core(&Target::new(&vmlinux));
 //! for r in &report.results {
@@ -43,3 +43,22 @@ pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
 pub use resolve::{Relocator, Resolution};
 pub use spec::{parse_spec, Accessor, Spec, MAX_SPEC_LEN};
 pub use work::{MAX_RELO_STEPS, MAX_TOTAL_STEPS};
+
+/// libbpf's `bpf_core_types_are_compat`, which also judges typed ksyms and
+/// kfuncs against the kernel's declarations.
+pub(crate) fn types_compat(
+    local: &corex_btf::Btf,
+    local_id: corex_btf::TypeId,
+    targ: &corex_btf::Btf,
+    targ_id: corex_btf::TypeId,
+) -> Result<bool, String> {
+    let mut m = work::Matcher::new(MAX_RELO_STEPS);
+    compat::types_are_compat(&mut m, local, local_id, targ, targ_id, compat::MAX_DEPTH).map_err(
+        |stop| match stop {
+            work::Stop::Limit(why) => why,
+            work::Stop::Work => {
+                format!("the comparison takes more than {MAX_RELO_STEPS} steps")
+            }
+        },
+    )
+}

@@ -1,12 +1,8 @@
 //! Relocating a whole object: every CO-RE record in `.BTF.ext` order, against
 //! one target, with the results libbpf would log.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use super::candidates::Target;
-use super::patch::{apply, Patched};
-use super::resolve::Relocator;
+use super::patch::Patched;
 use crate::error::Error;
 use crate::insn::Insn;
 use crate::object::Object;
@@ -80,85 +76,25 @@ impl CoreReport {
 }
 
 impl Object {
-    /// Applies every CO-RE relocation against `target`, patching the
-    /// programs' instructions, as libbpf does before loading: records in
-    /// `.BTF.ext` order, `.text` subprograms relocated on their own, programs
-    /// in `?` sections skipped. Unlike libbpf, a failed relocation does not
-    /// stop the others, so the report is complete.
-    ///
-    /// A section's programs share its instructions: a section with patches
-    /// is copied once, patched, and shared again. Programs whose symbols
-    /// overlap therefore see each other's patches, where libbpf patches only
-    /// the copy of the program the record belongs to.
-    pub fn relocate_core(&mut self, target: &Target<'_>) -> CoreReport {
-        let mut report = CoreReport::default();
-        let Some(local) = self.btf.as_ref() else {
-            return report;
-        };
-        report.results.reserve(self.core_relos.len());
-        let mut relocator = Relocator::new(target);
-        // Patched copies of the sections' instructions.
-        let mut patched: HashMap<usize, Vec<Insn>> = HashMap::new();
-        for rec in &self.core_relos {
-            let Some(p) = rec.program else {
-                report.skipped.push(Skipped {
-                    section: rec.section.clone(),
-                    index: rec.index,
-                    program: None,
-                    why: "the instruction belongs to no program (an eliminated weak function)",
-                });
-                continue;
-            };
-            let Some(prog) = self.programs.get(p) else {
-                continue;
-            };
-            if !prog.autoload {
-                report.skipped.push(Skipped {
-                    section: rec.section.clone(),
-                    index: rec.index,
-                    program: Some(prog.name.clone()),
-                    why: "the program is not loaded by default (its section starts with '?')",
-                });
-                continue;
-            }
-            let res = relocator.resolve(local, &rec.relo);
-            let no_match = res.result.as_ref().ok().and_then(|f| f.reason.clone());
-            let fixup = res.result.as_ref().ok().cloned();
-            let outcome = match res.result {
-                Err(e) => Outcome::Failed(e),
-                Ok(fx) => {
-                    let (shared, range) = prog.storage();
-                    let section = patched
-                        .entry(prog.section_index)
-                        .or_insert_with(|| shared.to_vec());
-                    let insns = section.get_mut(range).unwrap_or_default();
-                    match apply(&fx, insns, rec.insn) {
-                        Ok(p) => Outcome::Applied(p),
-                        Err(e) => Outcome::Failed(e),
-                    }
-                }
-            };
-            report.results.push(RelocResult {
-                program: prog.name.clone(),
-                section: rec.section.clone(),
-                index: rec.index,
-                insn: rec.insn,
-                kind: res.kind,
-                local: res.local,
-                target: res.target,
-                candidate: res.candidate,
-                no_match,
-                fixup,
-                outcome,
-            });
-        }
-        let patched: HashMap<usize, Arc<[Insn]>> =
-            patched.into_iter().map(|(s, v)| (s, v.into())).collect();
-        for prog in &mut self.programs {
-            if let Some(section) = patched.get(&prog.section_index) {
-                prog.set_storage(Arc::clone(section));
-            }
-        }
-        report
+    /// Every CO-RE relocation against `target`, as libbpf computes them
+    /// before loading: records in `.BTF.ext` order, `.text` subprograms
+    /// relocated on their own, programs in `?` sections skipped. Unlike
+    /// libbpf, a failed relocation does not stop the others, so the report
+    /// is complete. The object is not modified: the load plan
+    /// ([`crate::load`]) holds the relocated instructions.
+    pub fn relocate_core(&self, target: &Target<'_>) -> CoreReport {
+        crate::load::core_report(self, target).0
+    }
+
+    /// [`Object::relocate_core`]'s report and every function's instructions
+    /// after relocation (indexed like [`Object::programs`]).
+    pub fn relocate_core_insns(&self, target: &Target<'_>) -> (CoreReport, Vec<Vec<Insn>>) {
+        let (report, patched) = crate::load::core_report(self, target);
+        let insns = patched
+            .into_iter()
+            .zip(&self.programs)
+            .map(|(patched, prog)| patched.unwrap_or_else(|| prog.insns().to_vec()))
+            .collect();
+        (report, insns)
     }
 }

@@ -120,10 +120,11 @@ impl B {
     }
     /// Adds an access string; returns its offset.
     pub fn s(&mut self, s: &str) -> u32 {
-        self.0.add_string(s)
+        self.0.add_string(s).expect("a test string fits BTF")
     }
     pub fn finish(&self) -> Btf {
-        Btf::parse(&self.0.finish(Endian::Little)).expect("synthetic BTF parses")
+        Btf::parse(&self.0.to_bytes(Endian::Little).expect("fits BTF"))
+            .expect("synthetic BTF parses")
     }
 }
 

@@ -221,8 +221,11 @@ impl Dumper<'_> {
         while cur < next {
             let bits = (next - cur).min(pad_bits);
             if bits == pad_bits {
-                self.emit_pad(pad_type, pad_bits, lvl)?;
-                cur += bits;
+                // A gap of many whole padding units: millions of lines for
+                // a struct padded out to gigabytes, written in a batch.
+                let count = (next - cur) / pad_bits;
+                self.emit_pads(pad_type, pad_bits, count as u64, lvl)?;
+                cur += count * pad_bits;
                 continue;
             }
             if let Some(&(name, size)) = pads.iter().rev().find(|&&(_, size)| size >= bits) {
@@ -235,13 +238,23 @@ impl Dumper<'_> {
     }
 
     fn emit_pad(&mut self, ty: &str, bits: i64, lvl: usize) -> Result<()> {
-        self.step()?;
+        self.emit_pads(ty, bits, 1, lvl)
+    }
+
+    /// `count` padding fields of `bits` bits each, every one a step of work.
+    fn emit_pads(&mut self, ty: &str, bits: i64, count: u64, lvl: usize) -> Result<()> {
+        let start = self.out.len();
         self.put("\n");
         self.put_indent(lvl);
         self.put(ty);
         self.put(": ");
         self.put_i64(bits);
         self.put(";");
+        let line = self.out.split_off(start);
+        for _ in 0..count {
+            self.step()?;
+            self.out.extend_from_slice(&line);
+        }
         Ok(())
     }
 }

@@ -16,12 +16,16 @@
 //!    and declarators built by [`decl`]. Names that repeat get `___N`
 //!    suffixes ([`names`]).
 //!
-//! Output is collected in a buffer and handed to the writer a block at a
-//! time. Recursion is bounded: hostile BTF gets an error, never a stack
-//! overflow or a hang.
+//! Before anything is written, [`idents`] checks that every name the
+//! header would hold is a C identifier: a hostile name cannot inject code.
+//! Output goes to the writer as it is made, 64 KiB at a time, so memory
+//! stays proportional to the input however long the header (a struct padded
+//! out to gigabytes is gigabytes of padding fields). Work and recursion are
+//! bounded: hostile BTF gets an error, never a stack overflow or a hang.
 
 mod decl;
 mod emit;
+mod idents;
 mod layout;
 mod names;
 mod order;
@@ -65,30 +69,32 @@ const BASE_STEPS: u64 = 1 << 20;
 /// Steps allowed per type on top of [`BASE_STEPS`].
 const STEPS_PER_TYPE: u64 = 256;
 
-/// Writes the C header for every type of `btf`.
+/// Writes the C header for every type of `btf`, streaming it to `out`.
 ///
-/// On an unrepresentable type graph (a reference cycle not broken by a
-/// pointer to a named struct or union, nesting deeper than 512 levels, or
-/// more work than the budget allows), the declarations of the types before
-/// the offending one are written and [`Error::Unrepresentable`] names the
-/// type id.
+/// A name that is not a C identifier (or, for a type tag, not plain text
+/// for a string literal) is [`Error::Unrepresentable`] before anything is
+/// written. On an unrepresentable type graph (a reference cycle not broken
+/// by a pointer to a named struct or union, nesting deeper than 512 levels,
+/// or more work than the budget allows) the declarations of the types before
+/// the offending one are written (and, if that one's text passed 64 KiB
+/// before the problem showed, its start) and [`Error::Unrepresentable`]
+/// names the type id.
 pub fn dump(btf: &Btf, out: &mut impl Write) -> Result<()> {
-    let mut d = Dumper::new(btf);
-    out.write_all(HEADER)?;
+    idents::check(btf)?;
+    let mut d = Dumper::new(btf, out);
+    d.sink.write_all(HEADER)?;
     for id in btf.all_ids() {
         if let Err(e) = d.dump_type(id) {
-            out.write_all(&d.out[..d.committed])?;
+            d.sink.write_all(&d.out[..d.committed])?;
             return Err(e);
         }
         d.committed = d.out.len();
         if d.out.len() >= FLUSH_AT {
-            out.write_all(&d.out)?;
-            d.out.clear();
-            d.committed = 0;
+            d.flush()?;
         }
     }
-    out.write_all(&d.out)?;
-    out.write_all(FOOTER)?;
+    d.flush()?;
+    d.sink.write_all(FOOTER)?;
     Ok(())
 }
 
@@ -126,6 +132,8 @@ struct TypeState {
 /// The dumper's state across all types of one BTF.
 struct Dumper<'a> {
     btf: &'a Btf,
+    /// Where the header goes.
+    sink: &'a mut dyn Write,
     /// Pointer size in bytes, guessed from the `long` integer types.
     ptr_size: u32,
     state: Vec<TypeState>,
@@ -149,15 +157,17 @@ struct Dumper<'a> {
     current: TypeId,
     /// Text not yet handed to the writer.
     out: Vec<u8>,
-    /// Length of `out` covering completely dumped types.
+    /// Length of `out` covering completely dumped types (0 once part of the
+    /// current type has been handed over).
     committed: usize,
 }
 
 impl<'a> Dumper<'a> {
-    fn new(btf: &'a Btf) -> Dumper<'a> {
+    fn new(btf: &'a Btf, sink: &'a mut dyn Write) -> Dumper<'a> {
         let count = btf.type_count() as usize;
         let mut d = Dumper {
             btf,
+            sink,
             ptr_size: layout::pointer_size(btf),
             state: vec![TypeState::default(); count],
             names: Names::new(count),
@@ -199,18 +209,32 @@ impl<'a> Dumper<'a> {
     }
 
     /// Counts one step of work, failing past the budget (naming the type
-    /// being dumped).
+    /// being dumped), and hands the output over once [`FLUSH_AT`] bytes
+    /// have accumulated: every loop that writes goes through here.
     fn step(&mut self) -> Result<()> {
         self.steps += 1;
         if self.steps > self.max_steps {
             return Err(Error::Unrepresentable {
                 id: self.current,
                 why: format!(
-                    "type graph too tangled: writing it takes more than {} steps",
+                    "writing it as C takes more than {} steps (types visited, padding fields \
+                     and enumerators written; {STEPS_PER_TYPE} per type): the type graph is too \
+                     tangled or its padding too large",
                     self.max_steps
                 ),
             });
         }
+        if self.out.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Hands everything written so far to the writer.
+    fn flush(&mut self) -> Result<()> {
+        self.sink.write_all(&self.out)?;
+        self.out.clear();
+        self.committed = 0;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 use crate::btf::TypeId;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::printable::printable;
 
 use super::{Dumper, Order, MAX_DEPTH};
 
@@ -162,7 +163,8 @@ impl Dumper<'_> {
         let mut path = String::new();
         for &(step, _) in cycle.iter().take(16) {
             let t = btf.ty(step);
-            path.push_str(&format!("[{}] {} '{}' -> ", step, t.kind(), t.name()));
+            let name = printable(t.name());
+            path.push_str(&format!("[{}] {} '{name}' -> ", step, t.kind()));
         }
         if cycle.len() > 16 {
             path.push_str("... -> ");

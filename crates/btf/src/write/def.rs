@@ -1,13 +1,8 @@
-//! Owned type definitions and the writer that serializes them to raw BTF.
-//!
-//! [`TypeDef`] is the editable form of a type (names as `String`s, lists as
-//! `Vec`s); [`Type::to_def`] makes one from a parsed view and [`BtfBuilder`]
-//! turns a sequence of them back into bytes. Ids are assigned in the order
-//! types are added, starting at 1.
+//! [`TypeDef`]: the owned, editable form of a BTF type (names as `String`s,
+//! lists as `Vec`s), its constructors, and [`Type::to_def`], which makes one
+//! from a parsed view.
 
-use std::collections::HashMap;
-
-use crate::btf::{Btf, Endian, TypeId, BTF_MAGIC, HEADER_LEN};
+use crate::btf::TypeId;
 use crate::kind::{Kind, Linkage};
 use crate::types::{IntInfo, Type, VarSecInfo};
 
@@ -24,8 +19,30 @@ pub struct MemberDef {
     pub bitfield_size: u32,
 }
 
+impl MemberDef {
+    /// An ordinary member at `bit_offset`.
+    pub fn new(name: impl Into<String>, ty: TypeId, bit_offset: u32) -> MemberDef {
+        MemberDef {
+            name: name.into(),
+            ty,
+            bit_offset,
+            bitfield_size: 0,
+        }
+    }
+
+    /// A bitfield of `bits` bits at `bit_offset` (its struct needs the kind flag,
+    /// which [`TypeDef::structure`] and [`TypeDef::union`] set).
+    pub fn bitfield(name: impl Into<String>, ty: TypeId, bit_offset: u32, bits: u32) -> MemberDef {
+        MemberDef {
+            bitfield_size: bits,
+            ..MemberDef::new(name, ty, bit_offset)
+        }
+    }
+}
+
 /// The kind-specific part of a [`TypeDef`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Body {
     /// INT.
     Int {
@@ -65,10 +82,11 @@ pub enum Body {
         is64: bool,
         /// Size in bytes.
         size: u32,
-        /// Enumerators and their values.
+        /// Enumerators and their values (an ENUM's must fit in 32 bits,
+        /// signed or unsigned).
         values: Vec<(String, i64)>,
     },
-    /// FWD.
+    /// FWD (a union if the kind flag is set).
     Fwd,
     /// FUNC.
     Func {
@@ -124,6 +142,146 @@ pub struct TypeDef {
 }
 
 impl TypeDef {
+    /// A definition without the kind flag.
+    pub fn new(name: impl Into<String>, body: Body) -> TypeDef {
+        TypeDef {
+            name: name.into(),
+            kflag: false,
+            body,
+        }
+    }
+
+    /// An INT of `size` bytes, all of whose bits hold the value (at most
+    /// 128), with `encoding` ([`crate::INT_SIGNED`], [`crate::INT_CHAR`],
+    /// [`crate::INT_BOOL`] or 0).
+    pub fn int(name: impl Into<String>, size: u32, encoding: u8) -> TypeDef {
+        let bits = size.saturating_mul(8).min(128) as u8;
+        let info = IntInfo {
+            encoding,
+            offset: 0,
+            bits,
+        };
+        TypeDef::new(name, Body::Int { size, info })
+    }
+
+    /// A FLOAT of `size` bytes.
+    pub fn float(name: impl Into<String>, size: u32) -> TypeDef {
+        TypeDef::new(name, Body::Float { size })
+    }
+
+    /// A reference kind (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT or
+    /// TYPE_TAG) to `target`.
+    pub fn reference(kind: Kind, name: impl Into<String>, target: TypeId) -> TypeDef {
+        TypeDef::new(name, Body::Ref { kind, target })
+    }
+
+    /// An anonymous pointer to `target`.
+    pub fn ptr(target: TypeId) -> TypeDef {
+        TypeDef::reference(Kind::Ptr, "", target)
+    }
+
+    /// `typedef <target> name`.
+    #[allow(clippy::self_named_constructors)] // it makes a TYPEDEF, not a TypeDef
+    pub fn typedef(name: impl Into<String>, target: TypeId) -> TypeDef {
+        TypeDef::reference(Kind::Typedef, name, target)
+    }
+
+    /// An array of `nelems` elements of `elem`, indexed by `index`.
+    pub fn array(elem: TypeId, index: TypeId, nelems: u32) -> TypeDef {
+        TypeDef::new(
+            "",
+            Body::Array {
+                elem,
+                index,
+                nelems,
+            },
+        )
+    }
+
+    fn composite(
+        name: impl Into<String>,
+        is_union: bool,
+        size: u32,
+        members: Vec<MemberDef>,
+    ) -> TypeDef {
+        TypeDef {
+            kflag: members.iter().any(|m| m.bitfield_size != 0),
+            ..TypeDef::new(
+                name,
+                Body::Composite {
+                    is_union,
+                    size,
+                    members,
+                },
+            )
+        }
+    }
+
+    /// A struct of `size` bytes; the kind flag is set if a member is a bitfield.
+    pub fn structure(name: impl Into<String>, size: u32, members: Vec<MemberDef>) -> TypeDef {
+        TypeDef::composite(name, false, size, members)
+    }
+
+    /// A union of `size` bytes; the kind flag is set if a member is a bitfield.
+    pub fn union(name: impl Into<String>, size: u32, members: Vec<MemberDef>) -> TypeDef {
+        TypeDef::composite(name, true, size, members)
+    }
+
+    /// An ENUM (values in 32 bits) or, with `is64`, an ENUM64, of `size`
+    /// bytes; `signed` sets the kind flag.
+    pub fn enumeration(
+        name: impl Into<String>,
+        is64: bool,
+        size: u32,
+        signed: bool,
+        values: Vec<(String, i64)>,
+    ) -> TypeDef {
+        TypeDef {
+            kflag: signed,
+            ..TypeDef::new(name, Body::Enum { is64, size, values })
+        }
+    }
+
+    /// A forward declaration of a struct, or of a union if `union`.
+    pub fn fwd(name: impl Into<String>, union: bool) -> TypeDef {
+        TypeDef {
+            kflag: union,
+            ..TypeDef::new(name, Body::Fwd)
+        }
+    }
+
+    /// A FUNC of prototype `proto`.
+    pub fn func(name: impl Into<String>, proto: TypeId, linkage: Linkage) -> TypeDef {
+        TypeDef::new(name, Body::Func { proto, linkage })
+    }
+
+    /// A FUNC_PROTO returning `ret`; a last parameter of type void means `...`.
+    pub fn func_proto(ret: TypeId, params: Vec<(String, TypeId)>) -> TypeDef {
+        TypeDef::new("", Body::FuncProto { ret, params })
+    }
+
+    /// A VAR of type `ty`.
+    pub fn var(name: impl Into<String>, ty: TypeId, linkage: Linkage) -> TypeDef {
+        TypeDef::new(name, Body::Var { ty, linkage })
+    }
+
+    /// A DATASEC of `size` bytes holding `vars`.
+    pub fn datasec(name: impl Into<String>, size: u32, vars: Vec<VarSecInfo>) -> TypeDef {
+        TypeDef::new(name, Body::Datasec { size, vars })
+    }
+
+    /// A DECL_TAG `name` on `target` (its member or parameter `component_idx`,
+    /// or -1 for the declaration itself).
+    pub fn decl_tag(name: impl Into<String>, target: TypeId, component_idx: i32) -> TypeDef {
+        TypeDef::new(
+            name,
+            Body::DeclTag {
+                target,
+                component_idx,
+            },
+        )
+    }
+
     /// The kind this definition writes.
     pub fn kind(&self) -> Kind {
         match &self.body {
@@ -143,6 +301,14 @@ impl TypeDef {
             Body::Datasec { .. } => Kind::Datasec,
             Body::Float { .. } => Kind::Float,
             Body::DeclTag { .. } => Kind::DeclTag,
+        }
+    }
+
+    /// The members of a struct or union, to edit; `None` for other kinds.
+    pub fn members_mut(&mut self) -> Option<&mut Vec<MemberDef>> {
+        match &mut self.body {
+            Body::Composite { members, .. } => Some(members),
+            _ => None,
         }
     }
 
@@ -240,149 +406,4 @@ impl Type<'_> {
             body,
         }
     }
-}
-
-/// Accumulates types and a deduplicated string table, then writes raw BTF.
-#[derive(Debug)]
-pub struct BtfBuilder {
-    words: Vec<u32>,
-    strings: Vec<u8>,
-    string_ids: HashMap<String, u32>,
-    next_id: u32,
-}
-
-impl Default for BtfBuilder {
-    fn default() -> Self {
-        BtfBuilder::new()
-    }
-}
-
-impl BtfBuilder {
-    /// An empty builder; the first type added gets id 1.
-    pub fn new() -> BtfBuilder {
-        BtfBuilder {
-            words: Vec::new(),
-            strings: vec![0],
-            string_ids: HashMap::from([(String::new(), 0)]),
-            next_id: 1,
-        }
-    }
-
-    /// The id the next added type will get.
-    pub fn next_id(&self) -> TypeId {
-        TypeId(self.next_id)
-    }
-
-    /// Adds a string (once) and returns its offset.
-    pub fn add_string(&mut self, s: &str) -> u32 {
-        if let Some(&off) = self.string_ids.get(s) {
-            return off;
-        }
-        let off = self.strings.len() as u32;
-        self.strings.extend_from_slice(s.as_bytes());
-        self.strings.push(0);
-        self.string_ids.insert(s.to_owned(), off);
-        off
-    }
-
-    /// Appends a type and returns its id.
-    pub fn add(&mut self, def: &TypeDef) -> TypeId {
-        let name = self.add_string(&def.name);
-        let kind = def.kind();
-        let (vlen, third): (usize, u32) = match &def.body {
-            Body::Int { size, .. } | Body::Float { size } => (0, *size),
-            Body::Ref { target, .. } | Body::DeclTag { target, .. } => (0, target.0),
-            Body::Array { .. } | Body::Fwd => (0, 0),
-            Body::Composite { size, members, .. } => (members.len(), *size),
-            Body::Enum { size, values, .. } => (values.len(), *size),
-            Body::Func { proto, linkage } => (linkage.to_u32() as usize, proto.0),
-            Body::FuncProto { ret, params } => (params.len(), ret.0),
-            Body::Var { ty, .. } => (0, ty.0),
-            Body::Datasec { size, vars } => (vars.len(), *size),
-        };
-        let info = (u32::from(def.kflag) << 31) | ((kind as u32) << 24) | (vlen as u32 & 0xffff);
-        self.words.extend([name, info, third]);
-        match &def.body {
-            Body::Int { info, .. } => self.words.push(info.to_word()),
-            Body::Array {
-                elem,
-                index,
-                nelems,
-            } => self.words.extend([elem.0, index.0, *nelems]),
-            Body::Composite { members, .. } => {
-                for m in members {
-                    let name = self.add_string(&m.name);
-                    let off = if def.kflag {
-                        (m.bitfield_size << 24) | (m.bit_offset & 0x00ff_ffff)
-                    } else {
-                        m.bit_offset
-                    };
-                    self.words.extend([name, m.ty.0, off]);
-                }
-            }
-            Body::Enum { is64, values, .. } => {
-                for (n, v) in values {
-                    let name = self.add_string(n);
-                    self.words.push(name);
-                    self.words.push(*v as u32);
-                    if *is64 {
-                        self.words.push((*v as u64 >> 32) as u32);
-                    }
-                }
-            }
-            Body::FuncProto { params, .. } => {
-                for (n, ty) in params {
-                    let name = self.add_string(n);
-                    self.words.extend([name, ty.0]);
-                }
-            }
-            Body::Var { linkage, .. } => self.words.push(linkage.to_u32()),
-            Body::Datasec { vars, .. } => {
-                for v in vars {
-                    self.words.extend([v.ty.0, v.offset, v.size]);
-                }
-            }
-            Body::DeclTag { component_idx, .. } => self.words.push(*component_idx as u32),
-            Body::Ref { .. } | Body::Fwd | Body::Func { .. } | Body::Float { .. } => {}
-        }
-        let id = TypeId(self.next_id);
-        self.next_id += 1;
-        id
-    }
-
-    /// Serializes everything added so far: header, types, strings.
-    pub fn finish(&self, endian: Endian) -> Vec<u8> {
-        let type_len = self.words.len() as u32 * 4;
-        let mut out =
-            Vec::with_capacity(HEADER_LEN as usize + type_len as usize + self.strings.len());
-        let magic = match endian {
-            Endian::Little => BTF_MAGIC.to_le_bytes(),
-            Endian::Big => BTF_MAGIC.to_be_bytes(),
-        };
-        out.extend_from_slice(&magic);
-        out.extend_from_slice(&[1, 0]);
-        for w in [HEADER_LEN, 0, type_len, type_len, self.strings.len() as u32] {
-            out.extend_from_slice(&endian.write_u32(w));
-        }
-        for &w in &self.words {
-            out.extend_from_slice(&endian.write_u32(w));
-        }
-        out.extend_from_slice(&self.strings);
-        out
-    }
-}
-
-/// Serializes `btf` (ids preserved) in the given byte order. Split BTF is
-/// written standalone, its base's types first, so ids stay the same.
-pub fn write(btf: &Btf, endian: Endian) -> Vec<u8> {
-    write_defs(btf.types().map(|t| t.to_def()), endian)
-}
-
-/// Serializes a sequence of definitions as ids 1, 2, ...
-pub fn write_defs(defs: impl IntoIterator<Item = TypeDef>, endian: Endian) -> Vec<u8> {
-    let mut b = BtfBuilder::new();
-    for d in defs {
-        b.add(&d);
-    }
-    b.finish(endian)
 }

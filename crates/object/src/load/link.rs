@@ -1,0 +1,319 @@
+//! Subprogram linking, as libbpf's `bpf_object__reloc_code`: each `.text`
+//! function a program calls (or takes the address of, for callbacks) is
+//! appended to the program once, transitively, in the order the calls are
+//! met; call immediates and `ld_imm64` function addresses are rewritten to
+//! the copies' positions; func and line info of every part are carried
+//! along with instruction offsets rebased (`adjust_prog_btf_ext_info`).
+
+use std::collections::HashMap;
+
+use corex_btf::{Btf, BtfExt, ExtSection};
+
+use super::error::{PlanError, Problem};
+use crate::insn::{Insn, INSN_SIZE, PSEUDO_FUNC};
+use crate::reloc::{InsnReloc, RelocTarget};
+use crate::{Object, Program};
+
+/// A func info record for the kernel: instruction index and FUNC type id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FuncInfoRec {
+    /// Instruction index in the loaded program.
+    pub insn: u32,
+    /// The FUNC's type id in the program BTF.
+    pub type_id: corex_btf::TypeId,
+}
+
+/// A line info record for the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LineInfoRec {
+    /// Instruction index in the loaded program.
+    pub insn: u32,
+    /// Offset of the file name in the program BTF's strings.
+    pub file_name_off: u32,
+    /// Offset of the source line in the program BTF's strings.
+    pub line_off: u32,
+    /// Line number << 10 | column.
+    pub line_col: u32,
+}
+
+/// A part of a linked program: the function and where its copy starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// Index into [`Object::programs`].
+    pub program: usize,
+    /// First instruction of the copy in the linked program.
+    pub start: usize,
+}
+
+/// A program with its subprograms appended.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Linked {
+    pub insns: Vec<Insn>,
+    /// The main program first, then each appended function.
+    pub parts: Vec<Part>,
+    pub func_info: Option<Vec<FuncInfoRec>>,
+    pub line_info: Option<Vec<LineInfoRec>>,
+}
+
+impl Linked {
+    /// Every instruction relocation of every part, at its linked position.
+    pub(crate) fn relocations<'o>(
+        &'o self,
+        programs: &'o [Program],
+    ) -> impl Iterator<Item = (usize, &'o InsnReloc)> + 'o {
+        self.parts.iter().flat_map(move |part| {
+            programs[part.program]
+                .relocations
+                .iter()
+                .map(move |r| (part.start + r.insn, r))
+        })
+    }
+}
+
+/// Whether program `index` is a subprogram (libbpf's `prog_is_subprog`: a
+/// `.text` function, when the object has more than one function).
+pub(crate) fn is_subprog(obj: &Object, index: usize) -> bool {
+    obj.programs[index].subprog && obj.programs.len() > 1
+}
+
+/// The `.text` function holding instruction `section_insn` of `.text`.
+fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
+    let text = obj.programs.iter().find(|p| p.section == ".text")?;
+    let section = text.section_index;
+    obj.programs
+        .iter()
+        .position(|p| p.contains(section, section_insn))
+}
+
+/// The `.BTF.ext` records of one function as `make` turns them (given the
+/// record and its rebased instruction index); `None` when its section has
+/// no record inside the function (libbpf's `adjust_prog_btf_ext_info`).
+fn ext_records<T, R>(
+    blocks: &[ExtSection<T>],
+    btf: &Btf,
+    prog: &Program,
+    start: usize,
+    insn_off: impl Fn(&T) -> u32,
+    make: impl Fn(&T, u32) -> R,
+) -> Option<Vec<R>> {
+    let block = blocks
+        .iter()
+        .find(|b| btf.str_at(b.sec_name_off) == Some(prog.section.as_str()))?;
+    let (first, len) = (prog.section_insn, prog.insns().len());
+    let mut out = Vec::new();
+    for rec in &block.records {
+        let at = insn_off(rec) as usize / INSN_SIZE;
+        if at < first {
+            continue;
+        }
+        if at >= first + len {
+            break;
+        }
+        out.push(make(rec, (at - first + start) as u32));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Adds one part's records to the program's; `false` when the part has
+/// none but the program has some (libbpf refuses the program then).
+fn merge<R>(part: Option<Vec<R>>, program: &mut Option<Vec<R>>) -> bool {
+    match (part, program) {
+        (Some(r), Some(all)) => all.extend(r),
+        (Some(r), none) => *none = Some(r),
+        (None, Some(_)) => return false,
+        (None, None) => {}
+    }
+    true
+}
+
+/// Linking state for one main program.
+struct Linker<'o> {
+    obj: &'o Object,
+    /// Instructions of the functions CO-RE patched (`None`: as parsed).
+    bodies: &'o [Option<Vec<Insn>>],
+    ext: Option<(&'o BtfExt, &'o Btf)>,
+    out: Linked,
+    /// Where each appended function starts.
+    placed: HashMap<usize, usize>,
+}
+
+impl Linker<'_> {
+    fn main_name(&self) -> &str {
+        &self.obj.programs[self.out.parts[0].program].name
+    }
+
+    /// libbpf's `reloc_prog_func_and_line_info` for one part.
+    fn carry_ext_info(&mut self, part: Part) -> Result<(), PlanError> {
+        let Some((ext, btf)) = self.ext else {
+            return Ok(());
+        };
+        let prog = &self.obj.programs[part.program];
+        let is_main = self.out.parts.len() == 1;
+        let main = self.main_name().to_owned();
+        let missing = |what: &'static str| -> PlanError {
+            Problem::MissingExtInfo {
+                program: main.clone(),
+                function: prog.name.clone(),
+                what,
+            }
+            .into()
+        };
+        if is_main || self.out.func_info.is_some() {
+            let recs = ext_records(
+                &ext.func_info,
+                btf,
+                prog,
+                part.start,
+                |r| r.insn_off,
+                |r, insn| FuncInfoRec {
+                    insn,
+                    type_id: r.type_id,
+                },
+            );
+            if !merge(recs, &mut self.out.func_info) {
+                return Err(missing("func"));
+            }
+        }
+        if is_main || self.out.line_info.is_some() {
+            let recs = ext_records(
+                &ext.line_info,
+                btf,
+                prog,
+                part.start,
+                |r| r.insn_off,
+                |r, insn| LineInfoRec {
+                    insn,
+                    file_name_off: r.file_name_off,
+                    line_off: r.line_off,
+                    line_col: r.line_col,
+                },
+            );
+            if !merge(recs, &mut self.out.line_info) {
+                return Err(missing("line"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends function `index` and returns where it starts.
+    fn append(&mut self, index: usize) -> usize {
+        let start = self.out.insns.len();
+        let prog = &self.obj.programs[index];
+        let mut body = match &self.bodies[index] {
+            Some(patched) => patched.clone(),
+            None => prog.insns().to_vec(),
+        };
+        // libbpf marks function-address loads before linking, so they are
+        // recognised as such (clang leaves their source register 0).
+        for r in &prog.relocations {
+            if let (RelocTarget::FuncAddr { .. }, Some(insn)) = (&r.target, body.get_mut(r.insn)) {
+                insn.src = PSEUDO_FUNC;
+            }
+        }
+        self.out.insns.extend(body);
+        self.out.parts.push(Part {
+            program: index,
+            start,
+        });
+        self.placed.insert(index, start);
+        start
+    }
+
+    /// libbpf's `bpf_object__reloc_code` for the part starting at `start`.
+    fn reloc_code(&mut self, index: usize, start: usize) -> Result<(), PlanError> {
+        self.carry_ext_info(Part {
+            program: index,
+            start,
+        })?;
+        let obj = self.obj;
+        let prog = &obj.programs[index];
+        let main = self.main_name().to_owned();
+        for i in 0..prog.insns().len() {
+            let insn = self.out.insns[start + i];
+            if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+                continue;
+            }
+            let bad = |why: String| -> PlanError {
+                Problem::Call {
+                    program: main.clone(),
+                    insn: i,
+                    function: prog.name.clone(),
+                    why,
+                }
+                .into()
+            };
+            let relo = prog.relocations.iter().find(|r| r.insn == i);
+            let target = match relo.map(|r| &r.target) {
+                Some(RelocTarget::Extern { .. }) => continue,
+                Some(RelocTarget::Call { section_insn })
+                | Some(RelocTarget::FuncAddr { section_insn }) => *section_insn,
+                Some(other) => {
+                    return Err(bad(format!(
+                        "a call or function address relocated against {other:?}"
+                    )))
+                }
+                None if insn.is_pseudo_func() => {
+                    return Err(bad("a function address without a relocation".into()))
+                }
+                None => {
+                    let t = (prog.section_insn + i) as i64 + 1 + i64::from(insn.imm);
+                    if prog.section != ".text" {
+                        return Err(bad(format!(
+                            "a call to instruction {t} of its own section '{}'; \
+                             BPF-to-BPF calls must go to .text functions",
+                            prog.section
+                        )));
+                    }
+                    usize::try_from(t)
+                        .map_err(|_| bad(format!("a call to instruction {t} of .text")))?
+                }
+            };
+            let callee = text_function(obj, target).ok_or_else(|| {
+                bad(format!(
+                    "a call to instruction {target} of .text, where no function is"
+                ))
+            })?;
+            let callee_start = match self.placed.get(&callee) {
+                Some(&s) => s,
+                None => {
+                    let s = self.append(callee);
+                    self.reloc_code(callee, s)?;
+                    s
+                }
+            };
+            let imm = callee_start as i64 - (start + i) as i64 - 1;
+            self.out.insns[start + i].imm = i32::try_from(imm)
+                .map_err(|_| bad(format!("call distance {imm} does not fit 32 bits")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Links main program `main`: `bodies[i]` are function `i`'s instructions
+/// after CO-RE, or `None` where CO-RE patched nothing; func and line info are carried when `ext_info` (the kernel
+/// takes BTF functions, and the object has `.BTF.ext`).
+pub(crate) fn link(
+    obj: &Object,
+    bodies: &[Option<Vec<Insn>>],
+    main: usize,
+    ext_info: bool,
+) -> Result<Linked, PlanError> {
+    let ext = match (&obj.btf_ext, &obj.btf) {
+        (Some(ext), Some(btf)) if ext_info => Some((ext, btf)),
+        _ => None,
+    };
+    let mut l = Linker {
+        obj,
+        bodies,
+        ext,
+        out: Linked::default(),
+        placed: HashMap::new(),
+    };
+    let start = l.append(main);
+    // The main program is never "not yet appended" (libbpf's sub_insn_off 0).
+    l.placed.remove(&main);
+    l.reloc_code(main, start)?;
+    Ok(l.out)
+}

@@ -1,0 +1,197 @@
+//! A kernel BTF (vmlinux or a module's split BTF) owned together with its
+//! name index, so a long-lived loader parses and indexes it once: the index
+//! is built on the first lookup, not before, and holds no borrow of the BTF.
+
+use std::sync::{Arc, OnceLock};
+
+use corex_btf::{Btf, Kind, TypeId};
+
+/// A kernel BTF and its lazily built index of exact names.
+pub struct KernelBtf {
+    name: String,
+    btf: Arc<Btf>,
+    /// Named types (own types only for split BTF), sorted by name then id.
+    by_name: OnceLock<Vec<TypeId>>,
+}
+
+impl KernelBtf {
+    /// `btf` under `name` (`vmlinux`, or the module's name). Nothing is
+    /// indexed yet.
+    pub fn new(name: impl Into<String>, btf: Arc<Btf>) -> KernelBtf {
+        KernelBtf {
+            name: name.into(),
+            btf,
+            by_name: OnceLock::new(),
+        }
+    }
+
+    /// Its name (`vmlinux` or a module's).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The BTF.
+    pub fn btf(&self) -> &Btf {
+        &self.btf
+    }
+
+    /// The shared BTF.
+    pub fn shared_btf(&self) -> &Arc<Btf> {
+        &self.btf
+    }
+
+    /// Whether the name index has been built.
+    pub fn is_indexed(&self) -> bool {
+        self.by_name.get().is_some()
+    }
+
+    fn index(&self) -> &[TypeId] {
+        self.by_name.get_or_init(|| {
+            let btf = &*self.btf;
+            let mut ids: Vec<TypeId> = btf
+                .own_ids()
+                .filter(|&id| !btf.ty(id).name().is_empty())
+                .collect();
+            ids.sort_by(|a, b| btf.ty(*a).name().cmp(btf.ty(*b).name()).then(a.cmp(b)));
+            ids
+        })
+    }
+
+    /// The first type (in id order) of kind `kind` called exactly `name`
+    /// among this BTF's own types (a module's, not its base's): libbpf's
+    /// `btf__find_by_name_kind_own`, answered from the index.
+    pub fn find(&self, kind: Kind, name: &str) -> Option<TypeId> {
+        let index = self.index();
+        let btf = &*self.btf;
+        let start = index.partition_point(|id| btf.ty(*id).name() < name);
+        index[start..]
+            .iter()
+            .take_while(|id| btf.ty(**id).name() == name)
+            .find(|id| btf.ty(**id).kind() == kind)
+            .copied()
+    }
+}
+
+impl std::fmt::Debug for KernelBtf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelBtf")
+            .field("name", &self.name)
+            .field("types", &self.btf.type_count())
+            .field("indexed", &self.is_indexed())
+            .finish()
+    }
+}
+
+/// Where a kernel type was found: vmlinux, or the module at this position
+/// of [`KernelInputs::modules`](super::KernelInputs::modules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BtfSource {
+    /// vmlinux BTF (file descriptor 0 for the kernel).
+    Vmlinux,
+    /// A module's BTF: the library passes its BTF object's fd.
+    Module(ModuleId),
+}
+
+/// Position of a module BTF in [`KernelInputs::modules`](super::KernelInputs::modules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleId(pub usize);
+
+/// A kernel type found by exact name: where, and its id there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KernelType {
+    /// vmlinux or a module.
+    pub source: BtfSource,
+    /// The type id in that BTF.
+    pub id: TypeId,
+}
+
+/// libbpf's search for a kernel type by kind and exact name: vmlinux first,
+/// then each module's own types in order.
+pub(crate) fn find_kernel_type(
+    vmlinux: &KernelBtf,
+    modules: impl FnOnce() -> Result<Vec<Arc<KernelBtf>>, super::PlanError>,
+    kind: Kind,
+    name: &str,
+) -> Result<Option<KernelType>, super::PlanError> {
+    if let Some(id) = vmlinux.find(kind, name) {
+        return Ok(Some(KernelType {
+            source: BtfSource::Vmlinux,
+            id,
+        }));
+    }
+    Ok(modules()?.iter().enumerate().find_map(|(i, m)| {
+        m.find(kind, name).map(|id| KernelType {
+            source: BtfSource::Module(ModuleId(i)),
+            id,
+        })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corex_btf::write::{Body, BtfBuilder, TypeDef};
+    use corex_btf::{Endian, IntInfo, Linkage};
+
+    fn def(name: &str, body: Body) -> TypeDef {
+        TypeDef {
+            name: name.into(),
+            kflag: false,
+            body,
+        }
+    }
+
+    #[test]
+    fn exact_lookups_by_kind_and_name() {
+        let mut b = BtfBuilder::new();
+        let int = b.add(&def(
+            "int",
+            Body::Int {
+                size: 4,
+                info: IntInfo {
+                    encoding: 1,
+                    offset: 0,
+                    bits: 32,
+                },
+            },
+        ));
+        let proto = b.add(&def(
+            "",
+            Body::FuncProto {
+                ret: int,
+                params: vec![],
+            },
+        ));
+        let td = b.add(&def(
+            "do_exit",
+            Body::Ref {
+                kind: Kind::Typedef,
+                target: int,
+            },
+        ));
+        let f = b.add(&def(
+            "do_exit",
+            Body::Func {
+                proto,
+                linkage: Linkage::Global,
+            },
+        ));
+        let f2 = b.add(&def(
+            "do_exit",
+            Body::Func {
+                proto,
+                linkage: Linkage::Static,
+            },
+        ));
+        let btf = Arc::new(Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap());
+        let k = KernelBtf::new("vmlinux", btf);
+        assert!(!k.is_indexed());
+        assert_eq!(k.find(Kind::Func, "do_exit"), Some(f));
+        assert_ne!(Some(f2), k.find(Kind::Func, "do_exit"));
+        assert_eq!(k.find(Kind::Typedef, "do_exit"), Some(td));
+        assert_eq!(k.find(Kind::Func, "do_exi"), None);
+        assert_eq!(k.find(Kind::Int, "int"), Some(int));
+        assert!(k.is_indexed());
+    }
+}
