@@ -2,6 +2,7 @@
 
 mod cmd;
 mod input;
+mod signals;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     Probe(cmd::probe::ProbeArgs),
     /// Load a BPF object, attach its programs by section and stream their bpf_printk lines and ring/perf buffer records.
     Run(cmd::run::RunArgs),
+    /// Trace every exec as it happens, with its arguments (libbpf-tools execsnoop's columns, or --json).
+    Execsnoop(cmd::execsnoop::ExecsnoopArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Load(a) => cmd::load::run(a),
         Command::Probe(a) => cmd::probe::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Execsnoop(a) => cmd::execsnoop::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod btf;
 pub mod check;
+pub mod execsnoop;
 pub mod inspect;
 pub mod load;
 pub mod minimize;

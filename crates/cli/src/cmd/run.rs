@@ -13,8 +13,8 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -265,16 +265,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     for perf in &perfs {
         poller.add(perf)?;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let waker = poller.waker();
-    ctrlc::set_handler({
-        let stop = stop.clone();
-        move || {
-            stop.store(true, Ordering::Release);
-            let _ = waker.wake();
-        }
-    })
-    .context("handling SIGINT and SIGTERM")?;
+    let stop = crate::signals::stop_on_signals(poller.waker())?;
 
     let (links, failed) = attach_all(&loaded);
     if failed > 0 && !args.keep_going {
