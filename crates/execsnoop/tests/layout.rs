@@ -215,7 +215,7 @@ fn the_objects_have_what_the_tracer_uses() {
                 .unwrap_or_else(|| panic!("{name}: no program {n}"))
         };
         let (execve, execveat) = (program("exit_execve"), program("exit_execveat"));
-        assert_eq!(execve.insns, execveat.insns, "{name}");
+        assert_eq!(execve.insns(), execveat.insns(), "{name}");
         assert_eq!(execve.relocations, execveat.relocations, "{name}");
         assert_eq!(execve.section, "tracepoint/syscalls/sys_exit_execve");
         assert_eq!(execveat.section, "tracepoint/syscalls/sys_exit_execveat");
