@@ -23,7 +23,7 @@ tail -c +1001 "$tmp/prog-bpfel.btf" | xz -9 -c >>"$tmp/prog-two-streams.btf.xz"
 tar -C "$tmp" -b 1 --owner=0 --group=0 --mtime=@0 -cf "$tmp/all-kinds.tar" all-kinds.btf
 xz -9 -k -c "$tmp/all-kinds.tar" >"$tmp/all-kinds.tar.xz"
 
-mkdir -p corpus/btf_parse corpus/btf_load corpus/btf_ext
+mkdir -p corpus/btf_parse corpus/btf_load corpus/btf_ext corpus/object_gen corpus/core_gen
 for f in all-kinds.btf all-kinds-be.btf cycles.btf split-on-all-kinds.btf \
 	prog-bpfel.btf prog-bpfeb.btf; do
 	cp "$tmp/$f" corpus/btf_parse/
@@ -33,3 +33,8 @@ for f in all-kinds.btf cycles.btf prog-bpfel.o prog-bpfeb.o prog.btf.xz \
 	cp "$tmp/$f" corpus/btf_load/
 done
 cp "$tmp/prog-bpfel.btf.ext" "$tmp/prog-bpfeb.btf.ext" corpus/btf_ext/
+for target in object_gen core_gen; do
+	for f in "$tmp/$target"-seed-*; do
+		cp "$f" "corpus/$target/${f##*/$target-}"
+	done
+done

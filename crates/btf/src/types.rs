@@ -209,26 +209,20 @@ impl<'a> Type<'a> {
         } else {
             &[]
         };
-        words.chunks_exact(12).map(move |m| {
-            let offset = word_at(m, 2);
-            let (bit_offset, bitfield_size) = if kflag {
-                (offset & 0x00ff_ffff, offset >> 24)
-            } else {
-                (offset, 0)
-            };
-            Member {
-                name: btf.name_at(word_at(m, 0)),
-                name_off: word_at(m, 0),
-                ty: TypeId(word_at(m, 1)),
-                bit_offset,
-                bitfield_size,
-            }
-        })
+        words
+            .chunks_exact(12)
+            .map(move |m| decode_member(btf, kflag, m))
     }
 
-    /// The member at `index`, for a struct or union.
+    /// The member at `index`, for a struct or union (only its name is
+    /// looked up, not those before it).
     pub fn member(&self, index: usize) -> Option<Member<'a>> {
-        self.members().nth(index)
+        if !self.kind().is_composite() {
+            return None;
+        }
+        let at = index.checked_mul(12)?;
+        let m = self.extra().get(at..at.checked_add(12)?)?;
+        Some(decode_member(self.btf, self.kflag(), m))
     }
 
     /// Whether an enum's values are signed (the kind flag of ENUM/ENUM64).
@@ -348,6 +342,23 @@ impl<'a> Type<'a> {
 
 /// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
 /// parsing checked).
+/// One 12-byte member record of a struct or union.
+fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
+    let offset = word_at(m, 2);
+    let (bit_offset, bitfield_size) = if kflag {
+        (offset & 0x00ff_ffff, offset >> 24)
+    } else {
+        (offset, 0)
+    };
+    Member {
+        name: btf.name_at(word_at(m, 0)),
+        name_off: word_at(m, 0),
+        ty: TypeId(word_at(m, 1)),
+        bit_offset,
+        bitfield_size,
+    }
+}
+
 fn word_at(bytes: &[u8], i: usize) -> u32 {
     let b = &bytes[i * 4..i * 4 + 4];
     u32::from_ne_bytes([b[0], b[1], b[2], b[3]])

@@ -58,10 +58,30 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = io::stdout().flush();
-            eprintln!("corex: {e:#}");
+            eprintln!("corex: {}", error_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, `effect: cause: cause`, each said
+/// once: a cause whose text the line already ends with (an error that shows
+/// its source in its own text and also returns it as `source()`) is left
+/// out. The texts are printed as they are: the libraries escape the names
+/// they put in their messages, and the commands the paths they add.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

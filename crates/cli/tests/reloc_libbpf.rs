@@ -13,6 +13,13 @@
 
 mod libbpf;
 
+#[allow(dead_code)] // shared with the fuzz targets; not every helper is used here
+#[path = "../../../fuzz/src/coregen.rs"]
+mod coregen;
+#[allow(dead_code)]
+#[path = "../../../fuzz/src/objgen.rs"]
+mod objgen;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -443,6 +450,69 @@ fn gcc_big_endian_object_relocates_as_its_little_endian_build() {
         compared += b.len();
     }
     assert!(compared > 0);
+}
+
+/// `case` as a BPF object: one instruction per record in section `xdp`
+/// (`r0 = *(u32 *)(r1 + off)` for `byte_off`, `r0 = imm` otherwise),
+/// holding the value the local BTF implies, which corex computes by
+/// relocating the local BTF against itself.
+fn core_case_object(case: &coregen::CoreCase) -> Vec<u8> {
+    use corex_btf::Endian::Little as LE;
+    use objgen::{insn, ElfWriter, Symbol};
+    let local = corex_btf::Btf::parse(&case.local).unwrap();
+    let itself = corex_object::core::Target::new(&local);
+    let mut relocator = corex_object::core::Relocator::new(&itself);
+    let mut code = Vec::new();
+    for r in &case.relos {
+        let orig = relocator.resolve(&local, r).result.map_or(0, |fx| fx.orig);
+        code.extend(match r.kind {
+            0 => insn(LE, objgen::OP_LDX_W, 0, 1, orig as i16, 0),
+            _ => insn(LE, objgen::OP_MOV64_IMM, 0, 0, 0, orig as i32),
+        });
+    }
+    code.extend(insn(LE, objgen::OP_EXIT, 0, 0, 0, 0));
+    let mut elf = ElfWriter::new(LE);
+    let size = code.len() as u64;
+    let sec = elf.code(coregen::SECTION.as_bytes(), code);
+    elf.section(
+        b"license",
+        objgen::SHT_PROGBITS,
+        objgen::SHF_ALLOC,
+        b"GPL\0".to_vec(),
+    );
+    elf.section(b".BTF", objgen::SHT_PROGBITS, 0, case.local.clone());
+    let records = case
+        .relos
+        .iter()
+        .map(|r| [r.insn_off, r.type_id.0, r.access_str_off, r.kind])
+        .collect();
+    let ext = objgen::btf_ext(LE, &[(case.section_name_off, records)]);
+    elf.section(b".BTF.ext", objgen::SHT_PROGBITS, 0, ext);
+    elf.symbol(Symbol::global(b"prog", objgen::STT_FUNC, sec, 0, size));
+    elf.finish()
+}
+
+/// The hostile families of `fuzz/src/coregen.rs` (anonymous members nested
+/// in anonymous members, chains of prototypes and of structs) at depths
+/// where libbpf's exponential search still ends: corex's remembered search
+/// decides the same.
+#[test]
+fn agrees_with_libbpf_on_hostile_nesting() {
+    let dir = libbpf::work_dir().join("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut pairs = Vec::new();
+    for which in 0..5u8 {
+        for depth in [0, 1, 2, 5, 9, 13] {
+            let case = coregen::family(which, depth);
+            let name = format!("family{which}-depth{depth}");
+            let obj = dir.join(format!("{name}.o"));
+            let btf = dir.join(format!("{name}.btf"));
+            std::fs::write(&obj, core_case_object(&case)).unwrap();
+            std::fs::write(&btf, &case.target).unwrap();
+            pairs.push((obj, Target { name, path: btf }));
+        }
+    }
+    run_matrix(&pairs);
 }
 
 /// The oracle itself: libbpf's logs of the corpus against the synthetic

@@ -11,6 +11,9 @@
 //! ```
 //! BTF defaults to /sys/kernel/btf/vmlinux, RUNS to 20.
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -18,16 +21,7 @@ use corex_object::core::Target;
 use corex_object::Object;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("reloc_time: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    timing::main_with("reloc_time", run)
 }
 
 fn run() -> Result<String, String> {
@@ -36,11 +30,7 @@ fn run() -> Result<String, String> {
     let btf_path = args
         .next()
         .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".to_owned());
-    let runs: u32 = match args.next().map(|n| n.parse()) {
-        None => 20,
-        Some(Ok(n)) if n > 0 => n,
-        Some(_) => return Err("RUNS must be a positive integer".into()),
-    };
+    let runs = timing::runs(args.next())?;
     let obj_data = std::fs::read(&obj_path).map_err(|e| format!("{obj_path}: {e}"))?;
     let btf_data = std::fs::read(&btf_path).map_err(|e| format!("{btf_path}: {e}"))?;
     let btf = corex_btf::load(&btf_data, None)
@@ -59,14 +49,10 @@ fn run() -> Result<String, String> {
         times.push(start.elapsed());
         relocations = report.results.len();
     }
-    times.sort();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let mean = times.iter().sum::<Duration>() / runs;
     Ok(format!(
-        "relocations={relocations} runs={runs} mean_us={:.1} min_us={:.1} median_us={:.1} index_mean_us={:.1}",
-        us(mean),
-        us(times[0]),
-        us(times[times.len() / 2]),
+        "relocations={relocations} {} index_mean_us={:.1}",
+        timing::summary(&mut times),
         us(indexing / runs)
     ))
 }

@@ -1,9 +1,13 @@
 //! Global data (`.data*`, `.rodata*`, `.bss`, `.kconfig`) and externs
 //! (`.kconfig` and `.ksyms` symbols the loader resolves).
 
+use std::collections::HashMap;
+
 use corex_btf::{Btf, Kind, TypeId};
 
+use crate::btf_names::BtfNames;
 use crate::elf::{ElfSection, ElfSymbol, ElfView};
+use crate::work::tick;
 
 /// Which kind of global data a section holds (libbpf's internal map types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,26 +81,30 @@ pub struct DataSection {
     pub variables: Vec<Variable>,
 }
 
+/// The object's BTF with its name index.
+#[derive(Clone, Copy)]
+pub(crate) struct NamedBtf<'o> {
+    pub btf: &'o Btf,
+    pub names: &'o BtfNames,
+}
+
 /// Variables of the DATASEC called `name`, with that DATASEC's size. For an
 /// ELF section, offsets come from the variables' symbols, as libbpf fixes
 /// them up (clang leaves them at 0).
 pub(crate) fn datasec_vars(
-    btf: Option<&Btf>,
+    btf: Option<NamedBtf<'_>>,
     name: &str,
     sec: Option<(&ElfView<'_>, usize)>,
-) -> Option<(u32, Vec<Variable>)> {
-    let btf = btf?;
-    let ds = btf
-        .types()
-        .find(|t| t.kind() == Kind::Datasec && t.name() == name)?;
+) -> Option<(u64, Vec<Variable>)> {
+    let NamedBtf { btf, names } = btf?;
+    let ds = btf.ty(names.first(btf, Kind::Datasec, name)?);
     let vars: Vec<Variable> = ds
         .datasec_vars()
         .map(|v| {
+            tick(1);
             let var = btf.ty(v.ty);
             let sym_offset = sec.and_then(|(elf, index)| {
-                elf.symbols
-                    .iter()
-                    .find(|s| s.shndx as usize == index && s.name == var.name())
+                elf.symbol_named(index, var.name())
                     .and_then(|s| u32::try_from(s.value).ok())
             });
             Variable {
@@ -109,11 +117,12 @@ pub(crate) fn datasec_vars(
         .collect();
     // clang leaves sizes of extern sections at 0: lay the variables out as
     // the loader will, each aligned to its (power of two) size up to 8.
-    let laid_out = vars.iter().fold(0u32, |end, v| {
-        let align = v.size.clamp(1, 8).next_power_of_two();
-        end.div_ceil(align) * align + v.size
+    // (In 64 bits: at most 65535 variables of at most 4 GiB each.)
+    let laid_out = vars.iter().fold(0u64, |end, v| {
+        let align = u64::from(v.size.clamp(1, 8).next_power_of_two());
+        end.div_ceil(align) * align + u64::from(v.size)
     });
-    Some((ds.size().max(laid_out), vars))
+    Some((u64::from(ds.size()).max(laid_out), vars))
 }
 
 /// A global data section read from its ELF section.
@@ -121,15 +130,15 @@ pub(crate) fn data_section(
     elf: &ElfView<'_>,
     sec: &ElfSection<'_>,
     kind: DataKind,
-    btf: Option<&Btf>,
+    btf: Option<NamedBtf<'_>>,
 ) -> DataSection {
     DataSection {
-        name: sec.name.clone(),
+        name: sec.name.to_owned(),
         section_index: Some(sec.index),
         kind,
         size: sec.size,
         init: sec.data.to_vec(),
-        variables: datasec_vars(btf, &sec.name, Some((elf, sec.index)))
+        variables: datasec_vars(btf, sec.name, Some((elf, sec.index)))
             .map(|(_, v)| v)
             .unwrap_or_default(),
     }
@@ -175,33 +184,57 @@ pub struct Extern {
     pub symbol: usize,
 }
 
-/// Classifies an undefined global symbol by the DATASEC that lists it.
-pub(crate) fn extern_of(sym: &ElfSymbol, btf: Option<&Btf>) -> Extern {
-    let mut ext = Extern {
-        name: sym.name.clone(),
-        kind: ExternKind::Unknown,
-        weak: sym.bind == object::elf::STB_WEAK,
-        btf_id: None,
-        symbol: sym.index,
-    };
-    let Some(btf) = btf else { return ext };
-    let Some(id) = btf
-        .types()
-        .find(|t| matches!(t.kind(), Kind::Var | Kind::Func) && t.name() == sym.name)
-        .map(|t| t.id())
-    else {
-        return ext;
-    };
-    ext.btf_id = Some(id);
-    for ds in btf.types().filter(|t| t.kind() == Kind::Datasec) {
-        if ds.datasec_vars().any(|v| v.ty == id) {
-            ext.kind = match (ds.name(), btf.ty(id).kind()) {
+/// Resolves undefined global symbols to their BTF VAR or FUNC and the
+/// DATASEC that lists it, with every DATASEC's variables indexed once.
+pub(crate) struct ExternResolver<'o> {
+    btf: Option<NamedBtf<'o>>,
+    /// The name of the last DATASEC that lists each type.
+    listed_in: HashMap<TypeId, &'o str>,
+}
+
+impl<'o> ExternResolver<'o> {
+    /// Indexes the DATASECs of `btf`.
+    pub fn new(btf: Option<NamedBtf<'o>>) -> ExternResolver<'o> {
+        let mut listed_in = HashMap::new();
+        if let Some(NamedBtf { btf, .. }) = btf {
+            for ds in btf.types().filter(|t| t.kind() == Kind::Datasec) {
+                for v in ds.datasec_vars() {
+                    tick(1);
+                    listed_in.insert(v.ty, ds.name());
+                }
+            }
+            tick(btf.type_count() as usize);
+        }
+        ExternResolver { btf, listed_in }
+    }
+
+    /// Classifies an undefined global symbol by the DATASEC that lists it
+    /// (the first VAR or FUNC of its name; the last DATASEC listing it).
+    pub fn resolve(&self, sym: &ElfSymbol<'_>) -> Extern {
+        let mut ext = Extern {
+            name: sym.name.to_owned(),
+            kind: ExternKind::Unknown,
+            weak: sym.bind == object::elf::STB_WEAK,
+            btf_id: None,
+            symbol: sym.index,
+        };
+        let Some(NamedBtf { btf, names }) = self.btf else {
+            return ext;
+        };
+        let var = names.first(btf, Kind::Var, sym.name);
+        let func = names.first(btf, Kind::Func, sym.name);
+        let Some(id) = var.into_iter().chain(func).min() else {
+            return ext;
+        };
+        ext.btf_id = Some(id);
+        if let Some(&ds) = self.listed_in.get(&id) {
+            ext.kind = match (ds, btf.ty(id).kind()) {
                 (".kconfig", _) => ExternKind::Kconfig,
                 (".ksyms", Kind::Func) => ExternKind::KsymFunc,
                 (".ksyms", _) => ExternKind::KsymVar,
                 _ => ExternKind::Unknown,
             };
         }
+        ext
     }
-    ext
 }

@@ -1,18 +1,42 @@
 //! The one error type of this crate. Object errors name the ELF section,
 //! symbol or byte offset; CO-RE errors say in plain words why a relocation
 //! cannot be applied, as a person reading `corex reloc` needs to hear it.
+//!
+//! Fields hold names as the file has them; `Display` shows every text field
+//! through [`corex_btf::printable`], so a message can be printed to a
+//! terminal as it is, whatever the object's names hold.
+
+use corex_btf::printable;
 
 /// Everything that can go wrong reading a BPF object or relocating it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file is not an ELF file the `object` crate can read.
-    #[error("not a readable ELF file: {0}")]
+    #[error("not a readable ELF file: {}", printable(.0))]
     Elf(String),
-    /// The ELF file is not a 64-bit BPF object.
+    /// The file is another format corex reads (with another command).
+    #[error("{found}, not an ELF object")]
+    NotElf {
+        /// What the file is.
+        found: NotElf,
+    },
+    /// A section or symbol name (or the license) is not valid UTF-8.
+    #[error("{what} #{index}: {field} '{}' is not valid UTF-8", printable(.bytes))]
+    NotUtf8 {
+        /// `section` or `symbol`.
+        what: &'static str,
+        /// Section or symbol table index.
+        index: usize,
+        /// What of it: `the name`, `the license`.
+        field: &'static str,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// The file is ELF but not a BPF object.
     #[error("not a BPF object: {0}")]
     NotBpf(String),
     /// An ELF section is malformed.
-    #[error("section '{section}' (#{index}, file offset {offset}): {why}")]
+    #[error("section '{}' (#{index}, file offset {offset}): {}", printable(.section), printable(.why))]
     Section {
         /// Section name.
         section: String,
@@ -24,7 +48,7 @@ pub enum Error {
         why: String,
     },
     /// A symbol is malformed or points somewhere it cannot.
-    #[error("symbol #{index} '{name}': {why}")]
+    #[error("symbol #{index} '{}': {}", printable(.name), printable(.why))]
     Symbol {
         /// Symbol table index.
         index: usize,
@@ -34,7 +58,7 @@ pub enum Error {
         why: String,
     },
     /// An ELF relocation entry (`.rel<section>`) is malformed.
-    #[error("relocation #{index} of section '{section}' at offset {offset}: {why}")]
+    #[error("relocation #{index} of section '{}' at offset {offset}: {}", printable(.section), printable(.why))]
     Relocation {
         /// The section the relocations apply to.
         section: String,
@@ -46,23 +70,33 @@ pub enum Error {
         why: String,
     },
     /// A map definition is malformed.
-    #[error("map '{name}': {why}")]
+    #[error("map '{}': {}", printable(.name), printable(.why))]
     Map {
         /// Map name.
         name: String,
         /// What is wrong.
         why: String,
     },
-    /// The `.BTF` or `.BTF.ext` section is malformed.
-    #[error("{section}: {source}")]
+    /// The `.BTF` or `.BTF.ext` section is malformed. The BTF layer's
+    /// error is part of this one's text (it is not also its `source()`, so
+    /// that printing the chain says it once).
+    #[error("{section}: {error}")]
     Btf {
         /// `.BTF` or `.BTF.ext`.
         section: &'static str,
         /// The BTF layer's error (it names the offset).
-        source: corex_btf::Error,
+        error: corex_btf::Error,
+    },
+    /// A `.BTF.ext` block of CO-RE records does not fit the object.
+    #[error(".BTF.ext CO-RE records at byte offset {offset}: {}", printable(.why))]
+    CoreBlock {
+        /// Byte offset of the block in `.BTF.ext`.
+        offset: usize,
+        /// What is wrong.
+        why: String,
     },
     /// A `.BTF.ext` CO-RE record does not fit the object.
-    #[error(".BTF.ext CO-RE record #{index} of section '{section}' (at .BTF.ext byte offset {offset}): {why}")]
+    #[error(".BTF.ext CO-RE record #{index} of section '{}' (at .BTF.ext byte offset {offset}): {}", printable(.section), printable(.why))]
     CoreRecord {
         /// The ELF section the record belongs to.
         section: String,
@@ -85,7 +119,7 @@ pub enum Error {
     #[error("unknown CO-RE relocation kind {0} (kinds 0 to 12 exist)")]
     UnknownKind(u32),
     /// The access string cannot be read or does not fit the local type.
-    #[error("access string '{access}' on {root}: {why}")]
+    #[error("access string '{}' on {}: {}", printable(.access), printable(.root), printable(.why))]
     AccessString {
         /// The access string as stored (or a note that it is unreadable).
         access: String,
@@ -96,14 +130,15 @@ pub enum Error {
     },
     /// The root type is anonymous: candidates are found by name.
     #[error(
-        "the relocation's root type {root} is anonymous, and CO-RE finds target types by name"
+        "the relocation's root type {} is anonymous, and CO-RE finds target types by name",
+        printable(.root)
     )]
     AnonymousRoot {
         /// The root type, e.g. `[7] struct <anon>`.
         root: String,
     },
     /// A relocation kind that cannot apply to what the access string reaches.
-    #[error("{kind} cannot be computed for {what}")]
+    #[error("{kind} cannot be computed for {}", printable(.what))]
     Unsupported {
         /// libbpf's name of the kind.
         kind: &'static str,
@@ -111,13 +146,13 @@ pub enum Error {
         what: String,
     },
     /// A bitfield that no single load of at most 8 bytes covers.
-    #[error("bitfield {field} cannot be read with one load of at most 8 bytes")]
+    #[error("bitfield {} cannot be read with one load of at most 8 bytes", printable(.field))]
     Bitfield {
         /// The field, as a spec.
         field: String,
     },
     /// Two candidate types place the field differently.
-    #[error("{local} matches {count} types with different layouts: {detail}")]
+    #[error("{} matches {count} types with different layouts: {}", printable(.local), printable(.detail))]
     OffsetAmbiguity {
         /// The local root, e.g. `struct foo___x`.
         local: String,
@@ -127,7 +162,7 @@ pub enum Error {
         detail: String,
     },
     /// Two candidate types give different values.
-    #[error("{local} matches {count} types that disagree: {detail}")]
+    #[error("{} matches {count} types that disagree: {}", printable(.local), printable(.detail))]
     DecisionAmbiguity {
         /// The local root.
         local: String,
@@ -137,12 +172,22 @@ pub enum Error {
         detail: String,
     },
     /// Matching a candidate hit a limit (nesting depth, cycles).
-    #[error("matching candidate {candidate}: {why}")]
+    #[error("matching candidate {}: {}", printable(.candidate), printable(.why))]
     CandidateError {
         /// The candidate type.
         candidate: String,
         /// What went wrong.
         why: String,
+    },
+    /// Matching the candidates took more steps than corex allows: hostile
+    /// BTF whose types nest too deeply or too widely to compare.
+    #[error("gave up after {steps} matching steps, the most {} may take: the local or target types nest too deeply or too widely to compare", if *.object { "the relocations of one object against one target" } else { "one relocation" })]
+    WorkLimit {
+        /// Steps taken (the limit that applied).
+        steps: u64,
+        /// Whether the limit of the whole object was reached, rather than
+        /// that of this relocation.
+        object: bool,
     },
     /// The instruction does not hold the value the local BTF implies.
     #[error("instruction #{insn} holds {held}, but the local BTF says {what} {expected}")]
@@ -157,7 +202,7 @@ pub enum Error {
         expected: u64,
     },
     /// The relocated instruction has a form CO-RE cannot patch.
-    #[error("instruction #{insn} (opcode {code:#04x}) cannot be patched: {why}")]
+    #[error("instruction #{insn} (opcode {code:#04x}) cannot be patched: {}", printable(.why))]
     Patch {
         /// Instruction index in its program.
         insn: usize,
@@ -167,7 +212,7 @@ pub enum Error {
         why: String,
     },
     /// The record's instruction lies outside its program.
-    #[error("instruction #{insn} is past the end of program '{program}' ({len} instructions)")]
+    #[error("instruction #{insn} is past the end of program '{}' ({len} instructions)", printable(.program))]
     InsnOutOfRange {
         /// Instruction index in the program.
         insn: usize,
@@ -176,6 +221,25 @@ pub enum Error {
         /// Number of instructions.
         len: usize,
     },
+}
+
+/// A file format that is not an ELF object but that corex reads elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotElf {
+    /// Raw BTF (`/sys/kernel/btf/vmlinux`, a BTFHub `.btf`).
+    RawBtf,
+    /// An xz stream (a BTFHub `.btf.tar.xz` or `.xz`).
+    Xz,
+}
+
+impl std::fmt::Display for NotElf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotElf::RawBtf => "raw BTF",
+            NotElf::Xz => "an xz archive",
+        })
+    }
 }
 
 /// Result with this crate's [`Error`].

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod attach;
+mod btf_names;
 pub mod check;
 pub mod core;
 mod data;
@@ -20,12 +21,17 @@ pub mod minimize;
 mod object;
 mod program;
 mod reloc;
+#[cfg(test)]
+mod scale_tests;
+mod work;
 
 pub use crate::attach::{attach_point, AttachKind, AttachPoint};
 pub use crate::data::{DataKind, DataSection, Extern, ExternKind, Variable};
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, NotElf, Result};
 pub use crate::insn::Insn;
 pub use crate::maps::{Map, MapDef, MapOrigin};
 pub use crate::object::{CoreRecord, Object};
 pub use crate::program::{Call, Program};
 pub use crate::reloc::{InsnReloc, RelocTarget};
+#[cfg(feature = "work-counter")]
+pub use crate::work::take_steps;

@@ -4,8 +4,10 @@
 
 use corex_btf::{Btf, Kind, Type, TypeId};
 
+use crate::data::NamedBtf;
 use crate::elf::{ElfSection, ElfView};
 use crate::error::{Error, Result};
+use crate::work::tick;
 
 /// Where a map definition came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,17 @@ pub struct Map {
     pub def: MapDef,
 }
 
+/// A type's kind with its article, as a sentence says it ("an int", "a
+/// struct", "void").
+pub(crate) fn a_kind(kind: Kind) -> String {
+    let name = crate::core::kind_str(kind);
+    match kind {
+        Kind::Void => name.to_owned(),
+        Kind::Int | Kind::Array | Kind::Enum | Kind::Enum64 => format!("an {name}"),
+        _ => format!("a {name}"),
+    }
+}
+
 fn map_err(name: &str, why: impl Into<String>) -> Error {
     Error::Map {
         name: name.to_owned(),
@@ -83,8 +96,8 @@ fn int_field(btf: &Btf, map: &str, field: &str, ty: TypeId) -> Result<u32> {
         return Err(map_err(
             map,
             format!(
-                "attribute '{field}' is a {}, not a pointer to an array (__uint)",
-                t.kind()
+                "attribute '{field}' is {}, not a pointer to an array (__uint)",
+                a_kind(t.kind())
             ),
         ));
     }
@@ -202,13 +215,14 @@ pub(crate) fn parse_btf_map_def(
     if def.kind() != Kind::Struct {
         return Err(map_err(
             name,
-            format!("definition is a {}, not a struct", def.kind()),
+            format!("definition is {}, not a struct", a_kind(def.kind())),
         ));
     }
     let is_inner = depth > 0;
     let mut m = MapDef::default();
     let last = def.vlen().saturating_sub(1);
     for (i, member) in def.members().enumerate() {
+        tick(1);
         let f = member.name;
         match f {
             "type" => m.map_type = int_field(btf, name, f, member.ty)?,
@@ -268,30 +282,28 @@ pub(crate) fn parse_btf_map_def(
 pub(crate) fn btf_maps(
     elf: &ElfView<'_>,
     sec: &ElfSection<'_>,
-    btf: Option<&Btf>,
+    btf: Option<NamedBtf<'_>>,
 ) -> Result<Vec<Map>> {
-    let btf = btf.ok_or_else(|| sec.error("BTF-defined maps need a .BTF section"))?;
-    let datasec = btf
-        .types()
-        .find(|t| t.kind() == Kind::Datasec && t.name() == ".maps")
+    let NamedBtf { btf, names } =
+        btf.ok_or_else(|| sec.error("BTF-defined maps need a .BTF section"))?;
+    let datasec = names
+        .first(btf, Kind::Datasec, ".maps")
+        .map(|id| btf.ty(id))
         .ok_or_else(|| sec.error("no DATASEC '.maps' in the object's BTF"))?;
     let mut maps = Vec::new();
     for (i, v) in datasec.datasec_vars().enumerate() {
+        tick(1);
         let var = btf.ty(v.ty);
         let name = var.name().to_owned();
         if name.is_empty() {
             return Err(sec.error(format!("map #{i} has an empty name")));
         }
-        let sym = elf
-            .symbols
-            .iter()
-            .find(|s| s.shndx as usize == sec.index && s.name == name)
-            .ok_or_else(|| {
-                map_err(
-                    &name,
-                    format!("no ELF symbol for it in section '{}'", sec.name),
-                )
-            })?;
+        let sym = elf.symbol_named(sec.index, &name).ok_or_else(|| {
+            map_err(
+                &name,
+                format!("no ELF symbol for it in section '{}'", sec.name),
+            )
+        })?;
         if sym.value.checked_add(u64::from(v.size)) > Some(sec.data.len() as u64) {
             return Err(map_err(
                 &name,
@@ -329,7 +341,7 @@ pub(crate) fn btf_maps(
         maps.push(Map {
             section_offset: sym.value,
             name,
-            section: sec.name.clone(),
+            section: sec.name.to_owned(),
             section_index: sec.index,
             origin: MapOrigin::Btf,
             def,
@@ -341,15 +353,11 @@ pub(crate) fn btf_maps(
 /// Maps of the legacy `maps` section: one `struct bpf_map_def` per symbol.
 pub(crate) fn legacy_maps(elf: &ElfView<'_>, sec: &ElfSection<'_>) -> Result<Vec<Map>> {
     let mut syms: Vec<_> = elf
-        .symbols
-        .iter()
-        .filter(|s| {
-            s.shndx as usize == sec.index
-                && !s.name.is_empty()
-                && s.kind != object::elf::STT_SECTION
-        })
+        .symbols_in(sec.index)
+        .filter(|s| !s.name.is_empty() && s.kind != object::elf::STT_SECTION)
         .collect();
     syms.sort_by_key(|s| s.value);
+    tick(syms.len() * crate::btf_names::log2(syms.len()));
     if syms.is_empty() {
         return Ok(Vec::new());
     }
@@ -361,39 +369,42 @@ pub(crate) fn legacy_maps(elf: &ElfView<'_>, sec: &ElfSection<'_>) -> Result<Vec
             syms.len()
         )));
     }
-    let word = |at: usize| {
-        let b = [
-            sec.data[at],
-            sec.data[at + 1],
-            sec.data[at + 2],
-            sec.data[at + 3],
-        ];
-        match elf.endian {
-            corex_btf::Endian::Little => u32::from_le_bytes(b),
-            corex_btf::Endian::Big => u32::from_be_bytes(b),
-        }
-    };
     syms.iter()
         .map(|s| {
-            let off = s.value as usize;
-            if !off.is_multiple_of(def_size) || off + def_size > sec.data.len() {
+            tick(1);
+            // The slot's bytes, if the symbol starts one inside the section.
+            let slot = usize::try_from(s.value)
+                .ok()
+                .filter(|off| off.is_multiple_of(def_size))
+                .and_then(|off| sec.data.get(off..off.checked_add(def_size)?));
+            let Some(slot) = slot else {
                 return Err(s.error(format!(
-                    "map definition at offset {off} is not one of the {def_size}-byte slots of section '{}'",
-                    sec.name
+                    "map definition at offset {} is not one of the {def_size}-byte slots of section '{}' ({} bytes)",
+                    s.value,
+                    sec.name,
+                    sec.data.len()
                 )));
-            }
+            };
+            // def_size >= 20 (checked above): five words.
+            let word = |i: usize| {
+                let b = [slot[4 * i], slot[4 * i + 1], slot[4 * i + 2], slot[4 * i + 3]];
+                match elf.endian {
+                    corex_btf::Endian::Little => u32::from_le_bytes(b),
+                    corex_btf::Endian::Big => u32::from_be_bytes(b),
+                }
+            };
             Ok(Map {
-                name: s.name.clone(),
-                section: sec.name.clone(),
+                name: s.name.to_owned(),
+                section: sec.name.to_owned(),
                 section_index: sec.index,
                 section_offset: s.value,
                 origin: MapOrigin::Legacy,
                 def: MapDef {
-                    map_type: word(off),
-                    key_size: word(off + 4),
-                    value_size: word(off + 8),
-                    max_entries: word(off + 12),
-                    map_flags: word(off + 16),
+                    map_type: word(0),
+                    key_size: word(1),
+                    value_size: word(2),
+                    max_entries: word(3),
+                    map_flags: word(4),
                     ..MapDef::default()
                 },
             })
@@ -492,7 +503,7 @@ mod tests {
         let bad = parse_btf_map_def(&btf, "x", btf.ty(int), 0).unwrap_err();
         assert_eq!(
             bad.to_string(),
-            "map 'x': definition is a INT, not a struct"
+            "map 'x': definition is an int, not a struct"
         );
     }
 }

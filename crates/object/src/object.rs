@@ -4,13 +4,17 @@
 use corex_btf::{Btf, BtfExt, CoreRelo, Endian, Kind};
 use object::elf::{SHN_UNDEF, SHT_NOBITS, SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_NOTYPE};
 
-use crate::data::{data_section, datasec_vars, extern_of, DataKind, DataSection, Extern};
+use crate::btf_names::{log2, BtfNames};
+use crate::data::{
+    data_section, datasec_vars, DataKind, DataSection, Extern, ExternResolver, NamedBtf,
+};
 use crate::elf::ElfView;
 use crate::error::{Error, Result};
 use crate::insn::INSN_SIZE;
 use crate::maps::{btf_maps, legacy_maps, Map};
-use crate::program::{discover, find_program, Call, Program};
+use crate::program::{discover, Call, Program, ProgramIndex};
 use crate::reloc::{collect, Targets};
+use crate::work::tick;
 
 /// A CO-RE relocation record of `.BTF.ext`, attributed to its program.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +38,12 @@ pub struct CoreRecord {
 }
 
 /// A parsed BPF ELF object.
+///
+/// The fields are public to read. The lookups ([`Object::program`],
+/// [`Object::program_at`], [`Object::calls`], [`Object::core_records_of`],
+/// [`Object::has_btf_type`]) answer from indexes made by [`Object::parse`]:
+/// they describe the object as parsed, whatever is pushed into the fields
+/// later.
 #[derive(Debug)]
 pub struct Object {
     /// Byte order of the object.
@@ -58,10 +68,27 @@ pub struct Object {
     pub core_relos: Vec<CoreRecord>,
     /// What the load plan needs from the ELF file beyond the above.
     pub(crate) facts: crate::load::ElfFacts,
+    /// Indexes for the lookups.
+    index: Index,
+}
+
+/// What the lookups of an [`Object`] search, made once by `parse`.
+#[derive(Debug, Default)]
+struct Index {
+    /// The section of the first `.text` function.
+    text_section: Option<usize>,
+    /// Where the programs lie.
+    programs: ProgramIndex,
+    /// Program indices ordered by name, then index.
+    by_name: Vec<usize>,
+    /// Record indices ordered by program (`None`, no program, first), then index.
+    records: Vec<usize>,
+    /// The BTF's types by name.
+    btf_names: BtfNames,
 }
 
 fn read_u32(data: &[u8], at: usize, endian: Endian) -> Option<u32> {
-    let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+    let b: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(match endian {
         Endian::Little => u32::from_le_bytes(b),
         Endian::Big => u32::from_be_bytes(b),
@@ -92,30 +119,42 @@ impl Object {
             .section_by_name(".BTF")
             .map(|s| Btf::parse(s.data))
             .transpose()
-            .map_err(|source| Error::Btf {
+            .map_err(|error| Error::Btf {
                 section: ".BTF",
-                source,
+                error,
             })?;
         let ext_data = elf.section_by_name(".BTF.ext").map(|s| s.data);
         let btf_ext = ext_data
             .map(BtfExt::parse)
             .transpose()
-            .map_err(|source| Error::Btf {
+            .map_err(|error| Error::Btf {
                 section: ".BTF.ext",
-                source,
+                error,
             })?;
+        let btf_names = BtfNames::new(btf.as_ref());
+        let named = btf.as_ref().map(|btf| NamedBtf {
+            btf,
+            names: &btf_names,
+        });
         let mut programs = discover(&elf)?;
         let mut maps = Vec::new();
         let mut data_secs = Vec::new();
         let mut license = None;
         let mut kern_version = None;
         for sec in &elf.sections {
-            match sec.name.as_str() {
-                ".maps" => maps.extend(btf_maps(&elf, sec, btf.as_ref())?),
+            tick(1);
+            match sec.name {
+                ".maps" => maps.extend(btf_maps(&elf, sec, named)?),
                 "maps" => maps.extend(legacy_maps(&elf, sec)?),
                 "license" => {
                     let text = sec.data.split(|&b| b == 0).next().unwrap_or(&[]);
-                    license = Some(String::from_utf8_lossy(text).into_owned());
+                    let text = std::str::from_utf8(text).map_err(|_| Error::NotUtf8 {
+                        what: "section",
+                        index: sec.index,
+                        field: "the license",
+                        bytes: text.to_vec(),
+                    })?;
+                    license = Some(text.to_owned());
                 }
                 "version" => {
                     kern_version = Some(read_u32(sec.data, 0, elf.endian).ok_or_else(|| {
@@ -127,60 +166,59 @@ impl Object {
                 }
                 name if sec.sh_type == SHT_PROGBITS || sec.sh_type == SHT_NOBITS => {
                     if let Some(kind) = DataKind::of_section(name, sec.sh_type == SHT_NOBITS) {
-                        data_secs.push(data_section(&elf, sec, kind, btf.as_ref()));
+                        data_secs.push(data_section(&elf, sec, kind, named));
                     }
                 }
                 _ => {}
             }
         }
-        if let Some((size, variables)) = datasec_vars(btf.as_ref(), ".kconfig", None) {
+        if let Some((size, variables)) = datasec_vars(named, ".kconfig", None) {
             data_secs.push(DataSection {
                 name: ".kconfig".into(),
                 section_index: None,
                 kind: DataKind::Kconfig,
-                size: u64::from(size),
+                size,
                 init: Vec::new(),
                 variables,
             });
         }
-        let externs: Vec<Extern> = elf
-            .symbols
-            .iter()
-            .filter(|s| {
-                s.shndx == u32::from(SHN_UNDEF)
-                    && (s.bind == STB_GLOBAL || s.bind == STB_WEAK)
-                    && s.kind == STT_NOTYPE
-                    && !s.name.is_empty()
-            })
-            .map(|s| extern_of(s, btf.as_ref()))
-            .collect();
-        let text_index = elf.section_by_name(".text").map(|s| s.index);
-        let targets = Targets {
-            maps: &maps,
-            data: &data_secs,
-            externs: &externs,
-            text_index,
+        let mut undefined = elf.symbols_in(usize::from(SHN_UNDEF)).filter(|s| {
+            (s.bind == STB_GLOBAL || s.bind == STB_WEAK)
+                && s.kind == STT_NOTYPE
+                && !s.name.is_empty()
+        });
+        let externs: Vec<Extern> = match undefined.next() {
+            None => Vec::new(),
+            Some(first) => {
+                let resolver = ExternResolver::new(named);
+                std::iter::once(first)
+                    .chain(undefined)
+                    .map(|s| resolver.resolve(s))
+                    .collect()
+            }
         };
-        collect(&elf, &mut programs, &targets)?;
+        let text_index = elf.section_by_name(".text").map(|s| s.index);
+        let targets = Targets::new(&maps, &data_secs, &externs, text_index);
+        let where_ = ProgramIndex::new(&programs);
+        collect(&elf, &mut programs, &where_, &targets)?;
         let core_relos = match (&btf_ext, &btf) {
             (Some(ext), Some(btf)) => core_records(
                 &elf,
                 &programs,
+                &where_,
                 btf,
                 ext,
                 core_record_size(ext_data.unwrap_or(&[])),
             )?,
             (Some(ext), None) if !ext.core_relos.is_empty() => {
-                return Err(Error::Btf {
-                    section: ".BTF.ext",
-                    source: corex_btf::Error::BadExt {
-                        offset: 0,
-                        why: "CO-RE records need a .BTF section, and the object has none".into(),
-                    },
+                return Err(Error::CoreBlock {
+                    offset: ext.core_relos[0].offset,
+                    why: "CO-RE records need a .BTF section, and the object has none".into(),
                 })
             }
             _ => Vec::new(),
         };
+        let index = Index::new(&programs, where_, &core_relos, btf_names);
         Ok(Object {
             facts: crate::load::ElfFacts::collect(&elf),
             endian: elf.endian,
@@ -193,36 +231,88 @@ impl Object {
             btf,
             btf_ext,
             core_relos,
+            index,
         })
     }
 
-    /// The BPF-to-BPF calls of program `index` (see [`Call`]).
+    /// The BPF-to-BPF calls of program `index` (see [`Call`]); none for an
+    /// index past the last program.
     pub fn calls(&self, index: usize) -> Vec<Call> {
-        let text = self
-            .programs
-            .iter()
-            .find(|p| p.subprog)
-            .map(|p| p.section_index);
-        crate::program::calls(&self.programs, index, text)
+        crate::program::calls(
+            &self.programs,
+            &self.index.programs,
+            index,
+            self.index.text_section,
+        )
     }
 
-    /// The program called `name`.
+    /// The ELF section index of the `.text` subprograms, if there are any:
+    /// where [`RelocTarget::Call`](crate::RelocTarget::Call) and
+    /// [`RelocTarget::FuncAddr`](crate::RelocTarget::FuncAddr) point.
+    pub fn text_section(&self) -> Option<usize> {
+        self.index.text_section
+    }
+
+    /// The first program called `name`.
     pub fn program(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name == name)
+        let by_name = &self.index.by_name;
+        tick(log2(by_name.len()));
+        let at = by_name
+            .partition_point(|&i| self.programs.get(i).is_some_and(|p| p.name.as_str() < name));
+        by_name
+            .get(at)
+            .and_then(|&i| self.programs.get(i))
+            .filter(|p| p.name == name)
+    }
+
+    /// The program (index into [`Object::programs`]) holding instruction
+    /// `section_insn` of ELF section `section_index`, found as libbpf finds
+    /// it: the last program starting at or before it, if that one holds it.
+    pub fn program_at(&self, section_index: usize, section_insn: usize) -> Option<usize> {
+        self.index.programs.find(section_index, section_insn)
     }
 
     /// The CO-RE records of program `index`, in `.BTF.ext` order.
     pub fn core_records_of(&self, index: usize) -> impl Iterator<Item = &CoreRecord> + '_ {
-        self.core_relos
-            .iter()
-            .filter(move |r| r.program == Some(index))
+        let order = &self.index.records;
+        let of = |i: &usize| self.core_relos.get(*i).and_then(|r| r.program);
+        tick(2 * log2(order.len()));
+        let start = order.partition_point(|i| of(i) < Some(index));
+        let end = order.partition_point(|i| of(i) <= Some(index));
+        order[start..end.max(start)].iter().filter_map(move |&i| {
+            tick(1);
+            self.core_relos.get(i)
+        })
     }
 
     /// Whether the object's BTF describes a type named `name` of kind `kind`.
     pub fn has_btf_type(&self, kind: Kind, name: &str) -> bool {
         self.btf
             .as_ref()
-            .is_some_and(|b| b.types().any(|t| t.kind() == kind && t.name() == name))
+            .is_some_and(|b| self.index.btf_names.first(b, kind, name).is_some())
+    }
+}
+
+impl Index {
+    /// Indexes the programs and records of a parsed object.
+    fn new(
+        programs: &[Program],
+        where_: ProgramIndex,
+        records: &[CoreRecord],
+        btf_names: BtfNames,
+    ) -> Index {
+        let mut by_name: Vec<usize> = (0..programs.len()).collect();
+        by_name.sort_by(|&a, &b| programs[a].name.cmp(&programs[b].name));
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by_key(|&i| records[i].program);
+        tick(by_name.len() * log2(by_name.len()) + order.len() * log2(order.len()));
+        Index {
+            text_section: programs.iter().find(|p| p.subprog).map(|p| p.section_index),
+            programs: where_,
+            by_name,
+            records: order,
+            btf_names,
+        }
     }
 }
 
@@ -231,18 +321,17 @@ impl Object {
 fn core_records(
     elf: &ElfView<'_>,
     programs: &[Program],
+    where_: &ProgramIndex,
     btf: &Btf,
     ext: &BtfExt,
     rec_size: usize,
 ) -> Result<Vec<CoreRecord>> {
     let mut out = Vec::new();
     for block in &ext.core_relos {
-        let block_err = |why: String| Error::Btf {
-            section: ".BTF.ext",
-            source: corex_btf::Error::BadExt {
-                offset: block.offset,
-                why,
-            },
+        tick(1);
+        let block_err = |why: String| Error::CoreBlock {
+            offset: block.offset,
+            why,
         };
         let name = btf
             .str_at(block.sec_name_off)
@@ -260,7 +349,12 @@ fn core_records(
         })?;
         let insns = sec.data.len() / INSN_SIZE;
         for (index, relo) in block.records.iter().enumerate() {
-            let ext_offset = block.offset + 8 + index * rec_size;
+            tick(1);
+            // Inside .BTF.ext, whose records BtfExt::parse has read.
+            let ext_offset = index
+                .checked_mul(rec_size)
+                .and_then(|o| o.checked_add(block.offset + 8))
+                .unwrap_or(usize::MAX);
             let bad = |why: String| Error::CoreRecord {
                 section: name.to_owned(),
                 index,
@@ -281,7 +375,8 @@ fn core_records(
                     sec.data.len()
                 )));
             }
-            let program = find_program(programs, sec.index, section_insn);
+            let program = where_.find(sec.index, section_insn);
+            // ProgramIndex::find checked that the program holds the instruction.
             let insn = program.map_or(section_insn, |p| section_insn - programs[p].section_insn);
             out.push(CoreRecord {
                 section: name.to_owned(),

@@ -389,7 +389,7 @@ fn moved_instructions_get_the_same_values() {
         // The no-ops are really there, in front of each moved program.
         let b = Object::parse(&elf).unwrap();
         for p in &moved {
-            let insns = &b.program(p).unwrap().insns;
+            let insns = &b.program(p).unwrap().insns();
             assert!(
                 insns[..SHIFT].iter().all(|i| i.encode(b.endian) == JA_0),
                 "{name}: {p}"

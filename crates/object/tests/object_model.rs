@@ -14,7 +14,7 @@ fn finds_programs_several_per_section_and_subprograms() {
     let names: Vec<_> = obj
         .programs
         .iter()
-        .map(|p| (p.name.as_str(), p.section.as_str(), p.insns.len()))
+        .map(|p| (p.name.as_str(), p.section.as_str(), p.insns().len()))
         .collect();
     assert_eq!(
         names[..5],
@@ -146,7 +146,7 @@ fn attributes_core_records_to_programs() {
     for r in &obj.core_relos {
         let p = &obj.programs[r.program.expect("every record is inside a program")];
         assert_eq!(p.section, r.section);
-        assert!(r.insn < p.insns.len());
+        assert!(r.insn < p.insns().len());
     }
     let exec_two = obj
         .programs
@@ -245,7 +245,7 @@ fn big_endian_objects_read_the_same() {
     };
     assert_eq!(shape(&le), shape(&be));
     // Same instructions once decoded, registers included.
-    let exec = |o: &Object| o.program("exec_one").unwrap().insns.clone();
+    let exec = |o: &Object| o.program("exec_one").unwrap().insns().to_vec();
     assert_eq!(exec(&le), exec(&be));
     let maps = |o: &Object| o.maps.iter().map(|m| m.def.clone()).collect::<Vec<_>>();
     assert_eq!(maps(&le), maps(&be));

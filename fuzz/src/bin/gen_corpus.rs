@@ -1,6 +1,8 @@
 //! Writes the BtfBuilder-made seed inputs into the directory given as the only
 //! argument. `gen-corpus.sh` adds the clang-compiled ones and sorts them into
-//! `corpus/<target>/`.
+//! `corpus/<target>/`. The seeds of the generating targets (`object_gen`,
+//! `core_gen`) are pseudo-random bytes (a fixed xorshift), which their
+//! generators turn into objects and CO-RE cases.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +32,19 @@ fn main() -> std::io::Result<()> {
     ];
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes)?;
+    }
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u8
+    };
+    for (i, len) in [64, 256, 512, 1024, 2048, 4096].into_iter().enumerate() {
+        for target in ["object_gen", "core_gen"] {
+            let bytes: Vec<u8> = (0..len).map(|_| next()).collect();
+            std::fs::write(dir.join(format!("{target}-seed-{i}")), bytes)?;
+        }
     }
     Ok(())
 }

@@ -5,10 +5,11 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
+use corex_btf::printable;
 use corex_object::core::{format_spec_full, parse_spec, type_desc, RelocKind};
-use corex_object::{Call, CoreRecord, Object, Program, RelocTarget};
+use corex_object::{Call, CoreRecord, Error, NotElf, Object, Program, RelocTarget};
 use serde_json::{json, Value};
 
 use crate::input;
@@ -32,40 +33,53 @@ pub struct InspectArgs {
     format: Format,
 }
 
-/// A CO-RE record as libbpf prints it: `<kind> spec`.
-pub fn core_record_text(obj: &Object, rec: &CoreRecord) -> String {
+/// A name from the object, escaped for a terminal (as a `String`, so that
+/// column widths apply).
+pub fn safe(name: &str) -> String {
+    printable(name).to_string()
+}
+
+/// A path from the command line, escaped for a terminal.
+pub fn safe_path(path: &std::path::Path) -> String {
+    printable(path.as_os_str().as_encoded_bytes()).to_string()
+}
+
+/// A CO-RE record as libbpf prints it, `<kind> spec` (raw: names as the
+/// object has them), and why the spec cannot be resolved, if it cannot
+/// (a message safe to print).
+pub fn core_record_spec(obj: &Object, rec: &CoreRecord) -> (String, Option<String>) {
     let kind = RelocKind::name_of(rec.relo.kind);
     let Some(btf) = obj.btf.as_ref() else {
-        return format!("<{kind}> (no BTF)");
+        return (format!("<{kind}>"), Some("the object has no BTF".into()));
     };
-    let access = btf.str_at(rec.relo.access_str_off);
+    let access = btf.str_at(rec.relo.access_str_off).unwrap_or("<?>");
     let root = rec.relo.type_id;
     if root.0 == 0 || root.0 >= btf.type_count() {
-        return format!(
-            "<{kind}> [{root}] <unknown> + {}: type id {root} does not exist",
-            access.unwrap_or("<?>")
+        return (
+            format!("<{kind}> [{root}] <unknown> + {access}"),
+            Some(format!("type id {root} does not exist")),
         );
     }
+    let unresolved = format!("<{kind}> {} + {access}", type_desc(btf, root));
     let Some(k) = RelocKind::from_u32(rec.relo.kind) else {
-        return format!(
-            "<{kind}> {} + {}: unknown kind {}",
-            type_desc(btf, root),
-            access.unwrap_or("<?>"),
-            rec.relo.kind
-        );
+        return (unresolved, Some(format!("unknown kind {}", rec.relo.kind)));
     };
-    match parse_spec(btf, root, access, k) {
-        Ok(spec) => format!("<{kind}> {}", format_spec_full(&spec)),
-        Err(e) => format!(
-            "<{kind}> {} + {}: {e}",
-            type_desc(btf, root),
-            access.unwrap_or("<?>")
-        ),
+    match parse_spec(btf, root, btf.str_at(rec.relo.access_str_off), k) {
+        Ok(spec) => (format!("<{kind}> {}", format_spec_full(&spec)), None),
+        Err(e) => (unresolved, Some(e.to_string())),
+    }
+}
+
+/// [`core_record_spec`] as one line for a person.
+fn core_record_text(obj: &Object, rec: &CoreRecord) -> String {
+    match core_record_spec(obj, rec) {
+        (spec, None) => safe(&spec),
+        (spec, Some(why)) => format!("{}: {why}", safe(&spec)),
     }
 }
 
 fn insn_hex(p: &Program, insn: usize, obj: &Object) -> String {
-    p.insns
+    p.insns()
         .get(insn)
         .map(|i| {
             i.encode(obj.endian)
@@ -77,6 +91,7 @@ fn insn_hex(p: &Program, insn: usize, obj: &Object) -> String {
         .unwrap_or_default()
 }
 
+/// Type, attach kind and attach target of a program (the target raw).
 fn program_kind(p: &Program) -> (String, String, String) {
     if p.subprog {
         return ("subprog".into(), "-".into(), "-".into());
@@ -91,23 +106,20 @@ fn program_kind(p: &Program) -> (String, String, String) {
     }
 }
 
-/// The function a call reaches.
+/// The function a call reaches (names raw).
 fn callee_text(obj: &Object, c: &Call) -> String {
-    match c.callee {
-        Some(k) => format!("'{}'", obj.programs[k].name),
+    match c.callee.and_then(|k| obj.programs.get(k)) {
+        Some(p) => format!("'{}'", p.name),
         None => format!("section insn {}", c.section_insn),
     }
 }
 
-/// The `.text` function starting at (or holding) instruction `section_insn`.
+/// The `.text` function starting at (or holding) instruction `section_insn`
+/// (names raw).
 fn text_function(obj: &Object, section_insn: usize) -> String {
-    obj.programs
-        .iter()
-        .find(|p| {
-            p.subprog
-                && p.section_insn <= section_insn
-                && section_insn < p.section_insn + p.insns.len()
-        })
+    obj.text_section()
+        .and_then(|text| obj.program_at(text, section_insn))
+        .and_then(|k| obj.programs.get(k))
         .map_or_else(
             || format!(".text insn {section_insn}"),
             |p| match section_insn - p.section_insn {
@@ -117,28 +129,35 @@ fn text_function(obj: &Object, section_insn: usize) -> String {
         )
 }
 
+/// What a relocation points at (names raw).
 fn reloc_target_text(obj: &Object, t: &RelocTarget) -> String {
+    let missing = || "(missing)".to_owned();
     match t {
-        RelocTarget::Map { map } => format!("map '{}'", obj.maps[*map].name),
-        RelocTarget::Data { data, offset } => format!("{} + {offset}", obj.data[*data].name),
+        RelocTarget::Map { map } => obj
+            .maps
+            .get(*map)
+            .map_or_else(missing, |m| format!("map '{}'", m.name)),
+        RelocTarget::Data { data, offset } => obj
+            .data
+            .get(*data)
+            .map_or_else(missing, |d| format!("{} + {offset}", d.name)),
         RelocTarget::Call { section_insn } => format!("call {}", text_function(obj, *section_insn)),
         RelocTarget::FuncAddr { section_insn } => {
             format!("address of {}", text_function(obj, *section_insn))
         }
-        RelocTarget::Extern { ext } => format!(
-            "extern '{}' ({})",
-            obj.externs[*ext].name,
-            obj.externs[*ext].kind.name()
-        ),
+        RelocTarget::Extern { ext } => obj.externs.get(*ext).map_or_else(missing, |e| {
+            format!("extern '{}' ({})", e.name, e.kind.name())
+        }),
     }
 }
 
+/// The text report. Every name from the object is escaped.
 fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "object: {path}")?;
     writeln!(
         out,
         "license: {}",
-        obj.license.as_deref().unwrap_or("(none)")
+        obj.license.as_deref().map_or("(none)".into(), safe)
     )?;
     if let Some(v) = obj.kern_version {
         writeln!(out, "kernel version: {v:#x}")?;
@@ -154,28 +173,28 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "  {:<16} {:<36} type {:<14} attach {:<14} target {:<28} {} insns{flags}",
-            p.name,
-            p.section,
+            safe(&p.name),
+            safe(&p.section),
             ty,
             attach,
-            target,
-            p.insns.len()
+            safe(&target),
+            p.insns().len()
         )?;
         for r in &p.relocations {
             writeln!(
                 out,
                 "      insn #{:<5} {} -> {}",
                 r.insn,
-                r.symbol,
-                reloc_target_text(obj, &r.target)
+                safe(&r.symbol),
+                safe(&reloc_target_text(obj, &r.target))
             )?;
         }
         let unrelocated = obj.calls(i);
         for c in unrelocated
             .iter()
-            .filter(|c| !p.relocations.iter().any(|r| r.insn == c.insn))
+            .filter(|c| p.relocations_at(c.insn).is_empty())
         {
-            let callee = callee_text(obj, c);
+            let callee = safe(&callee_text(obj, c));
             writeln!(
                 out,
                 "      insn #{:<5} call {callee} (same section, no relocation)",
@@ -189,13 +208,13 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "  {:<16} {:<16} key {:<4} value {:<6} max_entries {:<8} flags {:#x}  ({})",
-            m.name,
+            safe(&m.name),
             d.type_name(),
             d.key_size,
             d.value_size,
             d.max_entries,
             d.map_flags,
-            m.section
+            safe(&m.section)
         )?;
     }
     writeln!(out, "\nglobal data ({}):", obj.data.len())?;
@@ -203,7 +222,7 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "  {:<16} {:<8} {} bytes",
-            d.name,
+            safe(&d.name),
             d.kind.name(),
             d.size
         )?;
@@ -211,7 +230,9 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
             writeln!(
                 out,
                 "      {} (offset {}, {} bytes)",
-                v.name, v.offset, v.size
+                safe(&v.name),
+                v.offset,
+                v.size
             )?;
         }
     }
@@ -221,7 +242,7 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
             writeln!(
                 out,
                 "  {:<24} {}{}",
-                e.name,
+                safe(&e.name),
                 e.kind.name(),
                 if e.weak { " (weak)" } else { "" }
             )?;
@@ -233,7 +254,7 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         if recs.peek().is_none() {
             continue;
         }
-        writeln!(out, "  prog '{}' ({}):", p.name, p.section)?;
+        writeln!(out, "  prog '{}' ({}):", safe(&p.name), safe(&p.section))?;
         for rec in recs {
             writeln!(
                 out,
@@ -249,7 +270,7 @@ fn text(obj: &Object, path: &str, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "  (no program) section '{}' relo #{} insn #{}: {}",
-            rec.section,
+            safe(&rec.section),
             rec.index,
             rec.insn,
             core_record_text(obj, rec)
@@ -271,7 +292,7 @@ fn json_doc(obj: &Object, path: &str) -> Value {
                 "type": ty,
                 "attach": if p.subprog || p.attach.is_none() { Value::Null } else { attach.into() },
                 "target": p.attach.as_ref().and_then(|a| a.target.clone()),
-                "insns": p.insns.len(),
+                "insns": p.insns().len(),
                 "subprog": p.subprog,
                 "autoload": p.autoload,
                 "global": p.global,
@@ -282,15 +303,19 @@ fn json_doc(obj: &Object, path: &str) -> Value {
                 })).collect::<Vec<_>>(),
                 "calls": obj.calls(i).iter().map(|c| json!({
                     "insn": c.insn,
-                    "callee": c.callee.map(|k| obj.programs[k].name.as_str()),
+                    "callee": c.callee.and_then(|k| obj.programs.get(k)).map(|p| p.name.as_str()),
                     "address_only": c.address_only,
                 })).collect::<Vec<_>>(),
-                "core_relocations": obj.core_records_of(i).map(|r| json!({
-                    "index": r.index,
-                    "insn": r.insn,
-                    "kind": RelocKind::name_of(r.relo.kind),
-                    "spec": core_record_text(obj, r),
-                })).collect::<Vec<_>>(),
+                "core_relocations": obj.core_records_of(i).map(|r| {
+                    let (spec, error) = core_record_spec(obj, r);
+                    json!({
+                        "index": r.index,
+                        "insn": r.insn,
+                        "kind": RelocKind::name_of(r.relo.kind),
+                        "spec": spec,
+                        "error": error,
+                    })
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -318,21 +343,32 @@ fn json_doc(obj: &Object, path: &str) -> Value {
     })
 }
 
-/// Reads and parses a BPF object, naming the file in errors.
+/// Reads and parses a BPF object, naming the file in errors (and, for a
+/// file another command reads, which one).
 pub fn load_object(path: &std::path::Path) -> Result<Object> {
     let data = input::read(path)?;
-    Object::parse(&data).with_context(|| format!("{}", path.display()))
+    let shown = safe_path(path);
+    Object::parse(&data).map_err(|e| match e {
+        Error::NotElf { found } => {
+            let reader = match found {
+                NotElf::RawBtf | NotElf::Xz => "corex btf dump",
+                _ => "another command",
+            };
+            anyhow::anyhow!("{shown} is {found}, not an ELF object; `{reader} {shown}` reads it")
+        }
+        e => anyhow::Error::new(e).context(shown),
+    })
 }
 
 /// Runs `corex inspect`.
 pub fn run(args: InspectArgs) -> Result<ExitCode> {
     let obj = load_object(&args.object)?;
-    let path = args.object.display().to_string();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {
-        Format::Text => text(&obj, &path, &mut out)?,
+        Format::Text => text(&obj, &safe_path(&args.object), &mut out)?,
         Format::Json => {
+            let path = args.object.display().to_string();
             serde_json::to_writer_pretty(&mut out, &json_doc(&obj, &path))?;
             writeln!(out)?;
         }

@@ -10,7 +10,7 @@ use anyhow::Result;
 use corex_object::core::{CoreReport, Outcome, Patched, RelocResult, Target};
 use serde::Serialize;
 
-use super::inspect::{load_object, Format};
+use super::inspect::{load_object, safe, safe_path, Format};
 use crate::input;
 
 /// Arguments of `corex reloc`.
@@ -98,6 +98,8 @@ fn json_doc<'a>(report: &'a CoreReport, object: &'a str, btf: &'a str) -> JsonDo
     }
 }
 
+/// The text report: names and spec texts escaped; reasons and errors are
+/// safe already.
 fn text(report: &CoreReport, object: &str, btf: &str, out: &mut impl Write) -> io::Result<()> {
     let count = |want: &str| {
         report
@@ -117,19 +119,22 @@ fn text(report: &CoreReport, object: &str, btf: &str, out: &mut impl Write) -> i
     let mut current: Option<(&str, &str)> = None;
     for r in &report.results {
         if current != Some((&r.program, &r.section)) {
-            writeln!(out, "\nprog '{}' ({}):", r.program, r.section)?;
+            writeln!(out, "\nprog '{}' ({}):", safe(&r.program), safe(&r.section))?;
             current = Some((&r.program, &r.section));
         }
         writeln!(
             out,
             "  relo #{} insn #{}: <{}> {}",
-            r.index, r.insn, r.kind, r.local
+            r.index,
+            r.insn,
+            r.kind,
+            safe(&r.local)
         )?;
         if let Some(t) = &r.target {
             let cand = r
                 .candidate
                 .map_or(String::new(), |c| format!(" (candidate #{c})"));
-            writeln!(out, "      target{cand}: {t}")?;
+            writeln!(out, "      target{cand}: {}", safe(t))?;
         }
         match &r.outcome {
             Outcome::Applied(Patched::Poisoned { reason }) => writeln!(
@@ -164,11 +169,13 @@ fn text(report: &CoreReport, object: &str, btf: &str, out: &mut impl Write) -> i
         let prog = s
             .program
             .as_deref()
-            .map_or(String::new(), |p| format!(" of prog '{p}'"));
+            .map_or(String::new(), |p| format!(" of prog '{}'", safe(p)));
         writeln!(
             out,
             "\nnot relocated: section '{}' relo #{}{prog}: {}",
-            s.section, s.index, s.why
+            safe(&s.section),
+            s.index,
+            s.why
         )?;
     }
     Ok(())
@@ -181,15 +188,20 @@ pub fn run(args: RelocArgs) -> Result<ExitCode> {
     let loaded = input::load_btf(&btf_path, args.base.as_deref())?;
     let target = Target::for_object(&loaded.btf, &obj);
     let report = obj.relocate_core(&target);
-    let (object, btf) = (
-        args.object.display().to_string(),
-        btf_path.display().to_string(),
-    );
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {
-        Format::Text => text(&report, &object, &btf, &mut out)?,
+        Format::Text => text(
+            &report,
+            &safe_path(&args.object),
+            &safe_path(&btf_path),
+            &mut out,
+        )?,
         Format::Json => {
+            let (object, btf) = (
+                args.object.display().to_string(),
+                btf_path.display().to_string(),
+            );
             serde_json::to_writer_pretty(&mut out, &json_doc(&report, &object, &btf))?;
             writeln!(out)?;
         }

@@ -77,16 +77,11 @@ pub struct ObjectCheck {
 }
 
 /// Checks `obj` against `kernel`: applies its CO-RE relocations against
-/// `target` (the same BTF; `obj` is relocated in place, so pass a freshly
-/// parsed object) and runs every check on each program libbpf would load.
-pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
-    // relocate_core leaves the object as parsed: the reachability analysis
-    // reads the relocated instructions, so they are written into `obj`.
-    let (report, relocated_insns) = obj.relocate_core_insns(target);
-    for (p, insns) in obj.programs.iter_mut().zip(relocated_insns) {
-        p.insns = insns;
-    }
-    let obj = &*obj;
+/// `target` (the same BTF; `obj` itself is not modified) and runs every
+/// check on each program libbpf would load.
+pub fn check_object(obj: &Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
+    // The reachability analysis reads the relocated instructions.
+    let (report, relocated_insns) = crate::load::core_report(obj, target);
     let mut relocated: HashMap<(usize, usize), TypeId> = HashMap::new();
     for rec in &obj.core_relos {
         if let Some(p) = rec.program {
@@ -132,7 +127,7 @@ pub fn check_object(obj: &mut Object, kernel: &Kernel<'_>, target: &Target<'_>) 
         if prog.subprog || !prog.autoload {
             continue;
         }
-        let reach = reach::analyze(obj, i);
+        let reach = reach::analyze(obj, &relocated_insns, i);
         // libbpf links every subprogram the program calls, on live paths or
         // not, into it: their relocations are the program's too.
         let linked = called_subprograms(obj, i);

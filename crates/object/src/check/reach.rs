@@ -187,11 +187,13 @@ impl Reach {
     }
 }
 
-/// Runs the pass over program `entry` of `obj` (whose CO-RE relocations have
-/// been applied), following its calls.
-pub fn analyze(obj: &Object, entry: usize) -> Reach {
+/// Runs the pass over program `entry` of `obj`, following its calls.
+/// `relocated[p]` holds function `p`'s instructions after CO-RE where CO-RE
+/// patched it (`None`: as parsed).
+pub fn analyze(obj: &Object, relocated: &[Option<Vec<Insn>>], entry: usize) -> Reach {
     let mut a = Analyzer {
         obj,
+        relocated,
         calls: HashMap::new(),
         memo: HashMap::new(),
         active: HashSet::new(),
@@ -213,6 +215,8 @@ pub fn analyze(obj: &Object, entry: usize) -> Reach {
 
 struct Analyzer<'o> {
     obj: &'o Object,
+    /// Functions after CO-RE, where it patched them.
+    relocated: &'o [Option<Vec<Insn>>],
     /// Calls of each program: calling instruction -> (callee, start insn).
     calls: HashMap<usize, HashMap<usize, Option<(usize, usize)>>>,
     /// Return value per analysed (callee, start, arguments).
@@ -233,7 +237,15 @@ enum Flow {
     End,
 }
 
-impl Analyzer<'_> {
+impl<'o> Analyzer<'o> {
+    /// Function `p`'s instructions after CO-RE.
+    fn insns(&self, p: usize) -> &'o [Insn] {
+        match self.relocated.get(p) {
+            Some(Some(patched)) => patched,
+            _ => self.obj.programs[p].insns(),
+        }
+    }
+
     fn callee_of(&mut self, program: usize, insn: usize) -> Option<(usize, usize)> {
         let obj = self.obj;
         let calls = self.calls.entry(program).or_insert_with(|| {
@@ -261,7 +273,7 @@ impl Analyzer<'_> {
         if depth >= MAX_CALL_DEPTH || !self.active.insert(key) {
             return Val::Unknown;
         }
-        let insns = self.obj.programs[p].insns();
+        let insns = self.insns(p);
         let mut states: Vec<Option<State>> = vec![None; insns.len()];
         let mut work = Vec::new();
         if start < insns.len() {
@@ -302,6 +314,7 @@ impl Analyzer<'_> {
     }
 
     fn mark(&mut self, p: usize, i: usize, len: usize) {
+        let wide = self.insns(p)[i].is_ld_imm64();
         let r = self
             .reach
             .reached
@@ -309,7 +322,7 @@ impl Analyzer<'_> {
             .or_insert_with(|| vec![false; len]);
         r[i] = true;
         // The second slot of an ld_imm64 belongs to it.
-        if self.obj.programs[p].insns()[i].is_ld_imm64() && i + 1 < len {
+        if wide && i + 1 < len {
             r[i + 1] = true;
         }
     }

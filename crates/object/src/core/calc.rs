@@ -29,8 +29,9 @@ pub struct Fixup {
     pub new_size: u32,
     /// Why a load/store may not change size, when the size changes unsafely
     /// (libbpf's `fail_memsz_adjust`): such an instruction is poisoned.
+    /// Names in it are escaped: it is safe to print.
     pub resize_forbidden: Option<String>,
-    /// Why no candidate matched, when none did.
+    /// Why no candidate matched, when none did (names escaped: safe to print).
     pub reason: Option<String>,
 }
 
@@ -231,8 +232,8 @@ fn resize_problem(
     }
     Some(format!(
         "the field is {orig_size} bytes locally ({}) but {new_size} bytes on this kernel ({}), and only pointers and unsigned integers can be read with a different size",
-        type_name(local, orig),
-        type_name(targ, new)
+        corex_btf::printable(&type_name(local, orig)),
+        corex_btf::printable(&type_name(targ, new))
     ))
 }
 

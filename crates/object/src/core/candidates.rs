@@ -2,9 +2,9 @@
 //! candidate lists are cached per local root id and pruned to the candidates
 //! that matched, as libbpf does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use corex_btf::{essential_name, Btf, NameIndex, TypeId};
+use corex_btf::{essential_name, Btf, Kind, NameIndex, TypeId};
 
 use super::compat::kinds_compat;
 use crate::object::Object;
@@ -13,7 +13,69 @@ use crate::object::Object;
 /// essential name.
 pub struct Target<'t> {
     btf: &'t Btf,
-    names: NameIndex,
+    names: Names<'t>,
+}
+
+/// The target's types by essential name: all of them, or only those an
+/// object looks up.
+enum Names<'t> {
+    All(NameIndex),
+    Wanted(HashMap<&'t str, Vec<TypeId>>),
+}
+
+impl Names<'_> {
+    fn get(&self, btf: &Btf, essential: &str) -> &[TypeId] {
+        match self {
+            Names::All(index) => index.get(btf, essential),
+            Names::Wanted(map) => map.get(essential).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// The string-table bytes of `btf` (or its base) from `offset` on.
+fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
+    match btf.base() {
+        Some(base) if offset < base.strings_len() => raw_string(base, offset),
+        base => {
+            let own = offset - base.map_or(0, |b| b.strings_len());
+            btf.own_string_bytes().get(own as usize..).unwrap_or(&[])
+        }
+    }
+}
+
+/// The types of `btf` of a kind in `kinds` (a bit per kind number) whose
+/// essential name is in `wanted`. A type's name is read only if its kind
+/// fits and its first byte starts a wanted name: a kernel's 100,000 names
+/// are mostly passed over without reading them.
+fn index_wanted<'t>(
+    btf: &'t Btf,
+    wanted: HashSet<&str>,
+    kinds: u32,
+) -> HashMap<&'t str, Vec<TypeId>> {
+    let mut first = [false; 256];
+    for name in &wanted {
+        if let Some(&b) = name.as_bytes().first() {
+            first[usize::from(b)] = true;
+        }
+    }
+    let mut by_name: HashMap<&'t str, Vec<TypeId>> = HashMap::new();
+    for id in btf.all_ids() {
+        let t = btf.ty(id);
+        let off = t.name_off();
+        if off == 0
+            || kinds & (1 << (t.kind() as u32)) == 0
+            || !raw_string(btf, off)
+                .first()
+                .is_some_and(|&b| first[usize::from(b)])
+        {
+            continue;
+        }
+        let essential = essential_name(t.name());
+        if wanted.contains(essential) {
+            by_name.entry(essential).or_default().push(id);
+        }
+    }
+    by_name
 }
 
 impl<'t> Target<'t> {
@@ -22,23 +84,38 @@ impl<'t> Target<'t> {
     pub fn new(btf: &'t Btf) -> Target<'t> {
         Target {
             btf,
-            names: NameIndex::new(btf),
+            names: Names::All(NameIndex::new(btf)),
         }
     }
 
-    /// Indexes only the names `obj`'s CO-RE relocations can look up (the
-    /// essential names of their local root types): one pass over `btf`,
-    /// several times faster than [`Target::new`] on a kernel's BTF. Use
-    /// [`Target::new`] to relocate several objects against one target.
+    /// Indexes only the types `obj`'s CO-RE relocations can look up (of
+    /// the kinds and essential names of their local root types): one pass
+    /// over `btf` that reads a name only when the kind fits and the first
+    /// byte starts a wanted name, many times faster than [`Target::new`] on
+    /// a kernel's BTF. Use [`Target::new`] to relocate several objects
+    /// against one target.
     pub fn for_object(btf: &'t Btf, obj: &Object) -> Target<'t> {
-        let roots = obj.btf.as_ref().map(|local| {
-            obj.core_relos
-                .iter()
-                .map(move |r| local.ty(r.relo.type_id).name())
-        });
+        let mut wanted = HashSet::new();
+        let mut kinds = 0u32;
+        if let Some(local) = obj.btf.as_ref() {
+            for r in &obj.core_relos {
+                let t = local.ty(r.relo.type_id);
+                let name = essential_name(t.name());
+                if name.is_empty() {
+                    continue;
+                }
+                wanted.insert(name);
+                kinds |= 1 << (t.kind() as u32);
+            }
+        }
+        // ENUM and ENUM64 are candidates of each other (kinds_compat).
+        let enums = (1 << (Kind::Enum as u32)) | (1 << (Kind::Enum64 as u32));
+        if kinds & enums != 0 {
+            kinds |= enums;
+        }
         Target {
             btf,
-            names: NameIndex::with_names(btf, roots.into_iter().flatten()),
+            names: Names::Wanted(index_wanted(btf, wanted, kinds)),
         }
     }
 
@@ -105,5 +182,23 @@ impl CandidateCache {
         if !matched.is_empty() {
             self.lists.insert(local_id, matched);
         }
+    }
+
+    /// Takes the candidates of `local_id` out (searched on first use), to
+    /// [`put`](CandidateCache::put) back, without copying them.
+    pub(super) fn take(
+        &mut self,
+        target: &Target<'_>,
+        local: &Btf,
+        local_id: TypeId,
+    ) -> Vec<TypeId> {
+        self.lists
+            .remove(&local_id)
+            .unwrap_or_else(|| target.find_candidates(local, local_id))
+    }
+
+    /// Puts the candidates of `local_id` (back) in.
+    pub(super) fn put(&mut self, local_id: TypeId, candidates: Vec<TypeId>) {
+        self.lists.insert(local_id, candidates);
     }
 }

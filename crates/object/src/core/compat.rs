@@ -1,8 +1,12 @@
 //! Type compatibility as libbpf judges it for field relocations
 //! (`bpf_core_fields_are_compat`) and for type relocations
-//! (`__bpf_core_types_are_compat`). Errors are limits hit (depth, cycles).
+//! (`__bpf_core_types_are_compat`). Errors are limits hit (depth, cycles,
+//! the step budget); verdicts on type pairs are remembered per relocation
+//! (see [`Matcher`]).
 
 use corex_btf::{essential_name, Btf, Kind, Type, TypeId};
+
+use super::work::{Matcher, Stop};
 
 /// Deepest type graph followed (libbpf's recursion limit).
 pub(crate) const MAX_DEPTH: i32 = 32;
@@ -28,24 +32,28 @@ pub(crate) enum Step {
 
 /// Walks a local and a target type chain in lockstep (modifiers and
 /// typedefs skipped at each step), at most [`MAX_DEPTH`] steps, as libbpf's
-/// `goto recur` loops do.
+/// `goto recur` loops do. Each step counts against `m`'s budget.
 pub(crate) fn walk_pair<'l, 't>(
+    m: &mut Matcher,
     local: &'l Btf,
     local_id: TypeId,
     targ: &'t Btf,
     targ_id: TypeId,
-    mut step: impl FnMut(Type<'l>, Type<'t>) -> Result<Step, String>,
-) -> Result<bool, String> {
+    mut step: impl FnMut(&mut Matcher, Type<'l>, Type<'t>) -> Result<Step, Stop>,
+) -> Result<bool, Stop> {
     let (mut lid, mut tid) = (local_id, targ_id);
     for _ in 0..MAX_DEPTH {
+        m.step()?;
         let lt = local.skip_mods_and_typedefs(lid);
         let tt = targ.skip_mods_and_typedefs(tid);
-        match step(lt, tt)? {
+        match step(m, lt, tt)? {
             Step::Done(verdict) => return Ok(verdict),
             Step::Next(l, t) => (lid, tid) = (l, t),
         }
     }
-    Err(format!("type chain deeper than {MAX_DEPTH} levels"))
+    Err(Stop::Limit(format!(
+        "type chain deeper than {MAX_DEPTH} levels"
+    )))
 }
 
 fn array_elem(t: &Type<'_>) -> TypeId {
@@ -54,12 +62,13 @@ fn array_elem(t: &Type<'_>) -> TypeId {
 
 /// Whether a local field type and a target field type are compatible.
 pub(crate) fn fields_are_compat(
+    m: &mut Matcher,
     local: &Btf,
     local_id: TypeId,
     targ: &Btf,
     targ_id: TypeId,
-) -> Result<bool, String> {
-    walk_pair(local, local_id, targ, targ_id, |lt, tt| {
+) -> Result<bool, Stop> {
+    walk_pair(m, local, local_id, targ, targ_id, |_, lt, tt| {
         if lt.is_composite() && tt.is_composite() {
             return Ok(Step::Done(true));
         }
@@ -80,18 +89,34 @@ pub(crate) fn fields_are_compat(
 }
 
 /// Whether a local type and a same-named target type are compatible for
-/// the type-based kinds (`__bpf_core_types_are_compat` with `level`).
+/// the type-based kinds (`__bpf_core_types_are_compat` with `level`); a
+/// pair already judged at this level is not judged again.
 pub(crate) fn types_are_compat(
+    m: &mut Matcher,
     local: &Btf,
     local_id: TypeId,
     targ: &Btf,
     targ_id: TypeId,
     level: i32,
-) -> Result<bool, String> {
+) -> Result<bool, Stop> {
+    m.compat((local_id, targ_id, level), |m| {
+        judge_compat(m, local, local_id, targ, targ_id, level)
+    })
+}
+
+/// [`types_are_compat`] for a pair not judged yet.
+fn judge_compat(
+    m: &mut Matcher,
+    local: &Btf,
+    local_id: TypeId,
+    targ: &Btf,
+    targ_id: TypeId,
+    level: i32,
+) -> Result<bool, Stop> {
     if !kinds_compat(local.ty(local_id).kind(), targ.ty(targ_id).kind()) {
         return Ok(false);
     }
-    walk_pair(local, local_id, targ, targ_id, |lt, tt| {
+    walk_pair(m, local, local_id, targ, targ_id, |m, lt, tt| {
         if !kinds_compat(lt.kind(), tt.kind()) {
             return Ok(Step::Done(false));
         }
@@ -108,13 +133,13 @@ pub(crate) fn types_are_compat(
                 }
                 for (lp, tp) in lt.params().zip(tt.params()) {
                     if level <= 0 {
-                        return Err(format!(
+                        return Err(Stop::Limit(format!(
                             "function prototypes nested deeper than {MAX_DEPTH} levels"
-                        ));
+                        )));
                     }
                     let l = local.skip_mods_and_typedefs(lp.ty).id();
                     let t = targ.skip_mods_and_typedefs(tp.ty).id();
-                    if !types_are_compat(local, l, targ, t, level - 1)? {
+                    if !types_are_compat(m, local, l, targ, t, level - 1)? {
                         return Ok(Step::Done(false));
                     }
                 }

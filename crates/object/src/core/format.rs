@@ -35,18 +35,33 @@ pub fn kind_str(kind: Kind) -> &'static str {
 
 /// `kind name` of a type as libbpf prints it (`struct task_struct`, `struct <anon>`).
 pub fn type_name(btf: &Btf, id: TypeId) -> String {
+    let mut out = String::new();
+    write_type_name(&mut out, btf, id);
+    out
+}
+
+fn write_type_name(out: &mut String, btf: &Btf, id: TypeId) {
     let t = btf.ty(id);
     let name = if t.name().is_empty() {
         "<anon>"
     } else {
         t.name()
     };
-    format!("{} {name}", kind_str(t.kind()))
+    out.push_str(kind_str(t.kind()));
+    out.push(' ');
+    out.push_str(name);
 }
 
 /// `[id] kind name` of a type.
 pub fn type_desc(btf: &Btf, id: TypeId) -> String {
-    format!("[{id}] {}", type_name(btf, id))
+    let mut out = String::with_capacity(48);
+    write_type_desc(&mut out, btf, id);
+    out
+}
+
+fn write_type_desc(out: &mut String, btf: &Btf, id: TypeId) {
+    let _ = write!(out, "[{id}] ");
+    write_type_name(out, btf, id);
 }
 
 /// A bit offset as libbpf prints it: bytes, or `bytes.bits`.
@@ -65,19 +80,21 @@ pub const SPEC_BUF_SIZE: usize = 256;
 /// The spec text libbpf logs after `<kind> `, cut where libbpf's 256-byte
 /// buffer cuts `<kind> spec` (only very long names reach that).
 pub fn format_spec(spec: &Spec<'_>) -> String {
-    let full = format_spec_full(spec);
+    let mut full = format_spec_full(spec);
     let prefix = spec.kind.name().len() + 3;
     let mut keep = (SPEC_BUF_SIZE - 1).saturating_sub(prefix).min(full.len());
     while !full.is_char_boundary(keep) {
         keep -= 1;
     }
-    full[..keep].to_owned()
+    full.truncate(keep);
+    full
 }
 
 /// The whole spec text, never cut.
 pub fn format_spec_full(spec: &Spec<'_>) -> String {
     let btf = spec.btf;
-    let mut out = type_desc(btf, spec.root);
+    let mut out = String::with_capacity(96);
+    write_type_desc(&mut out, btf, spec.root);
     if spec.kind.is_type_based() {
         return out;
     }
@@ -109,12 +126,13 @@ pub fn format_spec_full(spec: &Spec<'_>) -> String {
             None => {}
         }
     }
-    let raw: Vec<String> = spec.raw.iter().map(u32::to_string).collect();
-    let _ = write!(
-        out,
-        " ({} @ offset {})",
-        raw.join(":"),
-        format_offset(spec.bit_offset)
-    );
+    out.push_str(" (");
+    for (i, index) in spec.raw.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        let _ = write!(out, "{index}");
+    }
+    let _ = write!(out, " @ offset {})", format_offset(spec.bit_offset));
     out
 }

@@ -1,13 +1,15 @@
 //! Matching a local spec against one candidate type, producing the target
-//! spec (`bpf_core_spec_match` and `bpf_core_match_member`), or the reason,
-//! in plain words, why the candidate does not match.
+//! spec (`bpf_core_spec_match`), or the reason, in plain words, why the
+//! candidate does not match. Fields are found by [`super::member`].
 
-use corex_btf::{essential_name, Btf, TypeId};
+use corex_btf::{essential_name, printable, Btf, TypeId};
 
-use super::compat::{fields_are_compat, types_are_compat, MAX_DEPTH};
-use super::format::{kind_str, type_desc, type_name};
+use super::compat::{types_are_compat, MAX_DEPTH};
+use super::format::{type_desc, type_name};
 use super::matches::types_match;
+use super::member::{match_member, Member, MemberIndex};
 use super::spec::{is_flex_array, type_size, Accessor, Spec, MAX_SPEC_LEN};
+use super::work::{Matcher, Stop};
 
 /// Why a candidate does not match.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,31 +75,52 @@ pub enum Mismatch {
     },
 }
 
+/// Shows each name through [`printable`]: the text is safe to print.
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = printable::<str>;
         match self {
-            Mismatch::MemberMissing { field, container } => {
-                write!(f, "field '{field}' does not exist in {container} on this kernel")
-            }
+            Mismatch::MemberMissing { field, container } => write!(
+                f,
+                "field '{}' does not exist in {} on this kernel",
+                p(field),
+                p(container)
+            ),
             Mismatch::MemberIncompatible { field, container, local_kind, target_kind } => write!(
                 f,
-                "field '{field}' of {container} has an incompatible type on this kernel ({local_kind} locally, {target_kind} in the target)"
+                "field '{}' of {} has an incompatible type on this kernel ({local_kind} locally, {target_kind} in the target)",
+                p(field),
+                p(container)
             ),
-            Mismatch::NotComposite { field, target } => {
-                write!(f, "field '{field}' is looked up in {target}, which is not a struct or union on this kernel")
+            Mismatch::NotComposite { field, target } => write!(
+                f,
+                "field '{}' is looked up in {}, which is not a struct or union on this kernel",
+                p(field),
+                p(target)
+            ),
+            Mismatch::NotArray { target } => {
+                write!(f, "{} is not an array on this kernel", p(target))
             }
-            Mismatch::NotArray { target } => write!(f, "{target} is not an array on this kernel"),
             Mismatch::IndexOutOfRange { idx, nelems } => {
                 write!(f, "index {idx} is out of range for an array of {nelems} elements on this kernel")
             }
-            Mismatch::NotEnum { target } => write!(f, "{target} is not an enum on this kernel"),
-            Mismatch::EnumeratorMissing { name, target } => {
-                write!(f, "enumerator '{name}' does not exist in {target} on this kernel")
-            }
-            Mismatch::TypeIncompatible { target } => {
-                write!(f, "{target} on this kernel is not compatible with the local type")
-            }
-            Mismatch::TypeMismatch { target } => write!(f, "{target} on this kernel does not match the local type"),
+            Mismatch::NotEnum { target } => write!(f, "{} is not an enum on this kernel", p(target)),
+            Mismatch::EnumeratorMissing { name, target } => write!(
+                f,
+                "enumerator '{}' does not exist in {} on this kernel",
+                p(name),
+                p(target)
+            ),
+            Mismatch::TypeIncompatible { target } => write!(
+                f,
+                "{} on this kernel is not compatible with the local type",
+                p(target)
+            ),
+            Mismatch::TypeMismatch { target } => write!(
+                f,
+                "{} on this kernel does not match the local type",
+                p(target)
+            ),
         }
     }
 }
@@ -110,84 +133,43 @@ pub(crate) enum CandidateMatch<'t> {
     NoMatch(Mismatch),
 }
 
-enum Member {
-    Found,
-    NotFound,
-    Incompatible(&'static str, &'static str),
-}
-
-/// Finds the local accessor's named field in target type `targ_id`,
-/// searching anonymous members recursively, and extends `spec` with it.
-fn match_member<'t>(
-    local: &Btf,
-    local_acc: &Accessor<'_>,
-    targ: &'t Btf,
-    targ_id: TypeId,
-    spec: &mut Spec<'t>,
-    next_targ_id: &mut TypeId,
-) -> Result<Member, String> {
-    let tt = targ.skip_mods_and_typedefs(targ_id);
-    if !tt.is_composite() {
-        return Ok(Member::NotFound);
-    }
-    let local_member = local.ty(local_acc.type_id).member(local_acc.idx as usize);
-    let Some(local_member) = local_member else {
-        return Ok(Member::NotFound);
-    };
-    // An incompatible same-named field inside an anonymous member makes
-    // libbpf keep scanning (its result is 0 either way); remember it for the
-    // explanation.
-    let mut incompatible = None;
-    for (i, m) in tt.members().enumerate() {
-        if spec.raw.len() == MAX_SPEC_LEN {
-            return Err(format!(
-                "struct/union/array nesting deeper than {MAX_SPEC_LEN} levels"
-            ));
-        }
-        spec.bit_offset = spec.bit_offset.wrapping_add(m.bit_offset);
-        spec.raw.push(i as u32);
-        if m.name.is_empty() {
-            // On a miss, libbpf leaves the inner member's offset and index in
-            // place and undoes only this level's: mirrored exactly.
-            match match_member(local, local_acc, targ, m.ty, spec, next_targ_id)? {
-                Member::Found => return Ok(Member::Found),
-                Member::Incompatible(l, t) => incompatible = Some(Member::Incompatible(l, t)),
-                Member::NotFound => {}
-            }
-        } else if m.name == local_member.name {
-            spec.accessors.push(Accessor {
-                type_id: tt.id(),
-                idx: i as u32,
-                name: Some(m.name),
-            });
-            *next_targ_id = m.ty;
-            if fields_are_compat(local, local_member.ty, targ, m.ty)? {
-                return Ok(Member::Found);
-            }
-            spec.accessors.pop();
-            let lk = kind_str(local.skip_mods_and_typedefs(local_member.ty).kind());
-            let tk = kind_str(targ.skip_mods_and_typedefs(m.ty).kind());
-            return Ok(Member::Incompatible(lk, tk));
-        }
-        spec.bit_offset = spec.bit_offset.wrapping_sub(m.bit_offset);
-        spec.raw.pop();
-    }
-    Ok(incompatible.unwrap_or(Member::NotFound))
-}
-
-/// Matches `local` against candidate `targ_id` of `targ`.
+/// Matches `local` against candidate `targ_id` of `targ` on its own (for
+/// callers outside a [`Relocator`](super::Relocator), such as the
+/// minimizer): within one relocation's step budget, a limit or the budget
+/// given as text.
 pub(crate) fn match_candidate<'t>(
     local: &Spec<'_>,
     targ: &'t Btf,
     targ_id: TypeId,
 ) -> Result<CandidateMatch<'t>, String> {
+    let mut m = Matcher::new(super::MAX_RELO_STEPS);
+    let mut members = MemberIndex::default();
+    match_candidate_with(&mut m, &mut members, local, targ, targ_id).map_err(|stop| match stop {
+        Stop::Limit(why) => why,
+        Stop::Work => crate::Error::WorkLimit {
+            steps: super::MAX_RELO_STEPS,
+            object: false,
+        }
+        .to_string(),
+    })
+}
+
+/// Matches `local` against candidate `targ_id` of `targ`, whose composites
+/// `members` indexes, within `m`'s budget.
+pub(crate) fn match_candidate_with<'t>(
+    m: &mut Matcher,
+    members: &mut MemberIndex<'t>,
+    local: &Spec<'_>,
+    targ: &'t Btf,
+    targ_id: TypeId,
+) -> Result<CandidateMatch<'t>, Stop> {
     let mut spec = Spec::empty(targ, targ_id, local.kind);
     let kind = local.kind;
     if kind.is_type_based() {
         let ok = if kind == super::RelocKind::TypeMatches {
-            types_match(local.btf, local.root, targ, targ_id, false, MAX_DEPTH)?
+            types_match(m, local.btf, local.root, targ, targ_id, false, MAX_DEPTH)?
         } else {
-            types_are_compat(local.btf, local.root, targ, targ_id, MAX_DEPTH)?
+            types_are_compat(m, local.btf, local.root, targ, targ_id, MAX_DEPTH)?
         };
         return Ok(match (ok, kind == super::RelocKind::TypeMatches) {
             (true, _) => CandidateMatch::Match(spec),
@@ -200,7 +182,7 @@ pub(crate) fn match_candidate<'t>(
         });
     }
     let Some(first) = local.accessors.first() else {
-        return Err("the local spec has no accessor".into());
+        return Err(Stop::Limit("the local spec has no accessor".into()));
     };
     if kind.is_enumval_based() {
         let tt = targ.skip_mods_and_typedefs(targ_id);
@@ -212,6 +194,7 @@ pub(crate) fn match_candidate<'t>(
         let local_name = first.name.unwrap_or("");
         let wanted = essential_name(local_name);
         for (i, v) in tt.enum_values().enumerate() {
+            m.step()?;
             if essential_name(v.name) == wanted {
                 spec.accessors.push(Accessor {
                     type_id: tt.id(),
@@ -232,7 +215,7 @@ pub(crate) fn match_candidate<'t>(
         let tt = targ.skip_mods_and_typedefs(tid);
         tid = tt.id();
         if let Some(name) = acc.name {
-            match match_member(local.btf, acc, targ, tid, &mut spec, &mut tid)? {
+            match match_member(m, members, local.btf, acc, targ, tid, &mut spec, &mut tid)? {
                 Member::Found => {}
                 Member::NotFound => {
                     let why = if tt.is_composite() {
@@ -275,9 +258,9 @@ pub(crate) fn match_candidate<'t>(
             tid = targ.skip_mods_and_typedefs(a.elem).id();
         }
         if spec.raw.len() == MAX_SPEC_LEN {
-            return Err(format!(
+            return Err(Stop::Limit(format!(
                 "struct/union/array nesting deeper than {MAX_SPEC_LEN} levels"
-            ));
+            )));
         }
         spec.accessors.push(Accessor {
             type_id: tid,

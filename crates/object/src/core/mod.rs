@@ -23,10 +23,12 @@ mod format;
 mod kind;
 mod matches;
 mod matching;
+mod member;
 mod patch;
 mod relocate;
 mod resolve;
 mod spec;
+mod work;
 
 pub use calc::Fixup;
 pub use candidates::{CandidateCache, Target};
@@ -40,6 +42,7 @@ pub use patch::{apply, Patched};
 pub use relocate::{CoreReport, Outcome, RelocResult, Skipped};
 pub use resolve::{Relocator, Resolution};
 pub use spec::{parse_spec, Accessor, Spec, MAX_SPEC_LEN};
+pub use work::{MAX_RELO_STEPS, MAX_TOTAL_STEPS};
 
 /// libbpf's `bpf_core_types_are_compat`, which also judges typed ksyms and
 /// kfuncs against the kernel's declarations.
@@ -49,5 +52,13 @@ pub(crate) fn types_compat(
     targ: &corex_btf::Btf,
     targ_id: corex_btf::TypeId,
 ) -> Result<bool, String> {
-    compat::types_are_compat(local, local_id, targ, targ_id, compat::MAX_DEPTH)
+    let mut m = work::Matcher::new(MAX_RELO_STEPS);
+    compat::types_are_compat(&mut m, local, local_id, targ, targ_id, compat::MAX_DEPTH).map_err(
+        |stop| match stop {
+            work::Stop::Limit(why) => why,
+            work::Stop::Work => {
+                format!("the comparison takes more than {MAX_RELO_STEPS} steps")
+            }
+        },
+    )
 }

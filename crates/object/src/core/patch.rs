@@ -34,7 +34,7 @@ pub enum Patched {
     },
     /// The instruction (both slots of an `ld_imm64`) became `call 0xbad2310`.
     Poisoned {
-        /// Why, in plain words.
+        /// Why, in plain words (names escaped: safe to print).
         reason: String,
     },
 }

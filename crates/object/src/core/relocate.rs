@@ -83,12 +83,18 @@ impl Object {
     /// is complete. The object is not modified: the load plan
     /// ([`crate::load`]) holds the relocated instructions.
     pub fn relocate_core(&self, target: &Target<'_>) -> CoreReport {
-        self.relocate_core_insns(target).0
+        crate::load::core_report(self, target).0
     }
 
     /// [`Object::relocate_core`]'s report and every function's instructions
     /// after relocation (indexed like [`Object::programs`]).
     pub fn relocate_core_insns(&self, target: &Target<'_>) -> (CoreReport, Vec<Vec<Insn>>) {
-        crate::load::core_report(self, target)
+        let (report, patched) = crate::load::core_report(self, target);
+        let insns = patched
+            .into_iter()
+            .zip(&self.programs)
+            .map(|(patched, prog)| patched.unwrap_or_else(|| prog.insns().to_vec()))
+            .collect();
+        (report, insns)
     }
 }

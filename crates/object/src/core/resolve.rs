@@ -8,12 +8,15 @@ use super::calc::{calc_relo, spec_offset, Fixup};
 use super::candidates::{CandidateCache, Target};
 use super::format::{format_spec, type_desc, type_name};
 use super::kind::RelocKind;
-use super::matching::{match_candidate, CandidateMatch, Mismatch};
+use super::matching::{match_candidate_with, CandidateMatch, Mismatch};
+use super::member::MemberIndex;
 use super::spec::parse_spec;
+use super::work::{Matcher, Stop, MAX_RELO_STEPS, MAX_TOTAL_STEPS};
 use crate::error::Error;
 
 /// Everything decided about one relocation record.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Resolution {
     /// libbpf's name of the kind (`unknown` for numbers past 12).
     pub kind: &'static str,
@@ -27,13 +30,26 @@ pub struct Resolution {
     pub candidate: Option<usize>,
     /// The fixup, or why the relocation fails.
     pub result: Result<Fixup, Error>,
+    /// Steps the matching took (at most [`MAX_RELO_STEPS`](super::MAX_RELO_STEPS)).
+    pub work: u64,
 }
 
 /// Resolves relocation records of one object against one target, keeping
 /// libbpf's per-object candidate cache. Use one per (object, target) pair.
+///
+/// Matching is bounded: one relocation may take [`MAX_RELO_STEPS`] steps and
+/// all of them together [`MAX_TOTAL_STEPS`]; past either, a relocation
+/// fails with [`Error::WorkLimit`].
+///
+/// [`MAX_RELO_STEPS`]: super::MAX_RELO_STEPS
+/// [`MAX_TOTAL_STEPS`]: super::MAX_TOTAL_STEPS
 pub struct Relocator<'t> {
     target: &'t Target<'t>,
     cache: CandidateCache,
+    /// The target's composites searched so far, by member name.
+    members: MemberIndex<'t>,
+    /// Steps taken by all relocations so far.
+    work: u64,
 }
 
 impl<'t> Relocator<'t> {
@@ -42,11 +58,39 @@ impl<'t> Relocator<'t> {
         Relocator {
             target,
             cache: CandidateCache::new(),
+            members: MemberIndex::default(),
+            work: 0,
         }
+    }
+
+    /// Steps taken by all relocations so far.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     /// Computes the fixup for `relo`, whose types and strings are in `local`.
     pub fn resolve(&mut self, local: &Btf, relo: &CoreRelo) -> Resolution {
+        let left = MAX_TOTAL_STEPS.saturating_sub(self.work);
+        let mut m = Matcher::new(left.min(MAX_RELO_STEPS));
+        let mut res = self.resolve_with(&mut m, local, relo);
+        res.work = m.used();
+        self.work = self.work.saturating_add(res.work);
+        if matches!(res.result, Err(Error::WorkLimit { .. })) {
+            let object = left < MAX_RELO_STEPS;
+            res.result = Err(Error::WorkLimit {
+                steps: if object {
+                    MAX_TOTAL_STEPS
+                } else {
+                    MAX_RELO_STEPS
+                },
+                object,
+            });
+        }
+        res
+    }
+
+    /// [`Relocator::resolve`] within `m`'s budget.
+    fn resolve_with(&mut self, m: &mut Matcher, local: &Btf, relo: &CoreRelo) -> Resolution {
         let kind_name = RelocKind::name_of(relo.kind);
         let fail = |local: String, e: Error| Resolution {
             kind: kind_name,
@@ -54,6 +98,7 @@ impl<'t> Relocator<'t> {
             target: None,
             candidate: None,
             result: Err(e),
+            work: 0,
         };
         let access = local.str_at(relo.access_str_off);
         if relo.type_id.0 >= local.type_count() || relo.type_id == TypeId::VOID {
@@ -109,36 +154,70 @@ impl<'t> Relocator<'t> {
                 target: None,
                 candidate: None,
                 result: Ok(fixup),
+                work: 0,
             };
         }
-        let targ_btf = self.target.btf();
-        let cands = self.cache.get(self.target, local, relo.type_id).to_vec();
-        let mut kept: Vec<TypeId> = Vec::new();
-        let mut best: Option<(Fixup, super::spec::Spec<'_>, usize)> = None;
-        let mut mismatches: Vec<Mismatch> = Vec::new();
+        let cands = self.cache.take(self.target, local, relo.type_id);
         let mut res = Resolution {
             kind: kind_name,
             local: local_text,
             target: None,
             candidate: None,
             result: Err(Error::UnknownKind(relo.kind)),
+            work: 0,
         };
+        let matched = self.match_all(m, &spec, &cands, &mut res);
+        match matched {
+            Some(kept) if !kept.is_empty() => self.cache.put(relo.type_id, kept),
+            _ => self.cache.put(relo.type_id, cands),
+        }
+        res
+    }
+
+    /// Matches every candidate (libbpf's order and ambiguity rules), fills
+    /// in `res`, and returns the candidates that matched; `None` when the
+    /// relocation failed on the way.
+    fn match_all(
+        &mut self,
+        m: &mut Matcher,
+        spec: &super::spec::Spec<'_>,
+        cands: &[TypeId],
+        res: &mut Resolution,
+    ) -> Option<Vec<TypeId>> {
+        let (local, root, kind) = (spec.btf, spec.root, spec.kind);
+        let targ_btf = self.target.btf();
+        let mut kept: Vec<TypeId> = Vec::new();
+        let mut best: Option<(Fixup, super::spec::Spec<'_>, usize)> = None;
+        // The first candidate's mismatch, and how many did not match.
+        let mut first_mismatch: Option<Mismatch> = None;
+        let mut mismatches = 0;
         for (i, &cand) in cands.iter().enumerate() {
-            let cand_spec = match match_candidate(&spec, targ_btf, cand) {
-                Err(why) => {
+            let matched = m
+                .step()
+                .and_then(|()| match_candidate_with(m, &mut self.members, spec, targ_btf, cand));
+            let cand_spec = match matched {
+                Err(Stop::Limit(why)) => {
                     res.result = Err(Error::CandidateError {
                         candidate: type_desc(targ_btf, cand),
                         why,
                     });
-                    return res;
+                    return None;
                 }
-                Ok(CandidateMatch::NoMatch(m)) => {
-                    mismatches.push(m);
+                Err(Stop::Work) => {
+                    res.result = Err(Error::WorkLimit {
+                        steps: 0,
+                        object: false,
+                    });
+                    return None;
+                }
+                Ok(CandidateMatch::NoMatch(why)) => {
+                    first_mismatch.get_or_insert(why);
+                    mismatches += 1;
                     continue;
                 }
                 Ok(CandidateMatch::Match(s)) => s,
             };
-            let fx = match calc_relo(kind, &spec, Some(&cand_spec)) {
+            let fx = match calc_relo(kind, spec, Some(&cand_spec)) {
                 Ok(f) => f,
                 Err(e) => {
                     if best.is_none() {
@@ -146,7 +225,7 @@ impl<'t> Relocator<'t> {
                         res.candidate = Some(i);
                     }
                     res.result = Err(e);
-                    return res;
+                    return None;
                 }
             };
             match &best {
@@ -159,7 +238,7 @@ impl<'t> Relocator<'t> {
                     let first_desc = type_desc(targ_btf, TypeId(*first_id as u32));
                     if cand_spec.bit_offset != first_spec.bit_offset {
                         res.result = Err(Error::OffsetAmbiguity {
-                            local: type_name(local, relo.type_id),
+                            local: type_name(local, root),
                             count: kept.len() + 1,
                             detail: format!(
                                 "{first_desc} puts the field at offset {}, {} at offset {}",
@@ -168,7 +247,7 @@ impl<'t> Relocator<'t> {
                                 spec_offset(&cand_spec)
                             ),
                         });
-                        return res;
+                        return None;
                     }
                     if fx.poison != first.poison || fx.new != first.new {
                         let say = |f: &Fixup| {
@@ -179,7 +258,7 @@ impl<'t> Relocator<'t> {
                             }
                         };
                         res.result = Err(Error::DecisionAmbiguity {
-                            local: type_name(local, relo.type_id),
+                            local: type_name(local, root),
                             count: kept.len() + 1,
                             detail: format!(
                                 "{first_desc} gives {}, {} gives {}",
@@ -188,38 +267,48 @@ impl<'t> Relocator<'t> {
                                 say(&fx)
                             ),
                         });
-                        return res;
+                        return None;
                     }
                 }
             }
             kept.push(cand);
         }
-        self.cache.prune(relo.type_id, kept);
         res.result = match best {
             Some((fx, _, _)) => Ok(fx),
-            None => calc_relo(kind, &spec, None).map(|mut fx| {
-                fx.reason = Some(no_match_reason(local, relo.type_id, &cands, &mismatches));
+            None => calc_relo(kind, spec, None).map(|mut fx| {
+                fx.reason = Some(no_match_reason(
+                    local,
+                    root,
+                    cands,
+                    first_mismatch.as_ref(),
+                    mismatches,
+                ));
                 fx
             }),
         };
-        res
+        Some(kept)
     }
 }
 
-/// Why no candidate matched, in plain words.
-fn no_match_reason(local: &Btf, root: TypeId, cands: &[TypeId], mismatches: &[Mismatch]) -> String {
+/// Why no candidate matched, in plain words (names escaped): the first
+/// candidate's mismatch, and how many candidates did not match.
+fn no_match_reason(
+    local: &Btf,
+    root: TypeId,
+    cands: &[TypeId],
+    first: Option<&Mismatch>,
+    mismatches: usize,
+) -> String {
     let t = local.ty(root);
     if cands.is_empty() {
         let kind = super::format::kind_str(t.kind());
         return format!(
             "{kind} {} does not exist on this kernel",
-            corex_btf::essential_name(t.name())
+            corex_btf::printable(corex_btf::essential_name(t.name()))
         );
     }
-    let first = mismatches
-        .first()
-        .map_or_else(String::new, Mismatch::to_string);
-    match mismatches.len() {
+    let first = first.map_or_else(String::new, Mismatch::to_string);
+    match mismatches {
         0 | 1 => first,
         n => format!(
             "{first} (and {} other candidate type{} do not match either)",

@@ -168,7 +168,7 @@ pub(crate) fn btf_plan(
     let (bytes, new) = sanitize::encode(kernel_defs, obj.endian, &strings).map_err(|source| {
         PlanError::from(Problem::Object(crate::Error::Btf {
             section: ".BTF",
-            source,
+            error: source,
         }))
     })?;
     let moved: HashMap<u32, u32> = offsets.into_iter().zip(new).collect();

@@ -38,9 +38,10 @@ pub struct PoisonedRelo {
 /// The functions' instructions after CO-RE, and what happened.
 #[derive(Debug)]
 pub(crate) struct CoreOutcome {
-    /// Instructions of every function of the object (unrelocated for those
-    /// not relocated).
-    pub bodies: Vec<Vec<Insn>>,
+    /// Instructions of every function of the object CO-RE patched; `None`
+    /// for the others (their parsed instructions stand, uncopied: functions
+    /// may share one large section).
+    pub bodies: Vec<Option<Vec<Insn>>>,
     pub report: CoreReport,
     /// `(function, instruction, relocation)` for each poisoned instruction.
     pub poisoned: Vec<(usize, usize, PoisonedRelo)>,
@@ -101,7 +102,7 @@ pub(crate) fn run(
     relocate: &dyn Fn(usize) -> bool,
 ) -> Result<CoreOutcome, PlanError> {
     let mut out = CoreOutcome {
-        bodies: obj.programs.iter().map(|p| p.insns().to_vec()).collect(),
+        bodies: vec![None; obj.programs.len()],
         report: CoreReport::default(),
         poisoned: Vec::new(),
     };
@@ -158,7 +159,7 @@ pub(crate) fn run(
             Some(r) => r,
             None => relocator.resolve(local, &rec.relo),
         };
-        record(&mut out, rec, p, &prog.name, res);
+        record(&mut out, obj, rec, p, res);
     }
     Ok(out)
 }
@@ -171,13 +172,19 @@ fn needs_modules(rec: &CoreRecord, local: &corex_btf::Btf, main: &Target<'_>) ->
         && main.find_candidates(local, rec.relo.type_id).is_empty()
 }
 
-/// Applies one resolution to its function and records what happened.
-fn record(out: &mut CoreOutcome, rec: &CoreRecord, p: usize, program: &str, res: Resolution) {
+/// Applies one resolution to its function (copied on its first patch) and
+/// records what happened.
+fn record(out: &mut CoreOutcome, obj: &Object, rec: &CoreRecord, p: usize, res: Resolution) {
+    let program = &obj.programs[p].name;
     let no_match = res.result.as_ref().ok().and_then(|f| f.reason.clone());
     let fixup = res.result.as_ref().ok().cloned();
     let outcome = match res.result {
         Err(e) => Outcome::Failed(e),
-        Ok(fx) => match apply(&fx, &mut out.bodies[p], rec.insn) {
+        Ok(fx) => match apply(
+            &fx,
+            out.bodies[p].get_or_insert_with(|| obj.programs[p].insns().to_vec()),
+            rec.insn,
+        ) {
             Ok(patched) => Outcome::Applied(patched),
             Err(e) => Outcome::Failed(e),
         },

@@ -72,7 +72,7 @@ impl ElfFacts {
             .sections
             .iter()
             .map(|s| SectionFact {
-                name: s.name.clone(),
+                name: s.name.to_owned(),
                 size: s.size,
             })
             .collect();
@@ -83,7 +83,7 @@ impl ElfFacts {
             .filter(|s| s.kind == STT_OBJECT)
             .filter(global)
             .map(|s| VarSymbol {
-                name: s.name.clone(),
+                name: s.name.to_owned(),
                 value: s.value,
                 hidden: is_hidden(s),
             })
@@ -105,7 +105,7 @@ impl ElfFacts {
                 MapReloc {
                     index: r.index,
                     offset: r.offset,
-                    symbol: sym.name.clone(),
+                    symbol: sym.name.to_owned(),
                     symbol_section: if sym.shndx >= u32::from(SHN_LORESERVE) {
                         0
                     } else {

@@ -131,8 +131,8 @@ fn merge<R>(part: Option<Vec<R>>, program: &mut Option<Vec<R>>) -> bool {
 /// Linking state for one main program.
 struct Linker<'o> {
     obj: &'o Object,
-    /// Instructions of every function after CO-RE.
-    bodies: &'o [Vec<Insn>],
+    /// Instructions of the functions CO-RE patched (`None`: as parsed).
+    bodies: &'o [Option<Vec<Insn>>],
     ext: Option<(&'o BtfExt, &'o Btf)>,
     out: Linked,
     /// Where each appended function starts.
@@ -201,7 +201,10 @@ impl Linker<'_> {
     fn append(&mut self, index: usize) -> usize {
         let start = self.out.insns.len();
         let prog = &self.obj.programs[index];
-        let mut body = self.bodies[index].clone();
+        let mut body = match &self.bodies[index] {
+            Some(patched) => patched.clone(),
+            None => prog.insns().to_vec(),
+        };
         // libbpf marks function-address loads before linking, so they are
         // recognised as such (clang leaves their source register 0).
         for r in &prog.relocations {
@@ -289,11 +292,11 @@ impl Linker<'_> {
 }
 
 /// Links main program `main`: `bodies[i]` are function `i`'s instructions
-/// after CO-RE; func and line info are carried when `ext_info` (the kernel
+/// after CO-RE, or `None` where CO-RE patched nothing; func and line info are carried when `ext_info` (the kernel
 /// takes BTF functions, and the object has `.BTF.ext`).
 pub(crate) fn link(
     obj: &Object,
-    bodies: &[Vec<Insn>],
+    bodies: &[Option<Vec<Insn>>],
     main: usize,
     ext_info: bool,
 ) -> Result<Linked, PlanError> {

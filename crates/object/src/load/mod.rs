@@ -251,8 +251,11 @@ pub fn kernel_version_code(release: &str) -> Option<u32> {
 }
 
 /// The CO-RE report of `obj` against `target` with its default programs
-/// (what `corex reloc` shows), and the relocated functions.
-pub(crate) fn core_report(obj: &Object, target: &Target<'_>) -> (CoreReport, Vec<Vec<Insn>>) {
+/// (what `corex reloc` shows), and the functions CO-RE patched.
+pub(crate) fn core_report(
+    obj: &Object,
+    target: &Target<'_>,
+) -> (CoreReport, Vec<Option<Vec<Insn>>>) {
     let targets = core_step::Targets {
         main: target,
         modules: None,
