@@ -184,6 +184,18 @@ impl OpenObject {
         Ok(())
     }
 
+    /// Relocates CO-RE against BTF held in memory (raw BTF, or any form
+    /// [`set_core_btf`](Self::set_core_btf) reads), called `name` in
+    /// messages: BTF a program carries for kernels without their own.
+    pub fn set_core_btf_bytes(&mut self, name: &str, btf: &[u8]) -> Result<()> {
+        let loaded = corex_btf::load_vec(btf.to_vec(), None).map_err(|e| Error::Kernel {
+            input: "the BTF given for CO-RE",
+            why: format!("{}: {e}", corex_btf::printable(name)),
+        })?;
+        self.core_btf = Some(Arc::new(KernelBtf::new(name, Arc::new(loaded.btf))));
+        Ok(())
+    }
+
     /// Gives programs `version` as `kern_version`, whatever the object or
     /// the kernel say (libbpf's `bpf_object__set_kversion`).
     pub fn set_kern_version(&mut self, version: u32) {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::embedded::EmbeddedBtf;
 use crate::event::{DEFAULT_MAX_ARGS, MAX_ARGS_LIMIT};
 
 /// Where the program that reports successful execs attaches: one program of
@@ -185,13 +186,24 @@ pub struct Config {
     /// (filtered in the kernel).
     pub cgroup: Option<PathBuf>,
     /// BTF to relocate CO-RE against, for kernels without their own.
-    pub core_btf: Option<PathBuf>,
+    pub core_btf: Option<CoreBtf>,
     /// Longest an event waits in the buffer before the reader takes it.
     /// The kernel wakes the reader only when a batch has gathered, and the
     /// reader also drains the buffer this often; zero wakes it for every
     /// event, as libbpf-tools' execsnoop does (much costlier in the
     /// kernel).
     pub max_delay: Duration,
+}
+
+/// BTF for CO-RE other than the running kernel's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CoreBtf {
+    /// A file: raw BTF, an ELF file with `.BTF`, `.xz` or BTFHub's
+    /// `.btf.tar.xz`.
+    File(PathBuf),
+    /// One of the BTFs built into this crate.
+    Embedded(&'static EmbeddedBtf),
 }
 
 /// How long an event may wait by default: short for a person watching,

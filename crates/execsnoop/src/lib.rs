@@ -31,16 +31,18 @@
 mod clock;
 mod config;
 mod drops;
+mod embedded;
 mod errno;
 pub mod event;
 mod tracer;
 
 pub use clock::{monotonic_ns, Clock};
 pub use config::{
-    AttachChoice, AttachMode, BufferChoice, BufferKind, Config, ConfigError, Outcomes,
+    AttachChoice, AttachMode, BufferChoice, BufferKind, Config, ConfigError, CoreBtf, Outcomes,
     DEFAULT_MAX_DELAY,
 };
 pub use drops::{sum_per_cpu, Drops, DROP_OUTPUT, DROP_REASONS, DROP_STAGE};
+pub use embedded::{embedded_btf, embedded_btf_bytes, EmbeddedBtf, EMBEDDED_BTFS};
 pub use errno::errno_name;
 pub use event::{Args, ArgsIter, DecodeError, Event, Flags};
 pub use tracer::{

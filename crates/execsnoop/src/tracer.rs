@@ -19,7 +19,7 @@ use corex::events::{EventsError, PerfBuffer, Poller, RingBuffer, Waker};
 use corex::sys::Wakeup;
 use corex::{GlobalValue, LoadedObject, OpenObject};
 
-use crate::config::{AttachMode, BufferChoice, BufferKind, Config, ConfigError, Outcomes};
+use crate::config::{AttachMode, BufferChoice, BufferKind, Config, ConfigError, CoreBtf, Outcomes};
 use crate::drops::{DropCounters, Drops};
 use crate::event::{DecodeError, Event};
 
@@ -491,8 +491,16 @@ fn configure(
     if buffer == BufferKind::Ring {
         open.set_global("wakeup_bytes", int(wakeup_bytes))?;
     }
-    if let Some(btf) = &config.core_btf {
-        open.set_core_btf(btf)?;
+    match &config.core_btf {
+        Some(CoreBtf::File(path)) => open.set_core_btf(path)?,
+        Some(CoreBtf::Embedded(embedded)) => open.set_core_btf_bytes(
+            &format!(
+                "the BTF embedded for {} on {}",
+                embedded.release, embedded.arch
+            ),
+            embedded.btf,
+        )?,
+        None => {}
     }
     Ok(open)
 }

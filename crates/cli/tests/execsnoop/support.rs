@@ -130,7 +130,11 @@ pub struct Execsnoop {
 impl Execsnoop {
     /// Starts it and waits until it says it is tracing.
     pub fn start(args: &[&str]) -> Execsnoop {
-        let mut run = Execsnoop::spawn(args);
+        Execsnoop::started(Execsnoop::spawn(args))
+    }
+
+    /// Waits until `run` says it is tracing; notes the ids it holds.
+    fn started(mut run: Execsnoop) -> Execsnoop {
         run.stderr_with("tracing execs with");
         run.ids = bpf_ids_of(run.child.id());
         assert!(
@@ -143,9 +147,33 @@ impl Execsnoop {
 
     /// Starts it, whatever happens next.
     pub fn spawn(args: &[&str]) -> Execsnoop {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_corex"))
-            .arg("execsnoop")
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_corex"));
+        command.arg("execsnoop").args(args);
+        Execsnoop::spawn_command(command)
+    }
+
+    /// Starts it as a kernel without BTF would: in a private mount
+    /// namespace (`unshare -m`, mounts private) where an empty tmpfs
+    /// covers /sys/kernel/btf, so /sys/kernel/btf/vmlinux is missing for
+    /// it alone. `sh` execs corex: the child's pid is corex's.
+    pub fn spawn_without_kernel_btf(args: &[&str]) -> Execsnoop {
+        let mut command = Command::new("unshare");
+        command
+            .args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount -t tmpfs corex-no-btf /sys/kernel/btf && exec "$0" execsnoop "$@""#)
+            .arg(env!("CARGO_BIN_EXE_corex"))
+            .args(args);
+        Execsnoop::spawn_command(command)
+    }
+
+    /// [`spawn_without_kernel_btf`](Self::spawn_without_kernel_btf), then
+    /// waits until it says it is tracing.
+    pub fn start_without_kernel_btf(args: &[&str]) -> Execsnoop {
+        Execsnoop::started(Execsnoop::spawn_without_kernel_btf(args))
+    }
+
+    fn spawn_command(mut command: Command) -> Execsnoop {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

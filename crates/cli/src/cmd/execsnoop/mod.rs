@@ -9,14 +9,14 @@
 //! buffer and the summary. Everything loaded is held by file descriptors
 //! (nothing is pinned), so even a killed corex leaves nothing behind.
 
-mod btf_archive;
+mod core_btf;
 mod json;
 mod text;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, PoisonError};
@@ -25,8 +25,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use corex_btf::printable;
 use corex_execsnoop::{
-    AttachChoice, AttachMode, BufferChoice, BufferKind, Clock, Config, Drops, Event, Outcomes,
-    Record, Setup, Tracer,
+    AttachChoice, AttachMode, BufferChoice, BufferKind, Clock, Config, CoreBtf, Drops, Event,
+    Outcomes, Record, Setup, Tracer,
 };
 
 /// Arguments of `corex execsnoop`.
@@ -80,7 +80,8 @@ pub struct ExecsnoopArgs {
     buffer: BufferChoice,
     /// BTF of the running kernel, for kernels that do not provide their
     /// own (/sys/kernel/btf/vmlinux): raw BTF, an ELF file with .BTF, or a
-    /// BTFHub .btf.tar.xz.
+    /// BTFHub .btf.tar.xz. Without --btf and --btf-archive, such a kernel
+    /// gets the BTF built into corex for its release, if any.
     #[arg(long, value_name = "FILE", conflicts_with = "btf_archive")]
     btf: Option<PathBuf>,
     /// On a kernel without BTF of its own, the BTF for it (`uname -r`, this
@@ -166,29 +167,48 @@ fn config(args: &ExecsnoopArgs) -> Result<Config> {
     };
     config.uid = args.uid.as_deref().map(resolve_uid).transpose()?;
     config.cgroup = args.cgroup.clone();
-    config.core_btf = match &args.btf_archive {
-        Some(dir) => {
-            let kernel = btf_archive::RunningKernel::current()?;
-            let file = btf_archive::btf_for(dir, &kernel)?;
-            match &file {
-                Some(file) => eprintln!(
-                    "corex execsnoop: --btf-archive: CO-RE against {} (kernel {}, {})",
-                    file.display(),
-                    printable(&kernel.release),
-                    kernel.arch.name()
-                ),
-                None => eprintln!(
-                    "corex execsnoop: --btf-archive: this kernel has its own BTF ({}), used instead",
-                    btf_archive::KERNEL_BTF
-                ),
-            }
-            file
-        }
-        None => args.btf.clone(),
+    config.core_btf = match &args.btf {
+        Some(file) => Some(CoreBtf::File(file.clone())),
+        None => core_btf_for_this_kernel(args.btf_archive.as_deref())?,
     };
     config.max_delay = Duration::from_millis(args.max_delay);
     config.validate()?;
     Ok(config)
+}
+
+/// The BTF for CO-RE when no `--btf` is given (see [`core_btf`]), and on
+/// stderr where it comes from when it is not the kernel's own.
+fn core_btf_for_this_kernel(archive: Option<&Path>) -> Result<Option<CoreBtf>> {
+    let kernel = core_btf::RunningKernel::current()?;
+    let release = printable(&kernel.release);
+    let arch = kernel.arch.map_or(std::env::consts::ARCH, |a| a.name());
+    Ok(match core_btf::choose(archive, &kernel)? {
+        core_btf::Choice::Own => {
+            if archive.is_some() {
+                eprintln!(
+                    "corex execsnoop: --btf-archive: this kernel has its own BTF ({}), used instead",
+                    core_btf::KERNEL_BTF
+                );
+            }
+            None
+        }
+        core_btf::Choice::File(file) => {
+            eprintln!(
+                "corex execsnoop: --btf-archive: CO-RE against {} (kernel {release}, {arch})",
+                file.display(),
+            );
+            Some(CoreBtf::File(file))
+        }
+        core_btf::Choice::Embedded(embedded) => {
+            eprintln!(
+                "corex execsnoop: this kernel has no BTF of its own ({} is missing): CO-RE \
+                 against the BTF built into corex for {release} on {arch} ({} bytes)",
+                core_btf::KERNEL_BTF,
+                embedded.btf.len()
+            );
+            Some(CoreBtf::Embedded(embedded))
+        }
+    })
 }
 
 /// Whether `needle` occurs in `haystack`.
