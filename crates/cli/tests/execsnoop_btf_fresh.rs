@@ -1,8 +1,8 @@
 //! The BTFs built into corex execsnoop (`bpf/execsnoop/btf/ARCH/RELEASE.btf`)
 //! are what `bpf/execsnoop/btf/rebuild.sh` makes from the kernels at hand:
 //! rerun with this build's corex into a temporary directory, every file it
-//! remakes must equal the committed one byte for byte, and every kernel at
-//! hand must have its committed file. The kernels of `scripts/fetch-kernels.sh`
+//! remakes must equal the committed one byte for byte (a kernel at hand with
+//! no committed file, such as a newer Debian kernel, is named on stderr). The kernels of `scripts/fetch-kernels.sh`
 //! (`$COREX_KERNELS`) must be there; xtask's cache (`target/kernels`,
 //! `$COREX_XTASK_KERNELS`) and the running kernel (when a file is committed
 //! for its release) are used when present, and the files nothing here could
@@ -84,9 +84,11 @@ fn embedded_btfs_are_what_rebuild_sh_makes() {
                 old.len(),
                 bytes.len()
             ),
-            None => panic!(
+            // scripts/fetch-kernels.sh takes Debian's newest 6.1 and 6.12:
+            // a kernel newer than the committed set is news, not a failure.
+            None => eprintln!(
                 "a kernel at hand has no committed BTF, bpf/execsnoop/btf/{name}: run \
-                 bpf/execsnoop/btf/rebuild.sh and commit it"
+                 bpf/execsnoop/btf/rebuild.sh and commit it to build it in"
             ),
         }
     }
