@@ -5,7 +5,7 @@
 
 #[allow(dead_code)] // shared with the fuzz targets and other tests
 #[path = "../../../fuzz/src/hostile.rs"]
-mod hostile;
+pub(crate) mod hostile;
 #[allow(dead_code)]
 #[path = "../../../fuzz/src/objgen.rs"]
 mod objgen;

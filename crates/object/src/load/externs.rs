@@ -10,6 +10,7 @@ use corex_btf::{Btf, Kind, Linkage, TypeId};
 
 use super::error::{ExternProblem, KconfigType, PlanError, Problem};
 use super::kconfig::KconfigSlot;
+use crate::work::tick;
 use crate::Object;
 
 /// What an extern is.
@@ -45,17 +46,23 @@ pub(crate) struct Externs {
     pub list: Vec<ExternDesc>,
     /// Size of the `.kconfig` map (0 without kconfig externs).
     pub kconfig_size: u32,
+    /// The first of `list` with each symbol index.
+    by_symbol: HashMap<usize, usize>,
+    /// The first of `list` with each name.
+    by_name: HashMap<String, usize>,
 }
 
 impl Externs {
     /// The extern whose symbol is `symbol`.
     pub(crate) fn by_symbol(&self, symbol: usize) -> Option<&ExternDesc> {
-        self.list.iter().find(|e| e.symbol == symbol)
+        tick(1);
+        self.by_symbol.get(&symbol).map(|&i| &self.list[i])
     }
 
     /// The extern called `name`.
     pub(crate) fn by_name(&self, name: &str) -> Option<&ExternDesc> {
-        self.list.iter().find(|e| e.name == name)
+        tick(1);
+        self.by_name.get(name).map(|&i| &self.list[i])
     }
 
     /// The `.kconfig` slots, in layout order.
@@ -228,13 +235,23 @@ pub(crate) fn collect(obj: &Object) -> Result<Externs, PlanError> {
     for e in &mut list {
         if let ExternClass::Kconfig(s) = &mut e.class {
             let align = s.offset;
-            let start = end.div_ceil(align) * align;
-            s.offset = start;
-            end = start.saturating_add(s.size);
+            // In u64: a huge char array ends near u32::MAX.
+            let start = u64::from(end).div_ceil(u64::from(align)) * u64::from(align);
+            s.offset = u32::try_from(start).unwrap_or(u32::MAX);
+            end = s.offset.saturating_add(s.size);
         }
+    }
+    let mut by_symbol = HashMap::with_capacity(list.len());
+    let mut by_name = HashMap::with_capacity(list.len());
+    for (i, e) in list.iter().enumerate() {
+        tick(1);
+        by_symbol.entry(e.symbol).or_insert(i);
+        by_name.entry(e.name.clone()).or_insert(i);
     }
     Ok(Externs {
         list,
         kconfig_size: end,
+        by_symbol,
+        by_name,
     })
 }

@@ -12,6 +12,7 @@ use corex_btf::{Btf, BtfExt, ExtSection};
 use super::error::{PlanError, Problem};
 use crate::insn::{Insn, INSN_SIZE, PSEUDO_FUNC};
 use crate::reloc::{InsnReloc, RelocTarget};
+use crate::work::tick;
 use crate::{Object, Program};
 
 /// A func info record for the kernel: instruction index and FUNC type id.
@@ -78,13 +79,10 @@ pub(crate) fn is_subprog(obj: &Object, index: usize) -> bool {
     obj.programs[index].subprog && obj.programs.len() > 1
 }
 
-/// The `.text` function holding instruction `section_insn` of `.text`.
+/// The `.text` function holding instruction `section_insn` of `.text`, found
+/// as libbpf's `find_prog_by_sec_insn` finds it (a binary search).
 fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
-    let text = obj.programs.iter().find(|p| p.section == ".text")?;
-    let section = text.section_index;
-    obj.programs
-        .iter()
-        .position(|p| p.contains(section, section_insn))
+    obj.program_at(obj.text_section()?, section_insn)
 }
 
 /// The `.BTF.ext` records of one function as `make` turns them (given the
@@ -221,73 +219,112 @@ impl Linker<'_> {
         start
     }
 
-    /// libbpf's `bpf_object__reloc_code` for the part starting at `start`.
+    /// libbpf's `bpf_object__reloc_code` for the part starting at `start`:
+    /// each function called is appended once, depth first, in the order the
+    /// calls are met. A stack of the functions being scanned stands for
+    /// libbpf's recursion, so a long chain of calls cannot overflow the
+    /// thread's stack.
     fn reloc_code(&mut self, index: usize, start: usize) -> Result<(), PlanError> {
         self.carry_ext_info(Part {
             program: index,
             start,
         })?;
-        let obj = self.obj;
-        let prog = &obj.programs[index];
         let main = self.main_name().to_owned();
-        for i in 0..prog.insns().len() {
-            let insn = self.out.insns[start + i];
-            if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+        // (function, where its copy starts, next instruction to look at).
+        let mut scanning = vec![(index, start, 0)];
+        while let Some(top) = scanning.last_mut() {
+            let (function, start, i) = *top;
+            if i >= self.obj.programs[function].insns().len() {
+                scanning.pop();
                 continue;
             }
-            let bad = |why: String| -> PlanError {
-                Problem::Call {
-                    program: main.clone(),
-                    insn: i,
-                    function: prog.name.clone(),
-                    why,
-                }
-                .into()
+            top.2 += 1;
+            tick(1);
+            let Some(callee) = self.callee(&main, function, start, i)? else {
+                continue;
             };
-            let relo = prog.relocations.iter().find(|r| r.insn == i);
-            let target = match relo.map(|r| &r.target) {
-                Some(RelocTarget::Extern { .. }) => continue,
-                Some(RelocTarget::Call { section_insn })
-                | Some(RelocTarget::FuncAddr { section_insn }) => *section_insn,
-                Some(other) => {
-                    return Err(bad(format!(
-                        "a call or function address relocated against {other:?}"
-                    )))
-                }
-                None if insn.is_pseudo_func() => {
-                    return Err(bad("a function address without a relocation".into()))
-                }
-                None => {
-                    let t = (prog.section_insn + i) as i64 + 1 + i64::from(insn.imm);
-                    if prog.section != ".text" {
-                        return Err(bad(format!(
-                            "a call to instruction {t} of its own section '{}'; \
-                             BPF-to-BPF calls must go to .text functions",
-                            prog.section
-                        )));
-                    }
-                    usize::try_from(t)
-                        .map_err(|_| bad(format!("a call to instruction {t} of .text")))?
-                }
-            };
-            let callee = text_function(obj, target).ok_or_else(|| {
-                bad(format!(
-                    "a call to instruction {target} of .text, where no function is"
-                ))
-            })?;
             let callee_start = match self.placed.get(&callee) {
                 Some(&s) => s,
                 None => {
                     let s = self.append(callee);
-                    self.reloc_code(callee, s)?;
+                    self.carry_ext_info(Part {
+                        program: callee,
+                        start: s,
+                    })?;
+                    scanning.push((callee, s, 0));
                     s
                 }
             };
             let imm = callee_start as i64 - (start + i) as i64 - 1;
-            self.out.insns[start + i].imm = i32::try_from(imm)
-                .map_err(|_| bad(format!("call distance {imm} does not fit 32 bits")))?;
+            self.out.insns[start + i].imm = i32::try_from(imm).map_err(|_| {
+                self.call_problem(
+                    &main,
+                    function,
+                    i,
+                    format!("call distance {imm} does not fit 32 bits"),
+                )
+            })?;
         }
         Ok(())
+    }
+
+    fn call_problem(&self, main: &str, function: usize, insn: usize, why: String) -> PlanError {
+        Problem::Call {
+            program: main.to_owned(),
+            insn,
+            function: self.obj.programs[function].name.clone(),
+            why,
+        }
+        .into()
+    }
+
+    /// The function that instruction `i` of `function` (copied at `start`)
+    /// calls or takes the address of, if it is such an instruction.
+    fn callee(
+        &self,
+        main: &str,
+        function: usize,
+        start: usize,
+        i: usize,
+    ) -> Result<Option<usize>, PlanError> {
+        let obj = self.obj;
+        let prog = &obj.programs[function];
+        let insn = self.out.insns[start + i];
+        if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+            return Ok(None);
+        }
+        let bad = |why: String| self.call_problem(main, function, i, why);
+        let relo = prog.relocations_at(i).first();
+        let target = match relo.map(|r| &r.target) {
+            Some(RelocTarget::Extern { .. }) => return Ok(None),
+            Some(RelocTarget::Call { section_insn })
+            | Some(RelocTarget::FuncAddr { section_insn }) => *section_insn,
+            Some(other) => {
+                return Err(bad(format!(
+                    "a call or function address relocated against {other:?}"
+                )))
+            }
+            None if insn.is_pseudo_func() => {
+                return Err(bad("a function address without a relocation".into()))
+            }
+            None => {
+                let t = (prog.section_insn + i) as i64 + 1 + i64::from(insn.imm);
+                if prog.section != ".text" {
+                    return Err(bad(format!(
+                        "a call to instruction {t} of its own section '{}'; \
+                         BPF-to-BPF calls must go to .text functions",
+                        prog.section
+                    )));
+                }
+                usize::try_from(t)
+                    .map_err(|_| bad(format!("a call to instruction {t} of .text")))?
+            }
+        };
+        text_function(obj, target).map(Some).ok_or_else(|| {
+            bad(format!(
+                "a call to instruction {target} of .text, where no function is"
+            ))
+        })
     }
 }
 

@@ -50,6 +50,8 @@ mod maps_plan;
 mod prog_btf;
 mod programs;
 mod sanitize;
+#[cfg(test)]
+mod scale_tests;
 mod slots;
 mod target;
 
