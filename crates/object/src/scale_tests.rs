@@ -8,7 +8,7 @@
 pub(crate) mod hostile;
 #[allow(dead_code)]
 #[path = "../../../fuzz/src/objgen.rs"]
-mod objgen;
+pub(crate) mod objgen;
 
 use corex_btf::Kind;
 

@@ -60,11 +60,11 @@ pub(crate) fn set_number(
     if slot.ty == KconfigType::Bool && value > 1 {
         return Err(value_err(slot, &value.to_string(), "a non-boolean integer"));
     }
-    let bits = slot.size * 8;
-    let fits = match (slot.size, slot.signed) {
-        (8, _) => true,
-        (_, true) => value.wrapping_add(1 << (bits - 1)) < 1 << bits,
-        (_, false) => value >> bits == 0,
+    let bits = slot.size.saturating_mul(8);
+    let fits = match (bits >= 64, slot.signed) {
+        (true, _) => true,
+        (false, true) => value.wrapping_add(1 << (bits - 1)) < 1 << bits,
+        (false, false) => value >> bits == 0,
     };
     if !fits {
         return Err(Problem::Extern {
