@@ -55,6 +55,38 @@ pub fn core_records(n: usize) -> Vec<u8> {
     elf.finish()
 }
 
+/// Adds section `xdp`: `call` (to be relocated against a `.text`
+/// function) and `exit`; returns its index.
+fn xdp_calling_text(elf: &mut ElfWriter) -> u16 {
+    elf.code(
+        b"xdp",
+        [
+            insn(LE, OP_CALL, 0, 1, 0, -1),
+            insn(LE, OP_EXIT, 0, 0, 0, 0),
+        ]
+        .concat(),
+    )
+}
+
+/// A DATASEC `name` of 4-byte extern VARs (clang leaves their offsets 0).
+pub fn extern_datasec(name: &str, vars: &[TypeId]) -> TypeDef {
+    TypeDef {
+        name: name.into(),
+        kflag: false,
+        body: Body::Datasec {
+            size: 0,
+            vars: vars
+                .iter()
+                .map(|&ty| VarSecInfo {
+                    ty,
+                    offset: 0,
+                    size: 4,
+                })
+                .collect(),
+        },
+    }
+}
+
 /// `n` undefined symbols `k0`..., each a `.ksyms` VAR of the BTF (listed
 /// by DATASECs of 50,000), which also holds `n` unrelated INTs before them.
 pub fn externs(n: usize) -> Vec<u8> {
@@ -67,21 +99,7 @@ pub fn externs(n: usize) -> Vec<u8> {
         .map(|i| b.add(&var_def(&format!("k{i}"), int, Linkage::Extern)))
         .collect();
     for chunk in vars.chunks(50_000) {
-        b.add(&TypeDef {
-            name: ".ksyms".into(),
-            kflag: false,
-            body: Body::Datasec {
-                size: 0,
-                vars: chunk
-                    .iter()
-                    .map(|&ty| VarSecInfo {
-                        ty,
-                        offset: 0,
-                        size: 4,
-                    })
-                    .collect(),
-            },
-        });
+        b.add(&extern_datasec(".ksyms", chunk));
     }
     let mut elf = ElfWriter::new(LE);
     elf.section(
@@ -119,14 +137,7 @@ pub fn overlapping_text(symbols: usize, insns: usize) -> Vec<u8> {
         .flat_map(|_| insn(LE, OP_LDX_W, 0, 1, 0, 0))
         .collect();
     let text_sec = elf.code(b".text", text);
-    let xdp = elf.code(
-        b"xdp",
-        [
-            insn(LE, OP_CALL, 0, 1, 0, -1),
-            insn(LE, OP_EXIT, 0, 0, 0, 0),
-        ]
-        .concat(),
-    );
+    let xdp = xdp_calling_text(&mut elf);
     let records = (0..insns)
         .step_by(1000)
         .map(|i| [8 * i as u32, task.0, access, 0])
@@ -259,14 +270,7 @@ pub fn text_call_chain(n: usize) -> Vec<u8> {
         text.extend(insn(LE, OP_EXIT, 0, 0, 0, 0));
     }
     let text_sec = elf.code(b".text", text);
-    let xdp = elf.code(
-        b"xdp",
-        [
-            insn(LE, OP_CALL, 0, 1, 0, -1),
-            insn(LE, OP_EXIT, 0, 0, 0, 0),
-        ]
-        .concat(),
-    );
+    let xdp = xdp_calling_text(&mut elf);
     let first = elf.functions(text_sec, "f", n, 16)[0];
     elf.symbol(Symbol::global(b"main", STT_FUNC, xdp, 0, 16));
     elf.rel(xdp, 0, first, super::objgen::R_BPF_64_32);
@@ -283,21 +287,7 @@ pub fn kconfig_externs(n: usize) -> Vec<u8> {
     let vars: Vec<TypeId> = (0..n)
         .map(|i| b.add(&var_def(&format!("CONFIG_K{i}"), int, Linkage::Extern)))
         .collect();
-    b.add(&TypeDef {
-        name: ".kconfig".into(),
-        kflag: false,
-        body: Body::Datasec {
-            size: 0,
-            vars: vars
-                .iter()
-                .map(|&ty| VarSecInfo {
-                    ty,
-                    offset: 0,
-                    size: 4,
-                })
-                .collect(),
-        },
-    });
+    b.add(&extern_datasec(".kconfig", &vars));
     let mut elf = ElfWriter::new(LE);
     let mut code = Vec::with_capacity(16 * n + 8);
     for _ in 0..n {

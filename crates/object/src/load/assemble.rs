@@ -51,8 +51,9 @@ pub(crate) struct Context<'a, 'k> {
     pub index: MapIndex<'a>,
     pub externs: &'a Externs,
     pub resolved: &'a Resolved,
-    /// Func and line info are carried (the kernel takes BTF functions).
-    pub ext_info: bool,
+    /// The `.BTF.ext` blocks by section, when func and line info are
+    /// carried (the kernel takes BTF functions).
+    pub ext_info: Option<link::ExtIndex>,
 }
 
 impl Context<'_, '_> {
@@ -61,7 +62,7 @@ impl Context<'_, '_> {
         let obj = self.obj;
         let prog = &obj.programs[p];
         let attrs = programs::attrs(prog, self.kernel)?;
-        let mut linked = link::link(obj, &self.core.bodies, p, self.ext_info)?;
+        let mut linked = link::link(obj, &self.core.bodies, p, self.ext_info.as_ref())?;
         let fixed = fixups::fix(obj, &mut linked, &self.index, self.externs, self.resolved)?;
         if !self.kernel.has(Feature::ProbeReadKernel) {
             fixups::fall_back_probe_read(&mut linked.insns);

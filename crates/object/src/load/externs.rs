@@ -28,6 +28,10 @@ pub(crate) enum ExternClass {
     },
 }
 
+/// The largest `.kconfig` map: the kernel refuses array map values past
+/// `KMALLOC_MAX_SIZE` (4 MiB with 4 KiB pages).
+pub(crate) const KCONFIG_MAX: u64 = 4 << 20;
+
 /// One extern, described.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ExternDesc {
@@ -235,10 +239,16 @@ pub(crate) fn collect(obj: &Object) -> Result<Externs, PlanError> {
     for e in &mut list {
         if let ExternClass::Kconfig(s) = &mut e.class {
             let align = s.offset;
-            // In u64: a huge char array ends near u32::MAX.
             let start = u64::from(end).div_ceil(u64::from(align)) * u64::from(align);
-            s.offset = u32::try_from(start).unwrap_or(u32::MAX);
-            end = s.offset.saturating_add(s.size);
+            let new_end = start + u64::from(s.size);
+            if new_end > KCONFIG_MAX {
+                return Err(err(
+                    &e.name,
+                    ExternProblem::KconfigTooLarge { end: new_end },
+                ));
+            }
+            // Both fit: at most KCONFIG_MAX.
+            (s.offset, end) = (start as u32, new_end as u32);
         }
     }
     let mut by_symbol = HashMap::with_capacity(list.len());

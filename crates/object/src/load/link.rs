@@ -85,24 +85,83 @@ fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
     obj.program_at(obj.text_section()?, section_insn)
 }
 
+/// A `.BTF.ext` block of records: its position among the blocks, and
+/// whether its records are sorted by instruction (clang sorts them; the
+/// kernel refuses them unsorted).
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    at: usize,
+    sorted: bool,
+}
+
+/// The first func info and line info block of each section, indexed once
+/// per plan (libbpf looks them up by name for every function).
+#[derive(Debug, Default)]
+pub(crate) struct ExtIndex {
+    func: HashMap<String, Block>,
+    line: HashMap<String, Block>,
+}
+
+impl ExtIndex {
+    /// Indexes the blocks of `obj`'s `.BTF.ext` (none without one).
+    pub(crate) fn new(obj: &Object) -> ExtIndex {
+        let (Some(ext), Some(btf)) = (&obj.btf_ext, &obj.btf) else {
+            return ExtIndex::default();
+        };
+        ExtIndex {
+            func: index_blocks(&ext.func_info, btf, |r| r.insn_off),
+            line: index_blocks(&ext.line_info, btf, |r| r.insn_off),
+        }
+    }
+}
+
+fn index_blocks<T>(
+    blocks: &[ExtSection<T>],
+    btf: &Btf,
+    insn_off: impl Fn(&T) -> u32,
+) -> HashMap<String, Block> {
+    let mut index = HashMap::with_capacity(blocks.len());
+    for (at, b) in blocks.iter().enumerate() {
+        tick(1 + b.records.len());
+        let Some(name) = btf.str_at(b.sec_name_off) else {
+            continue;
+        };
+        let sorted = b
+            .records
+            .windows(2)
+            .all(|w| insn_off(&w[0]) <= insn_off(&w[1]));
+        index.entry(name.to_owned()).or_insert(Block { at, sorted });
+    }
+    index
+}
+
 /// The `.BTF.ext` records of one function as `make` turns them (given the
 /// record and its rebased instruction index); `None` when its section has
 /// no record inside the function (libbpf's `adjust_prog_btf_ext_info`).
+/// Sorted records are found by a binary search; unsorted ones (which the
+/// kernel refuses) by libbpf's scan.
 fn ext_records<T, R>(
     blocks: &[ExtSection<T>],
-    btf: &Btf,
+    block: Option<&Block>,
     prog: &Program,
     start: usize,
     insn_off: impl Fn(&T) -> u32,
     make: impl Fn(&T, u32) -> R,
 ) -> Option<Vec<R>> {
-    let block = blocks
-        .iter()
-        .find(|b| btf.str_at(b.sec_name_off) == Some(prog.section.as_str()))?;
+    let block = block?;
+    let records = &blocks.get(block.at)?.records;
+    let at = |rec: &T| insn_off(rec) as usize / INSN_SIZE;
     let (first, len) = (prog.section_insn, prog.insns().len());
+    let from = if block.sorted {
+        tick(1 + crate::btf_names::log2(records.len()));
+        records.partition_point(|r| at(r) < first)
+    } else {
+        0
+    };
     let mut out = Vec::new();
-    for rec in &block.records {
-        let at = insn_off(rec) as usize / INSN_SIZE;
+    for rec in &records[from..] {
+        tick(1);
+        let at = at(rec);
         if at < first {
             continue;
         }
@@ -131,7 +190,7 @@ struct Linker<'o> {
     obj: &'o Object,
     /// Instructions of the functions CO-RE patched (`None`: as parsed).
     bodies: &'o [Option<Vec<Insn>>],
-    ext: Option<(&'o BtfExt, &'o Btf)>,
+    ext: Option<(&'o BtfExt, &'o ExtIndex)>,
     out: Linked,
     /// Where each appended function starts.
     placed: HashMap<usize, usize>,
@@ -144,7 +203,7 @@ impl Linker<'_> {
 
     /// libbpf's `reloc_prog_func_and_line_info` for one part.
     fn carry_ext_info(&mut self, part: Part) -> Result<(), PlanError> {
-        let Some((ext, btf)) = self.ext else {
+        let Some((ext, index)) = self.ext else {
             return Ok(());
         };
         let prog = &self.obj.programs[part.program];
@@ -161,7 +220,7 @@ impl Linker<'_> {
         if is_main || self.out.func_info.is_some() {
             let recs = ext_records(
                 &ext.func_info,
-                btf,
+                index.func.get(&prog.section),
                 prog,
                 part.start,
                 |r| r.insn_off,
@@ -177,7 +236,7 @@ impl Linker<'_> {
         if is_main || self.out.line_info.is_some() {
             let recs = ext_records(
                 &ext.line_info,
-                btf,
+                index.line.get(&prog.section),
                 prog,
                 part.start,
                 |r| r.insn_off,
@@ -329,16 +388,17 @@ impl Linker<'_> {
 }
 
 /// Links main program `main`: `bodies[i]` are function `i`'s instructions
-/// after CO-RE, or `None` where CO-RE patched nothing; func and line info are carried when `ext_info` (the kernel
-/// takes BTF functions, and the object has `.BTF.ext`).
+/// after CO-RE, or `None` where CO-RE patched nothing; func and line info
+/// are carried when `ext_info` is given (the kernel takes BTF functions;
+/// its blocks are those of the object's `.BTF.ext`).
 pub(crate) fn link(
     obj: &Object,
     bodies: &[Option<Vec<Insn>>],
     main: usize,
-    ext_info: bool,
+    ext_info: Option<&ExtIndex>,
 ) -> Result<Linked, PlanError> {
-    let ext = match (&obj.btf_ext, &obj.btf) {
-        (Some(ext), Some(btf)) if ext_info => Some((ext, btf)),
+    let ext = match (&obj.btf_ext, &obj.btf, ext_info) {
+        (Some(ext), Some(_), Some(index)) => Some((ext, index)),
         _ => None,
     };
     let mut l = Linker {

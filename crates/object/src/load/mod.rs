@@ -343,7 +343,8 @@ fn build(
             index: assemble::map_index(obj, &maps),
             externs: &externs,
             resolved: &resolved,
-            ext_info: kernel.has(Feature::BtfFunc) && kernel.has(Feature::Btf),
+            ext_info: (kernel.has(Feature::BtfFunc) && kernel.has(Feature::Btf))
+                .then(|| link::ExtIndex::new(obj)),
         };
         selected
             .iter()

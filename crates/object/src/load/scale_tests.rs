@@ -4,18 +4,13 @@
 //! plan takes O(n log n) steps of [`crate::work`] (steps, not time).
 
 use super::{plan, Features, KernelInputs, Lazy, LoadConfig, LoadPlan};
-use crate::btf_names::log2;
-use crate::scale_tests::hostile;
+use crate::scale_tests::{assert_n_log_n_steps, hostile};
 use crate::work::take_steps;
 use crate::Object;
 
-/// Steps allowed per input item and per level of a binary search.
-const STEPS_PER_ITEM_LOG: u64 = 64;
-
 /// Plans `make(n)` and `make(4n)` with Kconfig `kconfig(n)`, checks each
-/// plan with `check`, and checks both bounds on the steps: at most
-/// C·n·log2(n), and quadrupling n at most quadruples them (times the
-/// growth of log2, and a little slack).
+/// plan with `check`, and the steps planning took with
+/// [`assert_n_log_n_steps`].
 fn assert_plan_n_log_n(
     what: &str,
     n: usize,
@@ -23,8 +18,7 @@ fn assert_plan_n_log_n(
     kconfig: fn(usize) -> String,
     check: fn(&LoadPlan, usize),
 ) {
-    let mut steps = Vec::new();
-    for size in [n, 4 * n] {
+    assert_n_log_n_steps(what, n, |size| {
         let obj = Object::parse(&make(size)).unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
         let mut kernel = KernelInputs::new(Features::all(), 0x0006_0c00);
         kernel.endian = obj.endian;
@@ -34,20 +28,8 @@ fn assert_plan_n_log_n(
             .unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
         let taken = take_steps();
         check(&planned, size);
-        let bound = STEPS_PER_ITEM_LOG * (size * log2(size)) as u64;
-        assert!(
-            taken <= bound,
-            "{what} with n = {size}: {taken} steps, more than {bound} (C·n·log2 n)"
-        );
-        steps.push(taken as f64);
-    }
-    let growth = steps[1] / steps[0];
-    let allowed = 4.0 * log2(4 * n) as f64 / log2(n) as f64 * 1.1;
-    assert!(
-        growth <= allowed,
-        "{what}: steps grew {growth:.2}x from n = {n} to {}, more than {allowed:.2}x",
-        4 * n
-    );
+        taken
+    });
 }
 
 #[test]
@@ -85,5 +67,63 @@ fn many_kconfig_externs_each_relocated_and_set() {
             assert_eq!(prog.insns.len(), 2 * n + 1);
             assert_eq!(plan.externs.len(), n);
         },
+    );
+}
+
+/// An object with one `.kconfig` extern, `char CONFIG_HUGE[nelems]`.
+fn huge_kconfig_array(nelems: u32) -> Vec<u8> {
+    use crate::scale_tests::objgen::{
+        int_def, var_def, ElfWriter, Symbol, SHT_PROGBITS, STT_NOTYPE,
+    };
+    use corex_btf::write::{Body, BtfBuilder, TypeDef};
+    use corex_btf::{Endian::Little as LE, IntInfo, Linkage};
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let char_ty = b.add(&TypeDef {
+        name: "char".into(),
+        kflag: false,
+        body: Body::Int {
+            size: 1,
+            info: IntInfo {
+                encoding: 0,
+                offset: 0,
+                bits: 8,
+            },
+        },
+    });
+    let array = b.add(&TypeDef {
+        name: String::new(),
+        kflag: false,
+        body: Body::Array {
+            elem: char_ty,
+            index: int,
+            nelems,
+        },
+    });
+    let var = b.add(&var_def("CONFIG_HUGE", array, Linkage::Extern));
+    b.add(&hostile::extern_datasec(".kconfig", &[var]));
+    let mut elf = ElfWriter::new(LE);
+    elf.section(b".BTF", SHT_PROGBITS, 0, b.to_bytes(LE).unwrap());
+    elf.symbol(Symbol::global(b"CONFIG_HUGE", STT_NOTYPE, 0, 0, 0));
+    elf.finish()
+}
+
+#[test]
+fn a_kconfig_map_past_the_kernels_largest_value_is_refused_before_it_is_allocated() {
+    let fits = Object::parse(&huge_kconfig_array(4 << 20)).unwrap();
+    let kernel = KernelInputs::new(Features::all(), 0x0006_0c00);
+    let e = plan(&fits, &LoadConfig::new("huge"), &kernel).unwrap_err();
+    // 4 MiB is allowed: what stops this plan is the missing Kconfig.
+    assert!(!e.to_string().contains("largest map value"), "{e}");
+    // ~4 GiB would have been allocated (and copied) before.
+    let huge = Object::parse(&huge_kconfig_array(u32::MAX - 7)).unwrap();
+    let e = plan(&huge, &LoadConfig::new("huge"), &kernel).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "huge: extern 'CONFIG_HUGE': the .kconfig map would be {} bytes with it, \
+             more than the largest map value the kernel takes (4194304 bytes)",
+            u32::MAX - 7
+        )
     );
 }
