@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the BPF objects of bpf/lab, bpf/execsnoop and bpf/loader-tests from
+# Rebuilds the BPF objects of bpf/lab, bpf/execsnoop, bpf/loader-tests and bpf/broken from
 # their C sources with Debian's clang 14, deterministically: the same sources,
 # header and clang give the same bytes wherever the repository lives. The
 # objects are committed (building corex needs only cargo);
@@ -51,6 +51,7 @@ OBJECTS=(
     "lab lab.bpf.c lab.bpf.o"
     "execsnoop execsnoop.bpf.c execsnoop.bpf.o -DEXECSNOOP_RINGBUF=1"
     "execsnoop execsnoop.bpf.c execsnoop_perf.bpf.o -DEXECSNOOP_RINGBUF=0"
+    "broken hardcoded_pid.bpf.c hardcoded_pid.bpf.o"
 )
 for src in "$bpf_dir"/loader-tests/*.bpf.c; do
     [[ -e $src ]] || continue

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::kernels::Feature;
-use crate::protocol::{Run, Stdout};
-use crate::variants::Variant;
+use crate::protocol::{Exec, Run, Stdout};
+use crate::variants::{Scenario, Variant};
 
 /// A row's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -69,20 +69,23 @@ pub struct Check<'a> {
     /// The kernel table's features; `None` for the running kernel, which is judged by
     /// what it shows.
     pub features: Option<&'a [Feature]>,
+    /// The scenario the guest ran in.
+    pub scenario: Scenario,
     /// The run under test.
     pub guest: &'a Run,
     /// The same arguments run on the host against the extracted BTF, if the row has one.
     pub reference: Option<&'a Run>,
 }
 
-/// A variant's checker.
-pub type Checker = fn(&Check) -> Verdict;
+/// A variant's checker: a function, or a closure holding what the row expects.
+pub type Checker = Box<dyn Fn(&Check) -> Verdict + Send + Sync>;
 
 /// Judges one row: the failures every variant shares (no result, unreadable output,
 /// timeout, a failed workload, a failed reference run), then the variant's checker.
 pub fn judge(
     variant: &Variant,
     features: Option<&[Feature]>,
+    scenario: Scenario,
     guest: Result<&Run, &str>,
     reference: Option<Result<&Run, &str>>,
 ) -> Verdict {
@@ -110,6 +113,7 @@ pub fn judge(
     };
     (variant.check)(&Check {
         features,
+        scenario,
         guest,
         reference,
     })
@@ -262,18 +266,110 @@ pub fn feature_gate(
     let expected = features.map(|f| f.contains(&feature));
     match (expected, present) {
         (Some(true) | None, true) => None,
-        (Some(false) | None, false) => Some(Verdict::unsupported(format!(
-            "{}: {absence}",
-            feature.name()
-        ))),
-        (Some(true), false) => Some(Verdict::fail(format!(
-            "the kernel table (xtask/src/kernels.rs) expects {} but {absence}",
-            feature.name()
-        ))),
+        (_, false) => Some(missing_feature(features, feature, absence)),
         (Some(false), true) => Some(Verdict::fail(format!(
             "the kernel table (xtask/src/kernels.rs) says no {} but the kernel has it",
             feature.name()
         ))),
+    }
+}
+
+/// The kernel showed it lacks `feature` (`absence` says how): unsupported, unless the
+/// kernel table says it has it.
+pub fn missing_feature(features: Option<&[Feature]>, feature: Feature, absence: &str) -> Verdict {
+    if features.is_some_and(|f| f.contains(&feature)) {
+        Verdict::fail(format!(
+            "the kernel table (xtask/src/kernels.rs) expects {} but {absence}",
+            feature.name()
+        ))
+    } else {
+        Verdict::unsupported(format!("{}: {absence}", feature.name()))
+    }
+}
+
+/// corex's words when something needs the kernel's own BTF and it is hidden.
+const NO_KERNEL_BTF: &str = "vmlinux BTF is not available";
+
+/// The first line of `run`'s standard error holding `text`, trimmed.
+fn stderr_line_with(run: &Run, text: &str) -> Option<String> {
+    String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .find(|l| l.contains(text))
+        .map(|l| l.trim().to_string())
+}
+
+/// corex refused something that needs one of `needs` (feature, the text corex says
+/// when the kernel lacks it): unsupported, or FAIL where the table says the kernel has
+/// it or corex said none of the texts.
+fn refused_for_a_feature(c: &Check, needs: &[(Feature, &str)]) -> Verdict {
+    let said = needs
+        .iter()
+        .find_map(|&(feature, text)| Some((feature, stderr_line_with(c.guest, text)?)));
+    match said {
+        Some((feature, line)) => missing_feature(c.features, feature, &line),
+        None => Verdict::fail(format!(
+            "refused for none of the reasons the row allows: {}",
+            c.guest.stderr_line()
+        )),
+    }
+}
+
+/// The whole standard output of a `what` run (a tracer) that exited 0, or the failure.
+fn output_of_success<'a>(c: &Check<'a>, what: &str) -> Result<&'a [u8], Verdict> {
+    if c.guest.exit != 0 {
+        return Err(Verdict::fail(format!(
+            "{what} exited {}: {}",
+            c.guest.exit,
+            c.guest.stderr_line()
+        )));
+    }
+    full(c.guest)
+}
+
+/// Judges each workload exec of a tracer's run with `judge_one` (`Err` says what is
+/// wrong with that exec's report): ok when all are right, FAIL naming every wrong one
+/// or when the row ran no workload.
+fn per_exec(c: &Check, mut judge_one: impl FnMut(&Exec) -> Result<(), String>) -> Verdict {
+    let expected = c.guest.execs.len() as u64;
+    if expected == 0 {
+        return Verdict::fail("the row ran no workload: nothing was checked");
+    }
+    let problems: Vec<String> = c
+        .guest
+        .execs
+        .iter()
+        .filter_map(|e| judge_one(e).err())
+        .collect();
+    let matched = expected - problems.len() as u64;
+    if problems.is_empty() {
+        Verdict::ok(matched, expected)
+    } else {
+        Verdict {
+            events: matched,
+            expected,
+            ..Verdict::fail(problems.join("; "))
+        }
+    }
+}
+
+/// A run that needs the kernel's own BTF (tp_btf/fentry attach targets, kfuncs,
+/// typed ksyms: ids only the running kernel's BTF gives; `--btf` serves CO-RE alone,
+/// as libbpf's `btf_custom_path` does) in a scenario that hides it: it must have been
+/// refused (`worked` false) in corex's words, and is then unsupported.
+fn needs_hidden_kernel_btf(c: &Check, worked: bool) -> Verdict {
+    if worked {
+        return Verdict::fail(
+            "worked with the kernel's BTF hidden, though it needs the kernel's own BTF",
+        );
+    }
+    match stderr_line_with(c.guest, NO_KERNEL_BTF) {
+        Some(line) => Verdict::unsupported(format!(
+            "needs the kernel's own BTF, hidden in this scenario: {line}"
+        )),
+        None => Verdict::fail(format!(
+            "refused without saying {NO_KERNEL_BTF:?}: {}",
+            c.guest.stderr_line()
+        )),
     }
 }
 
@@ -325,5 +421,17 @@ pub fn kernel_btf_missing(c: &Check) -> Verdict {
     }
 }
 
+mod execsnoop;
+mod load;
+mod probe;
+mod trace;
+
+pub use execsnoop::{traced, ModeNeeds};
+pub use load::{loaded, LoadExpect};
+pub use probe::probe_findings;
+pub use trace::exec_pids_traced;
+
+#[cfg(test)]
+mod load_tests;
 #[cfg(test)]
 mod tests;

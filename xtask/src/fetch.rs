@@ -1,8 +1,10 @@
 //! The kernel cache: each kernel's bzImage and BTF, downloaded once.
 //!
 //! `CACHE/NAME/` holds `vmlinuz`, `vmlinux.btf` (the `.BTF` section of the
-//! decompressed vmlinuz) and `package.txt` (package and version, written last: a
-//! directory with it is complete and is not fetched again).
+//! decompressed vmlinuz), the package's `config-RELEASE` (its `/boot/config-RELEASE`:
+//! Debian's kernels have no `/proc/config.gz`, so the guest gets this file for
+//! `.kconfig` externs) and `package.txt` (package and version, written last: a
+//! directory with all four is complete and is not fetched again).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,24 +24,36 @@ pub struct CachedKernel {
     pub vmlinuz: PathBuf,
     /// Its raw BTF, extracted on the host.
     pub btf: PathBuf,
+    /// The package's `boot/config-RELEASE` (the file keeps that name).
+    pub config: PathBuf,
     /// `PACKAGE VERSION`.
     pub package: String,
+}
+
+/// The `config-*` file in `dir`, if there is one.
+fn config_in(dir: &Path) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("config-"))
+        })
 }
 
 /// Returns the kernel from the cache, downloading and extracting it first if needed.
 pub fn fetch(cache: &Path, kernel: &Kernel) -> Result<CachedKernel> {
     let dir = cache.join(kernel.name);
-    let cached = CachedKernel {
-        vmlinuz: dir.join("vmlinuz"),
-        btf: dir.join("vmlinux.btf"),
-        package: String::new(),
-    };
+    let (vmlinuz, btf) = (dir.join("vmlinuz"), dir.join("vmlinux.btf"));
     let marker = dir.join("package.txt");
-    if let Ok(package) = fs::read_to_string(&marker) {
-        if cached.vmlinuz.is_file() && cached.btf.is_file() {
+    if let (Ok(package), Some(config)) = (fs::read_to_string(&marker), config_in(&dir)) {
+        if vmlinuz.is_file() && btf.is_file() {
             return Ok(CachedKernel {
+                vmlinuz,
+                btf,
+                config,
                 package: package.trim().to_string(),
-                ..cached
             });
         }
     }
@@ -58,7 +72,7 @@ pub fn fetch(cache: &Path, kernel: &Kernel) -> Result<CachedKernel> {
     run_checked(
         Command::new("sh")
             .arg("-c")
-            .arg(r#"dpkg-deb --fsys-tarfile "$1" | tar -xf - -C "$2" --wildcards './boot/vmlinuz-*'"#)
+            .arg(r#"dpkg-deb --fsys-tarfile "$1" | tar -xf - -C "$2" --wildcards './boot/vmlinuz-*' './boot/config-*'"#)
             .arg("sh")
             .arg(&deb)
             .arg(&work),
@@ -72,16 +86,30 @@ pub fn fetch(cache: &Path, kernel: &Kernel) -> Result<CachedKernel> {
                 .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
         })
         .with_context(|| format!("{}: no boot/vmlinuz-*", deb.display()))?;
+    let package_config = config_in(&work.join("boot"))
+        .with_context(|| format!("{}: no boot/config-*", deb.display()))?;
     let elf = vmlinuz::vmlinux(&image)?;
-    let btf = vmlinuz::btf_section(&elf).with_context(|| format!("{}", image.display()))?;
+    let btf_data = vmlinuz::btf_section(&elf).with_context(|| format!("{}", image.display()))?;
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir)?;
-    fs::copy(&image, &cached.vmlinuz)?;
-    fs::write(&cached.btf, &btf)?;
+    fs::copy(&image, &vmlinuz)?;
+    fs::write(&btf, &btf_data)?;
+    let config = dir.join(package_config.file_name().unwrap_or_default());
+    fs::copy(&package_config, &config)?;
     fs::write(&marker, format!("{package}\n"))?;
     fs::remove_dir_all(&work)?;
-    eprintln!("xtask: {}: {package}, BTF {} bytes", kernel.name, btf.len());
-    Ok(CachedKernel { package, ..cached })
+    eprintln!(
+        "xtask: {}: {package}, BTF {} bytes, {}",
+        kernel.name,
+        btf_data.len(),
+        config.display()
+    );
+    Ok(CachedKernel {
+        vmlinuz,
+        btf,
+        config,
+        package,
+    })
 }
 
 /// Chooses the newest matching package and downloads it. Stale package lists can

@@ -31,12 +31,21 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
+/// The kernel's own files the guest gets.
+pub struct GuestFiles<'a> {
+    /// Its BTF, at `/corex/vmlinux.btf` (what `--btf` gets in the no-btf scenario).
+    pub kernel_btf: &'a Path,
+    /// Its package's `config-RELEASE`, at `/boot/config-RELEASE`, where corex (and
+    /// libbpf) look for the configuration `.kconfig` externs read.
+    pub kernel_config: &'a Path,
+}
+
 /// Writes the gzip-compressed initramfs for one kernel to `out`.
 pub fn initramfs(
     programs: &Programs,
     repo: &Path,
     rows: &[Variant],
-    kernel_btf: &Path,
+    files: &GuestFiles,
     out: &Path,
 ) -> Result<()> {
     let paths = guest_paths();
@@ -53,7 +62,20 @@ pub fn initramfs(
     cpio.file("init", 0o755, INIT.as_bytes());
     cpio.file("corex/driver.sh", 0o755, DRIVER.as_bytes());
     cpio.file("corex/plan", 0o644, variants::plan(rows, &paths).as_bytes());
-    cpio.file(&strip_root(&paths.kernel_btf), 0o644, &read(kernel_btf)?);
+    cpio.file(
+        &strip_root(&paths.kernel_btf),
+        0o644,
+        &read(files.kernel_btf)?,
+    );
+    let config_name = files
+        .kernel_config
+        .file_name()
+        .with_context(|| format!("{}: not a file", files.kernel_config.display()))?;
+    cpio.file(
+        &format!("boot/{}", config_name.to_string_lossy()),
+        0o644,
+        &read(files.kernel_config)?,
+    );
     let fixtures: BTreeSet<&str> = rows.iter().flat_map(Variant::fixtures).collect();
     for rel in fixtures {
         cpio.file(

@@ -49,6 +49,17 @@ pub enum Feature {
     /// `BTF_KIND_ENUM64` (Linux 6.0): pahole emits 64-bit enums as ENUM64 only for
     /// kernels that know the kind, so the kernel's BTF has ENUM64 types exactly then.
     BtfEnum64,
+    /// kprobes (`CONFIG_KPROBES`, the kprobe perf PMU).
+    Kprobes,
+    /// Multi-kprobe links (Linux 5.18, needs `CONFIG_FPROBE`).
+    KprobeMulti,
+    /// BPF trampolines: fentry/fexit programs load and attach.
+    Trampolines,
+    /// The kfuncs `bpf_task_acquire`/`bpf_task_release` (Linux 6.2).
+    TaskAcquireKfunc,
+    /// Per-CPU kernel variables in the kernel's BTF with an address the kernel finds
+    /// (typed `__ksym` such as `process_counts`: pahole 1.18+, `CONFIG_KALLSYMS_ALL`).
+    TypedPercpuKsym,
 }
 
 impl Feature {
@@ -56,6 +67,11 @@ impl Feature {
     pub fn name(self) -> &'static str {
         match self {
             Feature::BtfEnum64 => "BTF_KIND_ENUM64",
+            Feature::Kprobes => "kprobes",
+            Feature::KprobeMulti => "kprobe_multi",
+            Feature::Trampolines => "BPF trampolines (fentry)",
+            Feature::TaskAcquireKfunc => "kfunc bpf_task_acquire",
+            Feature::TypedPercpuKsym => "typed per-CPU __ksym",
         }
     }
 }
@@ -79,19 +95,31 @@ pub const KERNELS: &[Kernel] = &[
         name: "debian-5.10",
         suite: &BULLSEYE,
         package: r"^linux-image-5\.10\.0-[0-9]+-cloud-amd64-unsigned$",
-        features: &[],
+        features: &[Feature::Kprobes, Feature::Trampolines],
     },
     Kernel {
         name: "debian-6.1",
         suite: &BOOKWORM,
         package: r"^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$",
-        features: &[Feature::BtfEnum64],
+        features: &[
+            Feature::BtfEnum64,
+            Feature::Kprobes,
+            Feature::Trampolines,
+            Feature::TypedPercpuKsym,
+        ],
     },
     Kernel {
         name: "debian-6.12",
         suite: &BOOKWORM,
         package: r"^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$",
-        features: &[Feature::BtfEnum64],
+        features: &[
+            Feature::BtfEnum64,
+            Feature::Kprobes,
+            Feature::KprobeMulti,
+            Feature::Trampolines,
+            Feature::TaskAcquireKfunc,
+            Feature::TypedPercpuKsym,
+        ],
     },
 ];
 

@@ -45,6 +45,10 @@ struct KernelsArgs {
     /// Only these kernels (names of xtask/src/kernels.rs, or `native`); repeatable.
     #[arg(long = "kernel", value_name = "NAME")]
     kernels: Vec<String>,
+    /// Only the variants whose name starts with PREFIX (e.g. `load:`, `execsnoop:`);
+    /// repeatable. Default: every variant.
+    #[arg(long = "only", value_name = "PREFIX")]
+    only: Vec<String>,
     /// Seconds one kernel may take from boot to power-off before it is killed.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -59,6 +63,11 @@ struct KernelsArgs {
     /// rows that depend on the BTF must then FAIL.
     #[arg(long, value_name = "KERNEL")]
     self_test_wrong_btf: Option<String>,
+    /// Self-test of the harness: run only `corex run bpf/broken/hardcoded_pid.bpf.o`
+    /// (a pid read at a fixed offset, right on the running kernel only, whose
+    /// vmlinux.h built it) with execs to report. Its row must FAIL on the others.
+    #[arg(long, conflicts_with_all = ["self_test_wrong_btf", "only"])]
+    self_test_broken_object: bool,
 }
 
 fn main() -> ExitCode {
@@ -118,6 +127,8 @@ fn kernels(args: KernelsArgs) -> Result<ExitCode> {
             .filter(|k| selected(k.name))
             .collect(),
         native: selected(kernels::NATIVE),
+        only: args.only,
+        broken_object: args.self_test_broken_object,
         wrong_btf,
         timeout: Duration::from_secs(args.timeout),
         accel: args.accel,

@@ -31,6 +31,10 @@ pub struct Plan {
     pub debian: Vec<&'static Kernel>,
     /// Whether to test the running kernel too.
     pub native: bool,
+    /// Variant-name prefixes to run (empty: all).
+    pub only: Vec<String>,
+    /// Self-test: only the broken object's row.
+    pub broken_object: bool,
     /// Self-test: the kernel whose BTF every guest gets in the no-btf scenario.
     pub wrong_btf: Option<&'static Kernel>,
     /// Per kernel, boot to power-off.
@@ -42,7 +46,12 @@ pub struct Plan {
 }
 
 enum How {
-    Qemu { vmlinuz: PathBuf, package: String },
+    Qemu {
+        vmlinuz: PathBuf,
+        /// `config-RELEASE`, put at `/boot/config-RELEASE` in the guest.
+        config: PathBuf,
+        package: String,
+    },
     Native,
 }
 
@@ -65,7 +74,19 @@ struct Outcome {
 
 /// Runs the plan: prints the matrix and the boot times, writes matrix.json, returns the rows.
 pub fn run(plan: &Plan) -> Result<Vec<Row>> {
-    let table = variants::table(&plan.repo)?;
+    let mut table = if plan.broken_object {
+        variants::broken_object_table()?
+    } else {
+        variants::table(&plan.repo)?
+    };
+    if !plan.only.is_empty() {
+        table.retain(|v| plan.only.iter().any(|p| v.name.starts_with(p.as_str())));
+        anyhow::ensure!(
+            !table.is_empty(),
+            "--only {}: no variant has such a name",
+            plan.only.join(", ")
+        );
+    }
     let mut tools = vec![("strip", "binutils")];
     if !plan.debian.is_empty() {
         crate::apt::ensure_qemu(&plan.cache.join("apt"))?;
@@ -87,6 +108,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
             btf: cached.btf,
             how: How::Qemu {
                 vmlinuz: cached.vmlinuz,
+                config: cached.config,
                 package: cached.package,
             },
         });
@@ -123,10 +145,13 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
         println!("{}", printable(&o.summary));
     }
     // A self-test's rows are meant to fail: they do not replace the matrix.
-    let json = plan.cache.join(match plan.wrong_btf {
-        Some(_) => "self-test-matrix.json",
-        None => "matrix.json",
-    });
+    let json = plan
+        .cache
+        .join(if plan.wrong_btf.is_some() || plan.broken_object {
+            "self-test-matrix.json"
+        } else {
+            "matrix.json"
+        });
     fs::write(&json, serde_json::to_string_pretty(&rows)? + "\n")
         .with_context(|| format!("{}", json.display()))?;
     println!("matrix: {}", json.display());
@@ -168,10 +193,9 @@ fn run_subject(
     };
     let references: BTreeMap<&str, Result<Run, String>> = table
         .iter()
-        .filter(|v| v.reference)
-        .map(|v| {
-            let argv = v.argv(&host_paths, Scenario::NoBtf);
-            (v.name.as_str(), host::reference(&programs.corex, &argv))
+        .filter_map(|v| {
+            let argv = v.reference_argv(&host_paths)?;
+            Some((v.name.as_str(), host::reference(&programs.corex, &argv)))
         })
         .collect();
     eprintln!("xtask: {}: starting", subject.name);
@@ -214,7 +238,7 @@ fn run_subject(
             let reference = references
                 .get(v.name.as_str())
                 .map(|r| r.as_ref().map_err(String::as_str));
-            let verdict = check::judge(v, subject.features, guest, reference);
+            let verdict = check::judge(v, subject.features, scenario, guest, reference);
             rows.push(Row::new(&subject.name, scenario, &v.name, verdict));
         }
     }
@@ -231,9 +255,18 @@ fn execute(
     let dir = plan.cache.join(&subject.name);
     fs::create_dir_all(&dir)?;
     match (&subject.how, accel) {
-        (How::Qemu { vmlinuz, .. }, Some(accel)) => {
+        (
+            How::Qemu {
+                vmlinuz, config, ..
+            },
+            Some(accel),
+        ) => {
             let initrd = dir.join("initramfs.cpio.gz");
-            guest::initramfs(programs, &plan.repo, table, &subject.guest_btf, &initrd)?;
+            let files = guest::GuestFiles {
+                kernel_btf: &subject.guest_btf,
+                kernel_config: config,
+            };
+            guest::initramfs(programs, &plan.repo, table, &files, &initrd)?;
             guest::boot(accel, vmlinuz, &initrd, plan.timeout)
         }
         (How::Qemu { .. }, None) => anyhow::bail!("no accelerator chosen for qemu"),

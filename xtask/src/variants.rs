@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
-use crate::check::{self, Checker};
+use crate::check::{self, Check, Checker, LoadExpect, ModeNeeds, Verdict};
+use crate::kernels::Feature;
 
 /// How the kernel's BTF reaches corex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -104,21 +105,21 @@ pub struct Variant {
     /// Commands the driver runs while corex traces (each a program and its arguments);
     /// their pids and statuses come back with the result.
     pub workload: Vec<Vec<String>>,
-    /// Whether the host also runs the same arguments against the extracted BTF, as the
-    /// checker's expected result.
-    pub reference: bool,
+    /// What the host runs as the checker's expected result.
+    pub reference: Reference,
     /// Decides ok / unsupported / fail.
     pub check: Checker,
 }
 
 impl Variant {
-    /// A foreground command with a host reference run and the default timeout.
+    /// A foreground command with a host reference run of the same arguments and the
+    /// default timeout.
     pub fn new(
         name: impl Into<String>,
         scenarios: &'static [Scenario],
         args: Vec<Arg>,
         capture: Capture,
-        check: Checker,
+        check: impl Fn(&Check) -> Verdict + Send + Sync + 'static,
     ) -> Self {
         Variant {
             name: name.into(),
@@ -128,27 +129,24 @@ impl Variant {
             timeout_secs: 120,
             ready: None,
             workload: Vec::new(),
-            reference: true,
-            check,
+            reference: Reference::Same,
+            check: Box::new(check),
+        }
+    }
+
+    /// The host's reference command line for `paths` (always the no-btf form: the host
+    /// runs against the extracted BTF), if the row has one.
+    pub fn reference_argv(&self, paths: &Paths) -> Option<Vec<String>> {
+        match &self.reference {
+            Reference::None => None,
+            Reference::Same => Some(expand(&self.args, paths, Scenario::NoBtf)),
+            Reference::Command(args) => Some(expand(args, paths, Scenario::NoBtf)),
         }
     }
 
     /// The command line for `paths` in `scenario`.
     pub fn argv(&self, paths: &Paths, scenario: Scenario) -> Vec<String> {
-        let mut argv = Vec::new();
-        for arg in &self.args {
-            match arg {
-                Arg::Lit(s) => argv.push(s.to_string()),
-                Arg::Fixture(rel) => argv.push(paths.fixtures.join(rel).display().to_string()),
-                Arg::KernelBtf(flag) => {
-                    if scenario == Scenario::NoBtf {
-                        argv.extend(flag.map(str::to_string));
-                        argv.push(paths.kernel_btf.display().to_string());
-                    }
-                }
-            }
-        }
-        argv
+        expand(&self.args, paths, scenario)
     }
 
     /// The repository files it needs in the guest.
@@ -160,6 +158,35 @@ impl Variant {
     }
 }
 
+/// What the host runs for a row's checker to compare with.
+#[derive(Clone, Debug)]
+pub enum Reference {
+    /// Nothing.
+    None,
+    /// The row's own arguments against the extracted BTF.
+    Same,
+    /// Other corex arguments (e.g. `inspect` for what a `load` must have loaded).
+    Command(Vec<Arg>),
+}
+
+/// `args` as a command line for `paths` in `scenario`.
+fn expand(args: &[Arg], paths: &Paths, scenario: Scenario) -> Vec<String> {
+    let mut argv = Vec::new();
+    for arg in args {
+        match arg {
+            Arg::Lit(s) => argv.push(s.to_string()),
+            Arg::Fixture(rel) => argv.push(paths.fixtures.join(rel).display().to_string()),
+            Arg::KernelBtf(flag) => {
+                if scenario == Scenario::NoBtf {
+                    argv.extend(flag.map(str::to_string));
+                    argv.push(paths.kernel_btf.display().to_string());
+                }
+            }
+        }
+    }
+    argv
+}
+
 /// Directories whose `*.bpf.o` objects each get a `reloc:` row, with the row-name
 /// prefix: the CO-RE corpus, the seed's lab and execsnoop's BPF side.
 const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
@@ -168,6 +195,146 @@ const RELOC_OBJECT_DIRS: &[(&str, &str)] = &[
     ("bpf/lab", "lab/"),
     ("bpf/execsnoop", "execsnoop/"),
 ];
+
+/// Directories whose `*.bpf.o` objects each get a `load:` row (the objects
+/// `bpf/build.sh --list` names: the seed's lab, execsnoop's BPF side, the loader
+/// tests, and the broken object, which loads everywhere but reads the wrong field).
+const LOAD_OBJECT_DIRS: &[&str] = &["bpf/lab", "bpf/execsnoop", "bpf/loader-tests", "bpf/broken"];
+
+/// What loading each of those objects must give, by file stem, and whether it needs
+/// the kernel's own BTF (tp_btf/fentry attach targets, kfuncs, typed ksyms). An object
+/// missing here is an error of [`table`]: say what it must do first.
+fn load_expectation(stem: &str) -> Option<(LoadExpect, bool)> {
+    use Feature::*;
+    use LoadExpect::*;
+    const FENTRY: (Feature, &str) = (Trampolines, "fentry needs BPF trampolines");
+    Some(match stem {
+        "lab" | "execsnoop" | "execsnoop_perf" => (Needs(&[FENTRY]), true),
+        "ksyms" => (Loads, true),
+        "kfunc" => (Needs(&[(TaskAcquireKfunc, "bpf_task_acquire")]), true),
+        "ksyms_typed" => (Needs(&[(TypedPercpuKsym, "process_counts")]), true),
+        other => (load_expectation_without_kernel_btf(other)?, false),
+    })
+}
+
+/// [`load_expectation`] of the objects that need no kernel BTF.
+fn load_expectation_without_kernel_btf(stem: &str) -> Option<LoadExpect> {
+    use LoadExpect::*;
+    Some(match stem {
+        "buffers" | "globals" | "kconfig" | "maps" | "pinned" | "subprogs" | "hardcoded_pid" => {
+            Loads
+        }
+        "core_poison" => Refused("failed to resolve CO-RE relocation"),
+        "extern_missing" => Refused("extern 'corex_no_such_symbol': not found"),
+        "static_in_section" => Refused("is static; BPF programs must be global functions"),
+        "verifier_reject" => Refused("invalid mem access"),
+        // After `load:pinned` pinned `corex_pinned` with other sizes (rows run in order,
+        // in one BPF file system the driver mounts).
+        "pinned_incompatible" => Refused("the map pinned at"),
+        _ => return None,
+    })
+}
+
+/// `corex execsnoop --attach` modes (the row names) and what each needs of the kernel.
+const EXECSNOOP_MODES: &[(&str, ModeNeeds)] = &[
+    (
+        "tracepoint",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: false,
+        },
+    ),
+    (
+        "raw_tracepoint",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: false,
+        },
+    ),
+    (
+        "tp_btf",
+        ModeNeeds {
+            feature: None,
+            kernel_btf: true,
+        },
+    ),
+    (
+        "kprobe",
+        ModeNeeds {
+            feature: Some((Feature::Kprobes, "cannot attach kprobe")),
+            kernel_btf: false,
+        },
+    ),
+    (
+        "kprobe_multi",
+        ModeNeeds {
+            feature: Some((Feature::KprobeMulti, "cannot attach kprobe.multi")),
+            kernel_btf: false,
+        },
+    ),
+    (
+        "fentry",
+        ModeNeeds {
+            feature: Some((Feature::Trampolines, "fentry needs BPF trampolines")),
+            kernel_btf: true,
+        },
+    ),
+];
+
+/// `--max-args` of the execsnoop rows; the workload passes more to one exec.
+const EXECSNOOP_MAX_ARGS: usize = 20;
+/// The same, as corex's argument.
+const EXECSNOOP_MAX_ARGS_TEXT: &str = "20";
+
+/// The execs the driver makes while execsnoop traces: spaces, UTF-8, a long argument,
+/// more arguments than `--max-args`, another program.
+fn execsnoop_workload() -> Vec<Vec<String>> {
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let many: Vec<String> = std::iter::once("/bin/true".to_string())
+        .chain((1..=EXECSNOOP_MAX_ARGS + 4).map(|i| format!("arg-{i}")))
+        .collect();
+    vec![
+        owned(&["/bin/true", "corex-matrix", "two words", "ünïcode ✓"]),
+        many,
+        vec!["/bin/true".into(), "x".repeat(1000), "after-long".into()],
+        owned(&["/bin/echo", "-n", "corex-matrix-echo"]),
+    ]
+}
+
+/// The row `name`: `corex execsnoop --attach MODE --json -x` with `extra` arguments
+/// and [`execsnoop_workload`], judged by [`check::traced`].
+fn execsnoop_row(
+    name: &str,
+    mode: &'static str,
+    needs: ModeNeeds,
+    extra: &[&'static str],
+) -> Variant {
+    use Arg::{KernelBtf, Lit};
+    let mut args = vec![
+        Lit("execsnoop"),
+        Lit("--attach"),
+        Lit(mode),
+        Lit("--json"),
+        Lit("-x"),
+        Lit("--max-args"),
+        Lit(EXECSNOOP_MAX_ARGS_TEXT),
+    ];
+    args.extend(extra.iter().map(|&a| Lit(a)));
+    args.push(KernelBtf(Some("--btf")));
+    Variant {
+        ready: Some("corex execsnoop: tracing execs".into()),
+        workload: execsnoop_workload(),
+        reference: Reference::None,
+        timeout_secs: 60,
+        ..Variant::new(
+            name,
+            Scenario::ALL,
+            args,
+            Capture::Full,
+            check::traced(needs, EXECSNOOP_MAX_ARGS),
+        )
+    }
+}
 
 /// The variant table. Rows run in this order, scenario by scenario.
 pub fn table(repo: &Path) -> Result<Vec<Variant>> {
@@ -212,7 +379,7 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
         ),
         // With the BTF hidden and no --btf, corex says which file is missing.
         Variant {
-            reference: false,
+            reference: Reference::None,
             ..Variant::new(
                 "btf:hidden",
                 &[Scenario::NoBtf],
@@ -240,10 +407,85 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
             ));
         }
     }
+    // What the kernel supports, in corex's words (the findings are the row's reason).
+    rows.push(Variant {
+        reference: Reference::None,
+        ..Variant::new(
+            "probe",
+            &[Scenario::Btf],
+            vec![Lit("probe"), Lit("--format"), Lit("json")],
+            Capture::Full,
+            check::probe_findings,
+        )
+    });
+    // The tracer, every attach mode, execs checked field by field; and the perf
+    // buffer (auto takes the ring buffer on every kernel of the table).
+    for &(mode, needs) in EXECSNOOP_MODES {
+        rows.push(execsnoop_row(mode, mode, needs, &[]));
+    }
+    let (mode, needs) = EXECSNOOP_MODES[0];
+    rows.push(execsnoop_row(
+        "perf:tracepoint",
+        mode,
+        needs,
+        &["--buffer", "perf"],
+    ));
+    for dir in LOAD_OBJECT_DIRS {
+        for object in objects(&repo.join(dir))? {
+            let stem = object.trim_end_matches(".bpf.o");
+            let (expect, needs_kernel_btf) = load_expectation(stem).with_context(|| {
+                format!(
+                    "{dir}/{object}: no load expectation (xtask/src/variants.rs, load_expectation)"
+                )
+            })?;
+            let fixture = Arg::Fixture(format!("{dir}/{object}"));
+            rows.push(Variant {
+                reference: Reference::Command(vec![
+                    Lit("inspect"),
+                    fixture.clone(),
+                    Lit("--format"),
+                    Lit("json"),
+                ]),
+                ..Variant::new(
+                    format!("load:{stem}"),
+                    both,
+                    vec![Lit("load"), fixture, KernelBtf(Some("--btf"))],
+                    Capture::Full,
+                    check::loaded(expect, needs_kernel_btf),
+                )
+            });
+        }
+    }
     for row in &rows {
         validate(row)?;
     }
     Ok(rows)
+}
+
+/// The broken object's self-test (`--self-test-broken-object`): `bpf/broken/
+/// hardcoded_pid.bpf.o` reads the exec'ing task's pid at a fixed offset, right on the
+/// kernel its vmlinux.h came from only. Its single row must FAIL on the others.
+pub fn broken_object_table() -> Result<Vec<Variant>> {
+    let workload = (1..=3)
+        .map(|i| vec!["/bin/true".to_string(), format!("corex-broken-{i}")])
+        .collect();
+    let row = Variant {
+        ready: Some("corex: attached".into()),
+        workload,
+        reference: Reference::None,
+        ..Variant::new(
+            "run:hardcoded_pid",
+            &[Scenario::Btf],
+            vec![
+                Arg::Lit("run"),
+                Arg::Fixture("bpf/broken/hardcoded_pid.bpf.o".into()),
+            ],
+            Capture::Full,
+            check::exec_pids_traced,
+        )
+    };
+    validate(&row)?;
+    Ok(vec![row])
 }
 
 /// The `*.bpf.o` file names in `dir`, sorted.
@@ -362,6 +604,40 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), names.len(), "duplicate variant names");
+    }
+
+    #[test]
+    fn every_object_bpf_build_lists_has_a_load_row_and_every_mode_a_row() {
+        let rows = table(&repo()).unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("bpf/build.sh"))
+            .arg("--list")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let listed = String::from_utf8(out.stdout).unwrap();
+        assert!(listed.lines().count() > 10, "{listed}");
+        for object in listed.lines() {
+            let stem = object
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".bpf.o");
+            let want = format!("load:{stem}");
+            assert!(names.contains(&want.as_str()), "{want} missing ({object})");
+        }
+        for mode in [
+            "tracepoint",
+            "raw_tracepoint",
+            "tp_btf",
+            "kprobe",
+            "kprobe_multi",
+            "fentry",
+        ] {
+            assert!(names.contains(&mode), "{mode} missing");
+        }
+        assert!(names.contains(&"probe"));
     }
 
     #[test]

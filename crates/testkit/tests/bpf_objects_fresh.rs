@@ -1,4 +1,4 @@
-//! The committed BPF objects of `bpf/lab`, `bpf/execsnoop` and
+//! The committed BPF objects of `bpf/lab`, `bpf/execsnoop`, `bpf/broken` and
 //! `bpf/loader-tests` are exactly what their sources build to: `bpf/build.sh
 //! --out TMP` rebuilds every one with the same clang into a temporary
 //! directory, and each must match the committed file byte for byte. A changed
@@ -14,7 +14,7 @@ use std::process::Command;
 const CLANG_MAJOR: &str = "clang version 14.";
 
 /// Directories whose objects `bpf/build.sh` owns.
-const BUILT_DIRS: [&str; 3] = ["lab", "execsnoop", "loader-tests"];
+const BUILT_DIRS: [&str; 4] = ["lab", "execsnoop", "loader-tests", "broken"];
 
 /// A temporary directory removed when the test ends, pass or fail.
 struct TempDir(PathBuf);

@@ -18,6 +18,7 @@ fn run(exit: i32, stdout: &[u8], stderr: &str) -> Run {
 fn check<'a>(guest: &'a Run, reference: &'a Run, features: Option<&'a [Feature]>) -> Check<'a> {
     Check {
         features,
+        scenario: Scenario::NoBtf,
         guest,
         reference: Some(reference),
     }
@@ -162,6 +163,7 @@ fn hidden_btf_must_be_named_in_the_error() {
     let vague = run(2, b"", "corex: error\n");
     let c = |g| Check {
         features: None,
+        scenario: Scenario::NoBtf,
         guest: g,
         reference: None,
     };
@@ -184,16 +186,22 @@ fn judge_fails_missing_timed_out_and_broken_workload_runs() {
     );
     let good = run(0, b"x\n", "");
     assert_eq!(
-        judge(&row, None, Ok(&good), Some(Ok(&good))).status,
+        judge(&row, None, Scenario::Btf, Ok(&good), Some(Ok(&good))).status,
         Status::Ok
     );
-    let v = judge(&row, None, Err("kernel did not boot"), Some(Ok(&good)));
+    let v = judge(
+        &row,
+        None,
+        Scenario::Btf,
+        Err("kernel did not boot"),
+        Some(Ok(&good)),
+    );
     assert_eq!(v.reason.as_deref(), Some("kernel did not boot"));
     let slow = Run {
         timed_out: true,
         ..good.clone()
     };
-    assert!(judge(&row, None, Ok(&slow), Some(Ok(&good)))
+    assert!(judge(&row, None, Scenario::Btf, Ok(&slow), Some(Ok(&good)))
         .reason
         .unwrap()
         .contains("did not finish in 120 s"));
@@ -205,11 +213,19 @@ fn judge_fails_missing_timed_out_and_broken_workload_runs() {
         }],
         ..good.clone()
     };
-    assert!(judge(&row, None, Ok(&bad_exec), Some(Ok(&good)))
-        .reason
-        .unwrap()
-        .contains("`/bin/nope a` exited 127"));
-    let v = judge(&row, None, Ok(&good), Some(Err("cannot run corex")));
+    assert!(
+        judge(&row, None, Scenario::Btf, Ok(&bad_exec), Some(Ok(&good)))
+            .reason
+            .unwrap()
+            .contains("`/bin/nope a` exited 127")
+    );
+    let v = judge(
+        &row,
+        None,
+        Scenario::Btf,
+        Ok(&good),
+        Some(Err("cannot run corex")),
+    );
     assert_eq!(
         v.reason.as_deref(),
         Some("host reference run: cannot run corex")

@@ -72,7 +72,8 @@ pub(super) fn vmlinux_btf(release: &str) -> Result<KernelBtf, String> {
     Err(format!(
         "this kernel has no BTF: /sys/kernel/btf/vmlinux is missing (CONFIG_DEBUG_INFO_BTF is \
          off) and no vmlinux image with BTF was found (/boot/vmlinux-{release} and the other \
-         places libbpf looks); give one with --btf"
+         places libbpf looks). CO-RE relocations can use another kernel's BTF (--btf), but \
+         tp_btf, fentry/fexit and lsm programs, kfuncs and typed ksyms need the kernel's own"
     ))
 }
 

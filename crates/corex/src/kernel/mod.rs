@@ -8,9 +8,11 @@ mod files;
 mod modules;
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use corex_object::load::{kernel_version_code, Feature, Features, Kallsyms, KernelBtf};
+
+use corex_sys::Limit;
 
 use crate::error::{Error, Result};
 use crate::probe::Probes;
@@ -162,6 +164,34 @@ impl Kernel {
     pub fn assume_features(mut self, features: Features) -> Kernel {
         self.assumed = Some(features);
         self
+    }
+
+    /// libbpf's `bump_rlimit_memlock`: on kernels that charge BPF memory to
+    /// `RLIMIT_MEMLOCK` (no memcg accounting, before 5.11), raise it to
+    /// infinity, once per process; without CAP_SYS_RESOURCE, at least the
+    /// soft limit to the hard one. Done before any other probe or load: on
+    /// such kernels, probes that create maps and programs fail with EPERM
+    /// once the small default limit is spent. A failure is not fatal (map
+    /// creation then says ENOMEM or EPERM, with the meaning).
+    pub(crate) fn raise_memlock(&self) {
+        static RAISED: Once = Once::new();
+        let memcg = match self.assumed {
+            Some(assumed) => assumed.has(Feature::MemcgAccount),
+            None => self
+                .probes()
+                .feature(self, Feature::MemcgAccount)
+                .is_supported(),
+        };
+        if memcg {
+            return;
+        }
+        RAISED.call_once(|| {
+            if corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity).is_err() {
+                if let Ok((_, hard)) = corex_sys::memlock_limit() {
+                    let _ = corex_sys::set_memlock_limit(hard, hard);
+                }
+            }
+        });
     }
 
     /// The features a load of `object` decides by: probed (or assumed),

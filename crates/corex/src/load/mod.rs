@@ -14,14 +14,14 @@ mod report;
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use corex_object::load::{
-    plan, FdTarget, Feature, Features, KernelInputs, Lazy, LoadConfig, LoadPlan, MapId, ModuleId,
-    PlanError, Problem,
+    plan, FdTarget, Features, KernelInputs, Lazy, LoadConfig, LoadPlan, MapId, ModuleId, PlanError,
+    Problem,
 };
 use corex_object::Object;
-use corex_sys::{BtfFd, Capabilities, Errno, Limit, MapFd, ProgFd};
+use corex_sys::{BtfFd, Capabilities, Errno, MapFd, ProgFd};
 
 use crate::error::{Error, LoadFailure, Result};
 use crate::loaded::LoadedObject;
@@ -84,25 +84,6 @@ pub(crate) struct Session<'a> {
     culprit: Option<Culprit>,
 }
 
-/// libbpf's `bump_rlimit_memlock`: on kernels that charge BPF memory to
-/// `RLIMIT_MEMLOCK` (no memcg accounting, before 5.11), raise it to
-/// infinity, once per process; without CAP_SYS_RESOURCE, at least the soft
-/// limit to the hard one. A failure is not fatal (map creation then says
-/// ENOMEM or EPERM, with the meaning).
-fn raise_memlock(features: Features) {
-    static RAISED: Once = Once::new();
-    if features.has(Feature::MemcgAccount) {
-        return;
-    }
-    RAISED.call_once(|| {
-        if corex_sys::set_memlock_limit(Limit::Infinity, Limit::Infinity).is_err() {
-            if let Ok((_, hard)) = corex_sys::memlock_limit() {
-                let _ = corex_sys::set_memlock_limit(hard, hard);
-            }
-        }
-    });
-}
-
 /// The reason inside a kernel input error, for the plan's own message.
 fn why(e: Error) -> String {
     match e {
@@ -137,8 +118,8 @@ fn inputs<'k>(
 /// Plans and loads `open` into `kernel`.
 pub(crate) fn load(open: &OpenObject, kernel: &Kernel) -> Result<LoadedObject> {
     let (object, config, core_btf) = open.parts();
+    kernel.raise_memlock();
     let features = kernel.load_features(object);
-    raise_memlock(features);
     let inputs = inputs(kernel, features, core_btf)?;
     let (plan, deferred) = plan_deferring(object, config, &inputs)?;
     drop(inputs);

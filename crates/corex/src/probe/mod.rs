@@ -97,6 +97,7 @@ impl Kernel {
     /// the syscall wrapper, ...). Needs CAP_BPF (or root); without it every
     /// feature reads as missing, so check [`crate::check_privileges`] first.
     pub fn features(&self) -> Features {
+        self.raise_memlock();
         Feature::ALL
             .into_iter()
             .filter(|f| self.probes().feature(self, *f).is_supported())
@@ -107,6 +108,7 @@ impl Kernel {
     /// attach kinds, helpers and features, each tried on this kernel.
     pub fn probe_report(&self) -> Result<&ProbeReport> {
         crate::check_privileges()?;
+        self.raise_memlock();
         Ok(self
             .probes()
             .report
