@@ -10,7 +10,8 @@ use corex_btf::{Endian, Linkage, TypeId, VarSecInfo};
 
 use super::objgen::{
     btf_ext, insn, int_def, int_struct, var_def, ElfWriter, Symbol, OP_CALL, OP_EXIT, OP_LDX_W,
-    SHF_ALLOC, SHF_WRITE, SHT_PROGBITS, STT_FUNC, STT_NOTYPE, STT_OBJECT,
+    OP_LD_IMM64, OP_MOV64_IMM, SHF_ALLOC, SHF_WRITE, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
+    STT_OBJECT,
 };
 
 const LE: Endian = Endian::Little;
@@ -54,6 +55,38 @@ pub fn core_records(n: usize) -> Vec<u8> {
     elf.finish()
 }
 
+/// Adds section `xdp`: `call` (to be relocated against a `.text`
+/// function) and `exit`; returns its index.
+fn xdp_calling_text(elf: &mut ElfWriter) -> u16 {
+    elf.code(
+        b"xdp",
+        [
+            insn(LE, OP_CALL, 0, 1, 0, -1),
+            insn(LE, OP_EXIT, 0, 0, 0, 0),
+        ]
+        .concat(),
+    )
+}
+
+/// A DATASEC `name` of 4-byte extern VARs (clang leaves their offsets 0).
+pub fn extern_datasec(name: &str, vars: &[TypeId]) -> TypeDef {
+    TypeDef {
+        name: name.into(),
+        kflag: false,
+        body: Body::Datasec {
+            size: 0,
+            vars: vars
+                .iter()
+                .map(|&ty| VarSecInfo {
+                    ty,
+                    offset: 0,
+                    size: 4,
+                })
+                .collect(),
+        },
+    }
+}
+
 /// `n` undefined symbols `k0`..., each a `.ksyms` VAR of the BTF (listed
 /// by DATASECs of 50,000), which also holds `n` unrelated INTs before them.
 pub fn externs(n: usize) -> Vec<u8> {
@@ -66,21 +99,7 @@ pub fn externs(n: usize) -> Vec<u8> {
         .map(|i| b.add(&var_def(&format!("k{i}"), int, Linkage::Extern)))
         .collect();
     for chunk in vars.chunks(50_000) {
-        b.add(&TypeDef {
-            name: ".ksyms".into(),
-            kflag: false,
-            body: Body::Datasec {
-                size: 0,
-                vars: chunk
-                    .iter()
-                    .map(|&ty| VarSecInfo {
-                        ty,
-                        offset: 0,
-                        size: 4,
-                    })
-                    .collect(),
-            },
-        });
+        b.add(&extern_datasec(".ksyms", chunk));
     }
     let mut elf = ElfWriter::new(LE);
     elf.section(
@@ -118,14 +137,7 @@ pub fn overlapping_text(symbols: usize, insns: usize) -> Vec<u8> {
         .flat_map(|_| insn(LE, OP_LDX_W, 0, 1, 0, 0))
         .collect();
     let text_sec = elf.code(b".text", text);
-    let xdp = elf.code(
-        b"xdp",
-        [
-            insn(LE, OP_CALL, 0, 1, 0, -1),
-            insn(LE, OP_EXIT, 0, 0, 0, 0),
-        ]
-        .concat(),
-    );
+    let xdp = xdp_calling_text(&mut elf);
     let records = (0..insns)
         .step_by(1000)
         .map(|i| [8 * i as u32, task.0, access, 0])
@@ -242,4 +254,71 @@ pub fn named(name: &str) -> Vec<u8> {
     elf.rel(prog, 24, data_sym, super::objgen::R_BPF_64_64);
     elf.rel(prog, 40, ext_sym, super::objgen::R_BPF_64_64);
     elf.finish()
+}
+
+/// A chain of `n` two-instruction `.text` functions, each calling the next
+/// (`call +1` without relocation; the last returns), and a program in
+/// `xdp` that calls the first: linking it appends all `n`, each found as
+/// the callee of the one before.
+pub fn text_call_chain(n: usize) -> Vec<u8> {
+    let mut elf = ElfWriter::new(LE);
+    let mut text = Vec::with_capacity(16 * n);
+    for i in 0..n {
+        let imm = i32::from(i + 1 < n);
+        let op = if i + 1 < n { OP_CALL } else { OP_MOV64_IMM };
+        text.extend(insn(LE, op, 0, u8::from(i + 1 < n), 0, imm));
+        text.extend(insn(LE, OP_EXIT, 0, 0, 0, 0));
+    }
+    let text_sec = elf.code(b".text", text);
+    let xdp = xdp_calling_text(&mut elf);
+    let first = elf.functions(text_sec, "f", n, 16)[0];
+    elf.symbol(Symbol::global(b"main", STT_FUNC, xdp, 0, 16));
+    elf.rel(xdp, 0, first, super::objgen::R_BPF_64_32);
+    elf.section(b"license", SHT_PROGBITS, SHF_ALLOC, b"GPL\0".to_vec());
+    elf.finish()
+}
+
+/// `n` `.kconfig` externs `CONFIG_K0`..., each loaded by an `ld_imm64` of
+/// one program in `xdp` (so `n` relocations against `n` externs), and the
+/// Kconfig text that sets them all ([`kconfig_text`]).
+pub fn kconfig_externs(n: usize) -> Vec<u8> {
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let vars: Vec<TypeId> = (0..n)
+        .map(|i| b.add(&var_def(&format!("CONFIG_K{i}"), int, Linkage::Extern)))
+        .collect();
+    b.add(&extern_datasec(".kconfig", &vars));
+    let mut elf = ElfWriter::new(LE);
+    let mut code = Vec::with_capacity(16 * n + 8);
+    for _ in 0..n {
+        code.extend(insn(LE, OP_LD_IMM64, 1, 0, 0, 0));
+        code.extend([0; 8]);
+    }
+    code.extend(insn(LE, OP_EXIT, 0, 0, 0, 0));
+    let xdp = elf.code(b"xdp", code);
+    elf.section(
+        b".BTF",
+        SHT_PROGBITS,
+        0,
+        b.to_bytes(LE).expect("generated BTF is writable"),
+    );
+    elf.section(b"license", SHT_PROGBITS, SHF_ALLOC, b"GPL\0".to_vec());
+    elf.symbol(Symbol::global(b"main", STT_FUNC, xdp, 0, 16 * n as u64 + 8));
+    for i in 0..n {
+        let sym = elf.symbol(Symbol::global(
+            format!("CONFIG_K{i}").as_bytes(),
+            STT_NOTYPE,
+            0,
+            0,
+            0,
+        ));
+        elf.rel(xdp, 16 * i as u64, sym, super::objgen::R_BPF_64_64);
+    }
+    elf.finish()
+}
+
+/// The Kconfig text that sets every extern of [`kconfig_externs`]`(n)`,
+/// in reverse order.
+pub fn kconfig_text(n: usize) -> String {
+    (0..n).rev().map(|i| format!("CONFIG_K{i}={i}\n")).collect()
 }

@@ -239,16 +239,29 @@ fn btf_errors_say_each_cause_once() {
         .unwrap();
     obj[at] = 0;
     let path = dir.write("badbtf.o", &obj);
-    for cmd in ["inspect", "reloc"] {
-        let err = failure(&run(cmd, &path, &[]));
-        assert_eq!(
-            err,
-            format!(
-                "corex: {}: .BTF: bad magic 0xeb00 at byte offset 0 (expected 0xeb9f)\n",
-                path.display()
-            ),
-            "{cmd}"
-        );
+    obj[at] = 0x9f;
+    // And the .BTF.ext magic (the second one in the file).
+    let ext = at
+        + 1
+        + obj[at + 1..]
+            .windows(4)
+            .position(|w| w == [0x9f, 0xeb, 1, 0])
+            .unwrap();
+    obj[ext] = 0;
+    let ext_path = dir.write("badext.o", &obj);
+    // Each names the section once (.BTF.ext's error named it twice).
+    for (path, what) in [
+        (path, ".BTF: bad magic 0xeb00 at byte offset 0"),
+        (ext_path, ".BTF.ext at byte offset 0: bad magic 0xeb00"),
+    ] {
+        for cmd in ["inspect", "reloc"] {
+            let err = failure(&run(cmd, &path, &[]));
+            assert_eq!(
+                err,
+                format!("corex: {}: {what} (expected 0xeb9f)\n", path.display()),
+                "{cmd}"
+            );
+        }
     }
 }
 
@@ -259,6 +272,31 @@ fn raw_btf_is_named_with_the_command_that_reads_it() {
         failure(&out),
         "corex: /sys/kernel/btf/vmlinux is raw BTF, not an ELF object; `corex btf dump /sys/kernel/btf/vmlinux` reads it\n"
     );
+}
+
+#[test]
+fn files_that_are_not_elf_say_so() {
+    let dir = scratch("notelf");
+    for (name, data, why) in [
+        ("empty.o", &b""[..], "the file is empty"),
+        (
+            "text.o",
+            &b"root:x:0:0\n"[..],
+            "it does not start with the ELF magic bytes 7f 45 4c 46",
+        ),
+    ] {
+        let path = dir.write(name, data);
+        for cmd in ["inspect", "reloc"] {
+            assert_eq!(
+                failure(&run(cmd, &path, &[])),
+                format!(
+                    "corex: {}: not a readable ELF file: {why}\n",
+                    path.display()
+                ),
+                "{cmd} {name}"
+            );
+        }
+    }
 }
 
 #[test]

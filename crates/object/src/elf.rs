@@ -123,6 +123,14 @@ impl<'a> ElfView<'a> {
         if let Some(found) = not_elf(data) {
             return Err(Error::NotElf { found });
         }
+        if data.is_empty() {
+            return Err(Error::Elf("the file is empty".into()));
+        }
+        if !data.starts_with(b"\x7fELF") {
+            return Err(Error::Elf(
+                "it does not start with the ELF magic bytes 7f 45 4c 46".into(),
+            ));
+        }
         if data.get(4) == Some(&1) {
             return Err(Error::NotBpf("32-bit ELF (BPF objects are ELF64)".into()));
         }

@@ -79,8 +79,9 @@ pub enum Error {
     },
     /// The `.BTF` or `.BTF.ext` section is malformed. The BTF layer's
     /// error is part of this one's text (it is not also its `source()`, so
-    /// that printing the chain says it once).
-    #[error("{section}: {error}")]
+    /// that printing the chain says it once), after the section's name
+    /// unless it names the section itself.
+    #[error("{}", btf_text(section, error))]
     Btf {
         /// `.BTF` or `.BTF.ext`.
         section: &'static str,
@@ -221,6 +222,20 @@ pub enum Error {
         /// Number of instructions.
         len: usize,
     },
+}
+
+/// `section: error`, or the error alone when its text starts by naming
+/// `section` (`.BTF.ext at byte offset 0: ...`).
+fn btf_text(section: &str, error: &corex_btf::Error) -> String {
+    let text = error.to_string();
+    let named = text
+        .strip_prefix(section)
+        .is_some_and(|rest| rest.starts_with([' ', ':']));
+    if named {
+        text
+    } else {
+        format!("{section}: {text}")
+    }
 }
 
 /// A file format that is not an ELF object but that corex reads elsewhere.

@@ -5,10 +5,10 @@
 
 #[allow(dead_code)] // shared with the fuzz targets and other tests
 #[path = "../../../fuzz/src/hostile.rs"]
-mod hostile;
+pub(crate) mod hostile;
 #[allow(dead_code)]
 #[path = "../../../fuzz/src/objgen.rs"]
-mod objgen;
+pub(crate) mod objgen;
 
 use corex_btf::Kind;
 
@@ -21,17 +21,14 @@ use crate::{Error, ExternKind, Object};
 /// most a few binary searches.
 const STEPS_PER_ITEM_LOG: u64 = 64;
 
-/// Runs `work` on the object `make(n)` builds, for n and 4n, and checks
-/// both bounds: steps ≤ C·n·log2(n) items, and quadrupling n at most
-/// quadruples the steps times the growth of log2 (and a little slack).
-fn assert_n_log_n(what: &str, n: usize, make: fn(usize) -> Vec<u8>, work: fn(&Object, usize)) {
+/// Checks both bounds on `steps_for(size)` (the steps some work on an
+/// input of `size` items took), for n and 4n: steps ≤ C·n·log2(n), and
+/// quadrupling n at most quadruples the steps times the growth of log2
+/// (and a little slack).
+pub(crate) fn assert_n_log_n_steps(what: &str, n: usize, mut steps_for: impl FnMut(usize) -> u64) {
     let mut steps = Vec::new();
     for size in [n, 4 * n] {
-        let data = make(size);
-        take_steps();
-        let obj = Object::parse(&data).unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
-        work(&obj, size);
-        let taken = take_steps();
+        let taken = steps_for(size);
         let bound = STEPS_PER_ITEM_LOG * (size * log2(size)) as u64;
         assert!(
             taken <= bound,
@@ -46,6 +43,18 @@ fn assert_n_log_n(what: &str, n: usize, make: fn(usize) -> Vec<u8>, work: fn(&Ob
         "{what}: steps grew {growth:.2}x from n = {n} to {}, more than {allowed:.2}x",
         4 * n
     );
+}
+
+/// Parses the object `make(n)` builds and runs `work` on it, for n and 4n,
+/// and checks [`assert_n_log_n_steps`] on the steps both took.
+fn assert_n_log_n(what: &str, n: usize, make: fn(usize) -> Vec<u8>, work: fn(&Object, usize)) {
+    assert_n_log_n_steps(what, n, |size| {
+        let data = make(size);
+        take_steps();
+        let obj = Object::parse(&data).unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
+        work(&obj, size);
+        take_steps()
+    });
 }
 
 #[test]

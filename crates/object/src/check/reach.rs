@@ -113,7 +113,7 @@ impl State {
     /// Records a store of `size` bytes at frame offset `off`.
     fn store(&mut self, off: i32, size: i32, val: Val) {
         self.stack
-            .retain(|(o, _)| *o + 8 <= off || off + size <= *o);
+            .retain(|(o, _)| o.saturating_add(8) <= off || off.saturating_add(size) <= *o);
         if size == 8 && val != Val::Unknown {
             let at = self.stack.partition_point(|(o, _)| *o < off);
             self.stack.insert(at, (off, val));
@@ -413,7 +413,9 @@ impl<'o> Analyzer<'o> {
                             Val::Unknown
                         }
                     }
-                    Val::Frame(f) if size == 8 && mode == 0x60 => s.slot(f + off),
+                    Val::Frame(f) if size == 8 && mode == 0x60 => {
+                        f.checked_add(off).map_or(Val::Unknown, |at| s.slot(at))
+                    }
                     _ => Val::Unknown,
                 };
                 next(s)
@@ -436,7 +438,11 @@ impl<'o> Analyzer<'o> {
                 if let Val::Frame(f) = s.regs[dst] {
                     let size = insn.mem_size() as i32;
                     let val = if atomic { Val::Unknown } else { val };
-                    s.store(f + i32::from(insn.off), size, val);
+                    match f.checked_add(i32::from(insn.off)) {
+                        Some(at) => s.store(at, size, val),
+                        // Past the frame's range: nothing known is kept.
+                        None => s.stack.clear(),
+                    }
                 }
                 if atomic {
                     // Fetching atomics write the old value into src (or r0).
@@ -611,8 +617,9 @@ fn alu(insn: Insn, dst: Val, src: Val) -> Val {
     match (dst, src) {
         (Val::Frame(f), Val::Const(k)) if wide && (op == 0x00 || op == 0x10) => {
             let k = k as i64;
-            let k = if op == 0x10 { -k } else { k };
-            i32::try_from(i64::from(f) + k).map_or(Val::Unknown, Val::Frame)
+            let k = if op == 0x10 { k.checked_neg() } else { Some(k) };
+            k.and_then(|k| i32::try_from(i64::from(f).checked_add(k)?).ok())
+                .map_or(Val::Unknown, Val::Frame)
         }
         (Val::Const(a), Val::Const(b)) => {
             let (a, b) = if wide {
@@ -690,4 +697,41 @@ fn compare(op: u8, a: u64, b: u64, wide: bool) -> Option<bool> {
         0xd0 => sa <= sb,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scale_tests::objgen::{insn, ElfWriter, Symbol, OP_EXIT, STT_FUNC};
+    use corex_btf::Endian::Little as LE;
+
+    /// A frame pointer moved to the edge of `i32` and a store past it: the
+    /// offset arithmetic used to overflow (a panic with overflow checks, a
+    /// wrapped slot without), so the value read back decided a branch the
+    /// verifier would take both ways.
+    #[test]
+    fn frame_offsets_at_the_edge_of_i32_forget_the_stack() {
+        let code = [
+            insn(LE, 0xbf, 1, 10, 0, 0),       // r1 = r10
+            insn(LE, 0x07, 1, 0, 0, i32::MAX), // r1 += i32::MAX
+            insn(LE, 0xb7, 2, 0, 0, 5),        // r2 = 5
+            insn(LE, 0x7b, 1, 2, i16::MAX, 0), // *(u64 *)(r1 + 32767) = r2
+            insn(LE, 0x79, 3, 1, i16::MAX, 0), // r3 = *(u64 *)(r1 + 32767)
+            insn(LE, 0x15, 3, 0, 1, 5),        // if r3 == 5 goto +1
+            insn(LE, 0xb7, 0, 0, 0, 1),        // r0 = 1
+            insn(LE, 0x17, 1, 0, 0, i32::MIN), // r1 -= i32::MIN
+            insn(LE, OP_EXIT, 0, 0, 0, 0),
+        ]
+        .concat();
+        let mut elf = ElfWriter::new(LE);
+        let len = code.len() as u64;
+        let sec = elf.code(b"xdp", code);
+        elf.symbol(Symbol::global(b"edge", STT_FUNC, sec, 0, len));
+        let obj = crate::Object::parse(&elf.finish()).unwrap();
+        let reach = super::analyze(&obj, &[None], 0);
+        assert!(
+            reach.is_reachable(0, 6),
+            "the store past i32 was remembered"
+        );
+        assert!(reach.is_reachable(0, 8));
+    }
 }

@@ -135,13 +135,15 @@ fn members(btf: &Btf, t: Type<'_>, base: u32, out: &mut Vec<(String, u32, u32)>,
         if m.bitfield_size != 0 || depth > 8 {
             continue;
         }
-        let off = base + m.bit_offset / 8;
+        let off = base.saturating_add(m.bit_offset / 8);
         let mt = btf.skip_mods_and_typedefs(m.ty);
         if m.name.is_empty() && mt.is_composite() {
             members(btf, mt, off, out, depth + 1);
             continue;
         }
-        let size = btf.resolve_size(m.ty).unwrap_or(0) as u32;
+        let size = btf
+            .resolve_size(m.ty)
+            .map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX));
         out.push((m.name.to_owned(), off, size));
     }
 }
@@ -169,7 +171,7 @@ pub fn compare_context(
     let end = format
         .fields
         .iter()
-        .map(|f| f.offset + f.size)
+        .map(|f| f.offset.saturating_add(f.size))
         .max()
         .unwrap_or(0);
     let context = crate::core::type_name(btf, st.id());
@@ -180,10 +182,9 @@ pub fn compare_context(
             .iter()
             .find(|f| normalized(&f.name) == normalized(&name) && !name.is_empty());
         let overlapping = || {
-            format
-                .fields
-                .iter()
-                .find(|f| f.offset < off + size.max(1) && off < f.offset + f.size)
+            format.fields.iter().find(|f| {
+                f.offset < off.saturating_add(size.max(1)) && off < f.offset.saturating_add(f.size)
+            })
         };
         let field = match by_name {
             Some(f) if f.offset == off && f.size == size => continue,
@@ -191,7 +192,7 @@ pub fn compare_context(
             None => match overlapping() {
                 Some(f) if f.offset == off && f.size == size => continue,
                 Some(f) => Some(f),
-                None if off + size <= end => continue,
+                None if off.saturating_add(size) <= end => continue,
                 None => None,
             },
         };

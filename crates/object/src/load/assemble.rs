@@ -3,7 +3,7 @@
 //! made static, sanitized, line info string offsets moved to it); slot
 //! initialisations checked against what is created and loaded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::core_step::CoreOutcome;
 use super::error::{MapProblem, PlanError, Problem};
@@ -51,8 +51,9 @@ pub(crate) struct Context<'a, 'k> {
     pub index: MapIndex<'a>,
     pub externs: &'a Externs,
     pub resolved: &'a Resolved,
-    /// Func and line info are carried (the kernel takes BTF functions).
-    pub ext_info: bool,
+    /// The `.BTF.ext` blocks by section, when func and line info are
+    /// carried (the kernel takes BTF functions).
+    pub ext_info: Option<link::ExtIndex>,
 }
 
 impl Context<'_, '_> {
@@ -61,17 +62,15 @@ impl Context<'_, '_> {
         let obj = self.obj;
         let prog = &obj.programs[p];
         let attrs = programs::attrs(prog, self.kernel)?;
-        let mut linked = link::link(obj, &self.core.bodies, p, self.ext_info)?;
+        let mut linked = link::link(obj, &self.core.bodies, p, self.ext_info.as_ref())?;
         let fixed = fixups::fix(obj, &mut linked, &self.index, self.externs, self.resolved)?;
         if !self.kernel.has(Feature::ProbeReadKernel) {
             fixups::fall_back_probe_read(&mut linked.insns);
         }
         let mut poisoned = std::collections::BTreeMap::new();
         for part in &linked.parts {
-            for (f, insn, relo) in &self.core.poisoned {
-                if *f == part.program {
-                    poisoned.insert(part.start + insn, relo.clone());
-                }
+            for (_, insn, relo) in self.core.poisoned_in(part.program) {
+                poisoned.insert(part.start + insn, relo.clone());
             }
         }
         let functions = linked
@@ -119,12 +118,11 @@ pub(crate) fn btf_plan(
     kernel: &KernelInputs<'_>,
     programs: &mut [ProgramPlan],
 ) -> Result<BtfPlan, PlanError> {
-    for (i, p) in obj.programs.iter().enumerate() {
+    let hidden = obj.programs.iter().enumerate().filter(|&(i, p)| {
         let at = (p.section_index, (p.section_insn * INSN_SIZE) as u64);
-        if link::is_subprog(obj, i) && obj.facts.hidden_functions.contains(&at) {
-            prog_btf::make_func_static(defs, &p.name);
-        }
-    }
+        link::is_subprog(obj, i) && obj.facts.hidden_functions.contains(&at)
+    });
+    prog_btf::make_funcs_static(defs, hidden.map(|(_, p)| p.name.as_str()));
     let rewritten_for: Vec<Feature> = if sanitize::needs_sanitizing(kernel.features) {
         Feature::SANITIZED
             .into_iter()
@@ -195,6 +193,7 @@ pub(crate) fn split_slots(
 ) -> Result<(Vec<SlotInit>, Vec<SlotInit>), PlanError> {
     let mut map_slots = Vec::new();
     let mut prog_slots = Vec::new();
+    let planned: HashSet<usize> = programs.iter().map(|p| p.program).collect();
     for s in slots {
         if !maps[s.map.0].autocreate {
             continue;
@@ -215,7 +214,7 @@ pub(crate) fn split_slots(
                 return Err(missing(maps[t.0].name.clone(), "map"))
             }
             SlotValue::Map(_) => map_slots.push(s),
-            SlotValue::Program(p) if !programs.iter().any(|x| x.program == p) => {
+            SlotValue::Program(p) if !planned.contains(&p) => {
                 return Err(missing(obj.programs[p].name.clone(), "program"))
             }
             SlotValue::Program(_) => prog_slots.push(s),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::error::PlanError;
 use super::target::KernelBtf;
+use crate::btf_names::log2;
 use crate::core::{
     apply, CoreReport, Outcome, Patched, RelocKind, RelocResult, Relocator, Resolution, Skipped,
     Target,
@@ -18,6 +19,7 @@ use crate::core::{
 use crate::error::Error;
 use crate::insn::Insn;
 use crate::object::{CoreRecord, Object};
+use crate::work::tick;
 
 /// A poisoned instruction and the relocation that poisoned it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,8 +45,23 @@ pub(crate) struct CoreOutcome {
     /// may share one large section).
     pub bodies: Vec<Option<Vec<Insn>>>,
     pub report: CoreReport,
-    /// `(function, instruction, relocation)` for each poisoned instruction.
+    /// `(function, instruction, relocation)` for each poisoned instruction,
+    /// by function (then in record order).
     pub poisoned: Vec<(usize, usize, PoisonedRelo)>,
+}
+
+impl CoreOutcome {
+    /// The poisoned instructions of `function`, in record order.
+    pub fn poisoned_in(
+        &self,
+        function: usize,
+    ) -> impl Iterator<Item = &(usize, usize, PoisonedRelo)> + '_ {
+        let start = self.poisoned.partition_point(|p| p.0 < function);
+        tick(1 + log2(self.poisoned.len()));
+        self.poisoned[start..]
+            .iter()
+            .take_while(move |p| p.0 == function)
+    }
 }
 
 /// Where CO-RE looks for target types.
@@ -161,6 +178,8 @@ pub(crate) fn run(
         };
         record(&mut out, obj, rec, p, res);
     }
+    // Stable: each function's poisons stay in record order.
+    out.poisoned.sort_by_key(|p| p.0);
     Ok(out)
 }
 

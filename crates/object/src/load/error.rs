@@ -6,6 +6,8 @@ use std::fmt;
 
 use corex_btf::{printable, Endian, Kind, TypeId};
 
+use super::externs::KCONFIG_MAX;
+
 /// A plan that cannot be made: what is wrong, and the object it is about.
 #[derive(Debug)]
 pub struct PlanError {
@@ -411,6 +413,12 @@ pub enum ExternProblem {
     },
     /// More module BTFs than a call instruction's offset can index.
     TooManyModules,
+    /// The `.kconfig` map would end past the largest map value the kernel
+    /// takes (`KMALLOC_MAX_SIZE`), at this extern.
+    KconfigTooLarge {
+        /// Where the map would end, in bytes.
+        end: u64,
+    },
 }
 
 fn kind_word(k: Kind) -> &'static str {
@@ -625,6 +633,11 @@ impl fmt::Display for ExternProblem {
             ExternProblem::KconfigFunction => {
                 f.write_str("functions cannot be __kconfig externs")
             }
+            ExternProblem::KconfigTooLarge { end } => write!(
+                f,
+                "the .kconfig map would be {end} bytes with it, more than the largest map \
+                 value the kernel takes ({KCONFIG_MAX} bytes)"
+            ),
             ExternProblem::KconfigType { size } => write!(
                 f,
                 "its type ({size} bytes) is not bool, char, an integer of 1/2/4/8 bytes, \

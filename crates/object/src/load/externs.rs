@@ -10,6 +10,7 @@ use corex_btf::{Btf, Kind, Linkage, TypeId};
 
 use super::error::{ExternProblem, KconfigType, PlanError, Problem};
 use super::kconfig::KconfigSlot;
+use crate::work::tick;
 use crate::Object;
 
 /// What an extern is.
@@ -26,6 +27,10 @@ pub(crate) enum ExternClass {
         func: bool,
     },
 }
+
+/// The largest `.kconfig` map: the kernel refuses array map values past
+/// `KMALLOC_MAX_SIZE` (4 MiB with 4 KiB pages).
+pub(crate) const KCONFIG_MAX: u64 = 4 << 20;
 
 /// One extern, described.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,17 +50,23 @@ pub(crate) struct Externs {
     pub list: Vec<ExternDesc>,
     /// Size of the `.kconfig` map (0 without kconfig externs).
     pub kconfig_size: u32,
+    /// The first of `list` with each symbol index.
+    by_symbol: HashMap<usize, usize>,
+    /// The first of `list` with each name.
+    by_name: HashMap<String, usize>,
 }
 
 impl Externs {
     /// The extern whose symbol is `symbol`.
     pub(crate) fn by_symbol(&self, symbol: usize) -> Option<&ExternDesc> {
-        self.list.iter().find(|e| e.symbol == symbol)
+        tick(1);
+        self.by_symbol.get(&symbol).map(|&i| &self.list[i])
     }
 
     /// The extern called `name`.
     pub(crate) fn by_name(&self, name: &str) -> Option<&ExternDesc> {
-        self.list.iter().find(|e| e.name == name)
+        tick(1);
+        self.by_name.get(name).map(|&i| &self.list[i])
     }
 
     /// The `.kconfig` slots, in layout order.
@@ -228,13 +239,29 @@ pub(crate) fn collect(obj: &Object) -> Result<Externs, PlanError> {
     for e in &mut list {
         if let ExternClass::Kconfig(s) = &mut e.class {
             let align = s.offset;
-            let start = end.div_ceil(align) * align;
-            s.offset = start;
-            end = start.saturating_add(s.size);
+            let start = u64::from(end).div_ceil(u64::from(align)) * u64::from(align);
+            let new_end = start + u64::from(s.size);
+            if new_end > KCONFIG_MAX {
+                return Err(err(
+                    &e.name,
+                    ExternProblem::KconfigTooLarge { end: new_end },
+                ));
+            }
+            // Both fit: at most KCONFIG_MAX.
+            (s.offset, end) = (start as u32, new_end as u32);
         }
+    }
+    let mut by_symbol = HashMap::with_capacity(list.len());
+    let mut by_name = HashMap::with_capacity(list.len());
+    for (i, e) in list.iter().enumerate() {
+        tick(1);
+        by_symbol.entry(e.symbol).or_insert(i);
+        by_name.entry(e.name.clone()).or_insert(i);
     }
     Ok(Externs {
         list,
         kconfig_size: end,
+        by_symbol,
+        by_name,
     })
 }

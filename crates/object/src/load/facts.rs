@@ -5,7 +5,7 @@
 //! static) and the `.maps` relocations (initial values of map-in-map and
 //! program-array maps).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use object::elf::{
     SHN_LORESERVE, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT, STV_HIDDEN, STV_INTERNAL,
@@ -53,7 +53,7 @@ pub(crate) struct ElfFacts {
     pub variables: Vec<VarSymbol>,
     /// `(section index, offset)` of global functions with hidden or
     /// internal visibility.
-    pub hidden_functions: Vec<(usize, u64)>,
+    pub hidden_functions: HashSet<(usize, u64)>,
     pub map_relocs: Vec<MapReloc>,
     /// Position in `sections` of the first section of each name.
     section_by_name: HashMap<String, usize>,

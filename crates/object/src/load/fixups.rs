@@ -13,6 +13,7 @@ use super::maps_plan::{MapId, MapPlan};
 use super::target::BtfSource;
 use crate::insn::{Insn, PSEUDO_KFUNC_CALL};
 use crate::reloc::RelocTarget;
+use crate::work::tick;
 use crate::Object;
 use corex_uapi::flags::pseudo;
 use corex_uapi::HelperId;
@@ -81,6 +82,7 @@ pub(crate) fn fix(
         .map(|(at, r)| (at, r.target.clone()))
         .collect();
     for (at, target) in relocs {
+        tick(1);
         let bad = |why: &str| -> PlanError {
             Problem::Relocation {
                 program: program.clone(),

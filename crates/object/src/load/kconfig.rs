@@ -3,7 +3,10 @@
 //! integers in C's bases, quoted strings), and the values written into the
 //! `.kconfig` map for each extern's type.
 
+use std::collections::HashMap;
+
 use super::error::{ExternProblem, KconfigType, PlanError, Problem};
+use crate::work::tick;
 
 /// One `.kconfig` extern's slot in the `.kconfig` map.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,11 +60,11 @@ pub(crate) fn set_number(
     if slot.ty == KconfigType::Bool && value > 1 {
         return Err(value_err(slot, &value.to_string(), "a non-boolean integer"));
     }
-    let bits = slot.size * 8;
-    let fits = match (slot.size, slot.signed) {
-        (8, _) => true,
-        (_, true) => value.wrapping_add(1 << (bits - 1)) < 1 << bits,
-        (_, false) => value >> bits == 0,
+    let bits = slot.size.saturating_mul(8);
+    let fits = match (bits >= 64, slot.signed) {
+        (true, _) => true,
+        (false, true) => value.wrapping_add(1 << (bits - 1)) < 1 << bits,
+        (false, false) => value >> bits == 0,
     };
     if !fits {
         return Err(Problem::Extern {
@@ -161,6 +164,16 @@ fn parse_c_u64(text: &str) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
+/// The first of `slots` with each name.
+pub(crate) fn slot_index(slots: &[KconfigSlot]) -> HashMap<&str, usize> {
+    let mut index = HashMap::with_capacity(slots.len());
+    for (i, s) in slots.iter().enumerate() {
+        tick(1);
+        index.entry(s.name.as_str()).or_insert(i);
+    }
+    index
+}
+
 /// Applies the kernel configuration `text` to the unset slots (`set[i]`
 /// tells whether slot `i` already has a value). Lines not starting with
 /// `CONFIG_` are skipped; names no extern asks for are skipped after their
@@ -172,7 +185,9 @@ pub(crate) fn apply_kconfig(
     data: &mut [u8],
     endian: corex_btf::Endian,
 ) -> Result<(), PlanError> {
+    let by_name = slot_index(slots);
     for (index, line) in text.lines().enumerate() {
+        tick(1);
         if !line.starts_with("CONFIG_") {
             continue;
         }
@@ -190,7 +205,7 @@ pub(crate) fn apply_kconfig(
         if value.is_empty() {
             return Err(bad("no value after '='"));
         }
-        let Some(i) = slots.iter().position(|s| s.name == name) else {
+        let Some(&i) = by_name.get(name) else {
             continue;
         };
         if set[i] {

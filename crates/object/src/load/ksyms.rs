@@ -14,6 +14,7 @@ use super::externs::{ExternClass, ExternDesc, Externs};
 use super::inputs::{Feature, KernelInputs};
 use super::kconfig::{apply_kconfig, set_number};
 use super::target::{find_kernel_type, BtfSource, KernelBtf, KernelType, ModuleId};
+use crate::work::tick;
 
 /// What an extern resolved to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,10 +212,12 @@ pub(crate) fn resolve(
     let mut kallsyms = None;
     let mut mods = None;
     let mut fd_modules: Vec<ModuleId> = Vec::new();
+    let slot_of = super::kconfig::slot_index(&slots);
     for ext in &externs.list {
+        tick(1);
         let value = match &ext.class {
             ExternClass::Kconfig(slot) => {
-                let i = slots.iter().position(|s| s.name == slot.name).unwrap_or(0);
+                let i = slot_of.get(slot.name.as_str()).copied().unwrap_or(0);
                 let at = slot.offset as usize;
                 ExternValue::Kconfig {
                     offset: slot.offset,

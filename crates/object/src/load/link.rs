@@ -12,6 +12,7 @@ use corex_btf::{Btf, BtfExt, ExtSection};
 use super::error::{PlanError, Problem};
 use crate::insn::{Insn, INSN_SIZE, PSEUDO_FUNC};
 use crate::reloc::{InsnReloc, RelocTarget};
+use crate::work::tick;
 use crate::{Object, Program};
 
 /// A func info record for the kernel: instruction index and FUNC type id.
@@ -78,33 +79,89 @@ pub(crate) fn is_subprog(obj: &Object, index: usize) -> bool {
     obj.programs[index].subprog && obj.programs.len() > 1
 }
 
-/// The `.text` function holding instruction `section_insn` of `.text`.
+/// The `.text` function holding instruction `section_insn` of `.text`, found
+/// as libbpf's `find_prog_by_sec_insn` finds it (a binary search).
 fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
-    let text = obj.programs.iter().find(|p| p.section == ".text")?;
-    let section = text.section_index;
-    obj.programs
-        .iter()
-        .position(|p| p.contains(section, section_insn))
+    obj.program_at(obj.text_section()?, section_insn)
+}
+
+/// A `.BTF.ext` block of records: its position among the blocks, and
+/// whether its records are sorted by instruction (clang sorts them; the
+/// kernel refuses them unsorted).
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    at: usize,
+    sorted: bool,
+}
+
+/// The first func info and line info block of each section, indexed once
+/// per plan (libbpf looks them up by name for every function).
+#[derive(Debug, Default)]
+pub(crate) struct ExtIndex {
+    func: HashMap<String, Block>,
+    line: HashMap<String, Block>,
+}
+
+impl ExtIndex {
+    /// Indexes the blocks of `obj`'s `.BTF.ext` (none without one).
+    pub(crate) fn new(obj: &Object) -> ExtIndex {
+        let (Some(ext), Some(btf)) = (&obj.btf_ext, &obj.btf) else {
+            return ExtIndex::default();
+        };
+        ExtIndex {
+            func: index_blocks(&ext.func_info, btf, |r| r.insn_off),
+            line: index_blocks(&ext.line_info, btf, |r| r.insn_off),
+        }
+    }
+}
+
+fn index_blocks<T>(
+    blocks: &[ExtSection<T>],
+    btf: &Btf,
+    insn_off: impl Fn(&T) -> u32,
+) -> HashMap<String, Block> {
+    let mut index = HashMap::with_capacity(blocks.len());
+    for (at, b) in blocks.iter().enumerate() {
+        tick(1 + b.records.len());
+        let Some(name) = btf.str_at(b.sec_name_off) else {
+            continue;
+        };
+        let sorted = b
+            .records
+            .windows(2)
+            .all(|w| insn_off(&w[0]) <= insn_off(&w[1]));
+        index.entry(name.to_owned()).or_insert(Block { at, sorted });
+    }
+    index
 }
 
 /// The `.BTF.ext` records of one function as `make` turns them (given the
 /// record and its rebased instruction index); `None` when its section has
 /// no record inside the function (libbpf's `adjust_prog_btf_ext_info`).
+/// Sorted records are found by a binary search; unsorted ones (which the
+/// kernel refuses) by libbpf's scan.
 fn ext_records<T, R>(
     blocks: &[ExtSection<T>],
-    btf: &Btf,
+    block: Option<&Block>,
     prog: &Program,
     start: usize,
     insn_off: impl Fn(&T) -> u32,
     make: impl Fn(&T, u32) -> R,
 ) -> Option<Vec<R>> {
-    let block = blocks
-        .iter()
-        .find(|b| btf.str_at(b.sec_name_off) == Some(prog.section.as_str()))?;
+    let block = block?;
+    let records = &blocks.get(block.at)?.records;
+    let at = |rec: &T| insn_off(rec) as usize / INSN_SIZE;
     let (first, len) = (prog.section_insn, prog.insns().len());
+    let from = if block.sorted {
+        tick(1 + crate::btf_names::log2(records.len()));
+        records.partition_point(|r| at(r) < first)
+    } else {
+        0
+    };
     let mut out = Vec::new();
-    for rec in &block.records {
-        let at = insn_off(rec) as usize / INSN_SIZE;
+    for rec in &records[from..] {
+        tick(1);
+        let at = at(rec);
         if at < first {
             continue;
         }
@@ -133,7 +190,7 @@ struct Linker<'o> {
     obj: &'o Object,
     /// Instructions of the functions CO-RE patched (`None`: as parsed).
     bodies: &'o [Option<Vec<Insn>>],
-    ext: Option<(&'o BtfExt, &'o Btf)>,
+    ext: Option<(&'o BtfExt, &'o ExtIndex)>,
     out: Linked,
     /// Where each appended function starts.
     placed: HashMap<usize, usize>,
@@ -146,7 +203,7 @@ impl Linker<'_> {
 
     /// libbpf's `reloc_prog_func_and_line_info` for one part.
     fn carry_ext_info(&mut self, part: Part) -> Result<(), PlanError> {
-        let Some((ext, btf)) = self.ext else {
+        let Some((ext, index)) = self.ext else {
             return Ok(());
         };
         let prog = &self.obj.programs[part.program];
@@ -163,7 +220,7 @@ impl Linker<'_> {
         if is_main || self.out.func_info.is_some() {
             let recs = ext_records(
                 &ext.func_info,
-                btf,
+                index.func.get(&prog.section),
                 prog,
                 part.start,
                 |r| r.insn_off,
@@ -179,7 +236,7 @@ impl Linker<'_> {
         if is_main || self.out.line_info.is_some() {
             let recs = ext_records(
                 &ext.line_info,
-                btf,
+                index.line.get(&prog.section),
                 prog,
                 part.start,
                 |r| r.insn_off,
@@ -221,87 +278,127 @@ impl Linker<'_> {
         start
     }
 
-    /// libbpf's `bpf_object__reloc_code` for the part starting at `start`.
+    /// libbpf's `bpf_object__reloc_code` for the part starting at `start`:
+    /// each function called is appended once, depth first, in the order the
+    /// calls are met. A stack of the functions being scanned stands for
+    /// libbpf's recursion, so a long chain of calls cannot overflow the
+    /// thread's stack.
     fn reloc_code(&mut self, index: usize, start: usize) -> Result<(), PlanError> {
         self.carry_ext_info(Part {
             program: index,
             start,
         })?;
-        let obj = self.obj;
-        let prog = &obj.programs[index];
         let main = self.main_name().to_owned();
-        for i in 0..prog.insns().len() {
-            let insn = self.out.insns[start + i];
-            if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+        // (function, where its copy starts, next instruction to look at).
+        let mut scanning = vec![(index, start, 0)];
+        while let Some(top) = scanning.last_mut() {
+            let (function, start, i) = *top;
+            if i >= self.obj.programs[function].insns().len() {
+                scanning.pop();
                 continue;
             }
-            let bad = |why: String| -> PlanError {
-                Problem::Call {
-                    program: main.clone(),
-                    insn: i,
-                    function: prog.name.clone(),
-                    why,
-                }
-                .into()
+            top.2 += 1;
+            tick(1);
+            let Some(callee) = self.callee(&main, function, start, i)? else {
+                continue;
             };
-            let relo = prog.relocations.iter().find(|r| r.insn == i);
-            let target = match relo.map(|r| &r.target) {
-                Some(RelocTarget::Extern { .. }) => continue,
-                Some(RelocTarget::Call { section_insn })
-                | Some(RelocTarget::FuncAddr { section_insn }) => *section_insn,
-                Some(other) => {
-                    return Err(bad(format!(
-                        "a call or function address relocated against {other:?}"
-                    )))
-                }
-                None if insn.is_pseudo_func() => {
-                    return Err(bad("a function address without a relocation".into()))
-                }
-                None => {
-                    let t = (prog.section_insn + i) as i64 + 1 + i64::from(insn.imm);
-                    if prog.section != ".text" {
-                        return Err(bad(format!(
-                            "a call to instruction {t} of its own section '{}'; \
-                             BPF-to-BPF calls must go to .text functions",
-                            prog.section
-                        )));
-                    }
-                    usize::try_from(t)
-                        .map_err(|_| bad(format!("a call to instruction {t} of .text")))?
-                }
-            };
-            let callee = text_function(obj, target).ok_or_else(|| {
-                bad(format!(
-                    "a call to instruction {target} of .text, where no function is"
-                ))
-            })?;
             let callee_start = match self.placed.get(&callee) {
                 Some(&s) => s,
                 None => {
                     let s = self.append(callee);
-                    self.reloc_code(callee, s)?;
+                    self.carry_ext_info(Part {
+                        program: callee,
+                        start: s,
+                    })?;
+                    scanning.push((callee, s, 0));
                     s
                 }
             };
             let imm = callee_start as i64 - (start + i) as i64 - 1;
-            self.out.insns[start + i].imm = i32::try_from(imm)
-                .map_err(|_| bad(format!("call distance {imm} does not fit 32 bits")))?;
+            self.out.insns[start + i].imm = i32::try_from(imm).map_err(|_| {
+                self.call_problem(
+                    &main,
+                    function,
+                    i,
+                    format!("call distance {imm} does not fit 32 bits"),
+                )
+            })?;
         }
         Ok(())
+    }
+
+    fn call_problem(&self, main: &str, function: usize, insn: usize, why: String) -> PlanError {
+        Problem::Call {
+            program: main.to_owned(),
+            insn,
+            function: self.obj.programs[function].name.clone(),
+            why,
+        }
+        .into()
+    }
+
+    /// The function that instruction `i` of `function` (copied at `start`)
+    /// calls or takes the address of, if it is such an instruction.
+    fn callee(
+        &self,
+        main: &str,
+        function: usize,
+        start: usize,
+        i: usize,
+    ) -> Result<Option<usize>, PlanError> {
+        let obj = self.obj;
+        let prog = &obj.programs[function];
+        let insn = self.out.insns[start + i];
+        if !insn.is_pseudo_call() && !insn.is_pseudo_func() {
+            return Ok(None);
+        }
+        let bad = |why: String| self.call_problem(main, function, i, why);
+        let relo = prog.relocations_at(i).first();
+        let target = match relo.map(|r| &r.target) {
+            Some(RelocTarget::Extern { .. }) => return Ok(None),
+            Some(RelocTarget::Call { section_insn })
+            | Some(RelocTarget::FuncAddr { section_insn }) => *section_insn,
+            Some(other) => {
+                return Err(bad(format!(
+                    "a call or function address relocated against {other:?}"
+                )))
+            }
+            None if insn.is_pseudo_func() => {
+                return Err(bad("a function address without a relocation".into()))
+            }
+            None => {
+                let t = (prog.section_insn + i) as i64 + 1 + i64::from(insn.imm);
+                if prog.section != ".text" {
+                    return Err(bad(format!(
+                        "a call to instruction {t} of its own section '{}'; \
+                         BPF-to-BPF calls must go to .text functions",
+                        prog.section
+                    )));
+                }
+                usize::try_from(t)
+                    .map_err(|_| bad(format!("a call to instruction {t} of .text")))?
+            }
+        };
+        text_function(obj, target).map(Some).ok_or_else(|| {
+            bad(format!(
+                "a call to instruction {target} of .text, where no function is"
+            ))
+        })
     }
 }
 
 /// Links main program `main`: `bodies[i]` are function `i`'s instructions
-/// after CO-RE, or `None` where CO-RE patched nothing; func and line info are carried when `ext_info` (the kernel
-/// takes BTF functions, and the object has `.BTF.ext`).
+/// after CO-RE, or `None` where CO-RE patched nothing; func and line info
+/// are carried when `ext_info` is given (the kernel takes BTF functions;
+/// its blocks are those of the object's `.BTF.ext`).
 pub(crate) fn link(
     obj: &Object,
     bodies: &[Option<Vec<Insn>>],
     main: usize,
-    ext_info: bool,
+    ext_info: Option<&ExtIndex>,
 ) -> Result<Linked, PlanError> {
-    let ext = match (&obj.btf_ext, &obj.btf) {
-        (Some(ext), Some(btf)) if ext_info => Some((ext, btf)),
+    let ext = match (&obj.btf_ext, &obj.btf, ext_info) {
+        (Some(ext), Some(_), Some(index)) => Some((ext, index)),
         _ => None,
     };
     let mut l = Linker {

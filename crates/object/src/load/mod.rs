@@ -50,6 +50,8 @@ mod maps_plan;
 mod prog_btf;
 mod programs;
 mod sanitize;
+#[cfg(test)]
+mod scale_tests;
 mod slots;
 mod target;
 
@@ -341,7 +343,8 @@ fn build(
             index: assemble::map_index(obj, &maps),
             externs: &externs,
             resolved: &resolved,
-            ext_info: kernel.has(Feature::BtfFunc) && kernel.has(Feature::Btf),
+            ext_info: (kernel.has(Feature::BtfFunc) && kernel.has(Feature::Btf))
+                .then(|| link::ExtIndex::new(obj)),
         };
         selected
             .iter()

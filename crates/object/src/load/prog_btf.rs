@@ -5,12 +5,15 @@
 //! offsets filled from the ELF file (`btf_fixup_datasec`), hidden variables
 //! and hidden `.text` functions made static.
 
+use std::collections::HashMap;
+
 use corex_btf::write::{Body, TypeDef};
 use corex_btf::{Btf, Kind, Linkage, TypeId, VarSecInfo};
 
 use super::error::{PlanError, Problem};
 use super::externs::{ExternClass, Externs};
 use super::facts::ElfFacts;
+use crate::work::tick;
 
 /// Editable type definitions; the type with id `n` is `defs[n - 1]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -275,25 +278,29 @@ pub(crate) fn fixed_up(
     Ok(defs)
 }
 
-/// Makes the global FUNC called `name` static (libbpf does so for hidden
-/// `.text` functions, so the verifier checks them with their callers).
-pub(crate) fn make_func_static(defs: &mut TypeDefs, name: &str) {
-    let id = defs
-        .iter()
-        .find(|(_, d)| {
-            d.name == name
-                && matches!(
-                    d.body,
-                    Body::Func {
-                        linkage: Linkage::Global,
-                        ..
-                    }
-                )
-        })
-        .map(|(id, _)| id);
-    if let Some(Body::Func { linkage, .. }) =
-        id.and_then(|id| defs.get_mut(id)).map(|d| &mut d.body)
-    {
-        *linkage = Linkage::Static;
+/// Makes the first global FUNC called by each of `names` static (libbpf
+/// does so for hidden `.text` functions, so the verifier checks them with
+/// their callers): one pass over the types, whatever the number of names.
+pub(crate) fn make_funcs_static<'n>(defs: &mut TypeDefs, names: impl Iterator<Item = &'n str>) {
+    let mut pending: HashMap<&str, usize> = HashMap::new();
+    for name in names {
+        tick(1);
+        *pending.entry(name).or_default() += 1;
+    }
+    if pending.is_empty() {
+        return;
+    }
+    for def in &mut defs.defs {
+        tick(1);
+        let Body::Func { linkage, .. } = &mut def.body else {
+            continue;
+        };
+        if *linkage != Linkage::Global {
+            continue;
+        }
+        if let Some(left) = pending.get_mut(def.name.as_str()).filter(|n| **n > 0) {
+            *linkage = Linkage::Static;
+            *left -= 1;
+        }
     }
 }

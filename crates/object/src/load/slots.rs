@@ -12,6 +12,8 @@ use corex_uapi::MapType;
 use super::error::{PlanError, Problem};
 use super::link::is_subprog;
 use super::maps_plan::{MapId, MapPlan, MapSource};
+use crate::btf_names::log2;
+use crate::work::tick;
 use crate::Object;
 
 /// What a slot holds.
@@ -79,7 +81,24 @@ pub(crate) fn collect(obj: &Object, maps: &[MapPlan]) -> Result<Vec<SlotInit>, P
         .collect();
     let names: Vec<&str> = declared.iter().map(|(_, m)| m.name.as_str()).collect();
     let infos = var_infos(obj, &names);
+    // The declared maps with a DATASEC entry, by their first byte, for the
+    // map holding each relocation (maps in `.maps` do not overlap).
+    let mut by_offset: Vec<usize> = (0..declared.len())
+        .filter(|&i| infos[i].is_some())
+        .collect();
+    by_offset.sort_by_key(|&i| (declared[i].1.section_offset, i));
+    let mut map_named: HashMap<&str, MapId> = HashMap::new();
+    for (id, m) in &declared {
+        map_named.entry(m.name.as_str()).or_insert(*id);
+    }
+    let mut program_named: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in obj.programs.iter().enumerate() {
+        if !is_subprog(obj, i) {
+            program_named.entry(p.name.as_str()).or_insert(i);
+        }
+    }
     for r in &obj.facts.map_relocs {
+        tick(1 + log2(by_offset.len()));
         let bad = |why: String| -> PlanError {
             Problem::MapSlot {
                 index: r.index,
@@ -88,13 +107,17 @@ pub(crate) fn collect(obj: &Object, maps: &[MapPlan]) -> Result<Vec<SlotInit>, P
             }
             .into()
         };
-        let holder = declared.iter().zip(&infos).find(|((_, m), info)| {
-            info.as_ref().is_some_and(|(size, _)| {
-                m.section_offset <= r.offset
-                    && r.offset.saturating_add(8) <= m.section_offset + u64::from(*size)
+        let after = by_offset.partition_point(|&i| declared[i].1.section_offset <= r.offset);
+        let holder = after.checked_sub(1).map(|k| by_offset[k]).filter(|&i| {
+            infos[i].as_ref().is_some_and(|(size, _)| {
+                r.offset.saturating_add(8)
+                    <= declared[i]
+                        .1
+                        .section_offset
+                        .saturating_add(u64::from(*size))
             })
         });
-        let Some(((id, map), Some((_, last)))) = holder else {
+        let Some(((id, map), Some((_, last)))) = holder.map(|i| (&declared[i], &infos[i])) else {
             return Err(bad(format!("no map holds offset {} of .maps", r.offset)));
         };
         let map_type = maps[id.0].create.map_type;
@@ -108,17 +131,13 @@ pub(crate) fn collect(obj: &Object, maps: &[MapPlan]) -> Result<Vec<SlotInit>, P
                     map.name
                 )));
             }
-            let target = declared
-                .iter()
-                .find(|(_, m)| m.name == r.symbol)
+            let target = map_named
+                .get(r.symbol.as_str())
                 .ok_or_else(|| bad("it names no map of the object".into()))?;
-            SlotValue::Map(target.0)
+            SlotValue::Map(*target)
         } else if map_type == MapType::PROG_ARRAY {
-            let index = obj
-                .programs
-                .iter()
-                .enumerate()
-                .position(|(i, p)| p.name == r.symbol && !is_subprog(obj, i))
+            let index = *program_named
+                .get(r.symbol.as_str())
                 .ok_or_else(|| bad("it names no program of the object".into()))?;
             let p = &obj.programs[index];
             if p.section_index != r.symbol_section
@@ -141,17 +160,26 @@ pub(crate) fn collect(obj: &Object, maps: &[MapPlan]) -> Result<Vec<SlotInit>, P
         };
         let moff = r
             .offset
-            .checked_sub(map.section_offset + u64::from(*values_at))
+            .checked_sub(map.section_offset.saturating_add(u64::from(*values_at)))
             .filter(|m| m % 8 == 0)
             .ok_or_else(|| bad("it is not at a slot of 'values'".into()))?;
         let slot = u32::try_from(moff / 8).map_err(|_| bad("slot index past 2^32".into()))?;
-        out.retain(|s| !(s.map == *id && s.slot == slot));
         out.push(SlotInit {
             map: *id,
             slot,
             value,
         });
     }
+    // A slot set twice keeps its last value, at the place of that one.
+    let mut last: HashMap<(MapId, u32), usize> = HashMap::with_capacity(out.len());
+    for (i, s) in out.iter().enumerate() {
+        last.insert((s.map, s.slot), i);
+    }
+    let mut i = 0;
+    out.retain(|s| {
+        i += 1;
+        last.get(&(s.map, s.slot)) == Some(&(i - 1))
+    });
     Ok(out)
 }
 

@@ -1,0 +1,129 @@
+//! The load plan on hostile objects at scale (`fuzz/src/hostile.rs`): a
+//! chain of 50,000 `.text` calls is linked without recursion, and every
+//! lookup per call, relocation, extern and Kconfig line is indexed, so the
+//! plan takes O(n log n) steps of [`crate::work`] (steps, not time).
+
+use super::{plan, Features, KernelInputs, Lazy, LoadConfig, LoadPlan};
+use crate::scale_tests::{assert_n_log_n_steps, hostile};
+use crate::work::take_steps;
+use crate::Object;
+
+/// Plans `make(n)` and `make(4n)` with Kconfig `kconfig(n)`, checks each
+/// plan with `check`, and the steps planning took with
+/// [`assert_n_log_n_steps`].
+fn assert_plan_n_log_n(
+    what: &str,
+    n: usize,
+    make: fn(usize) -> Vec<u8>,
+    kconfig: fn(usize) -> String,
+    check: fn(&LoadPlan, usize),
+) {
+    assert_n_log_n_steps(what, n, |size| {
+        let obj = Object::parse(&make(size)).unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
+        let mut kernel = KernelInputs::new(Features::all(), 0x0006_0c00);
+        kernel.endian = obj.endian;
+        kernel.kconfig = Lazy::ready(kconfig(size));
+        take_steps();
+        let planned = plan(&obj, &LoadConfig::new("hostile"), &kernel)
+            .unwrap_or_else(|e| panic!("{what} ({size}): {e}"));
+        let taken = take_steps();
+        check(&planned, size);
+        taken
+    });
+}
+
+#[test]
+fn a_long_chain_of_text_calls_is_linked_without_recursion() {
+    // Each link of the chain used to be a frame of a recursive linker: the
+    // 200,000-deep chain overflowed the stack.
+    assert_plan_n_log_n(
+        "a chain of .text calls",
+        50_000,
+        hostile::text_call_chain,
+        |_| String::new(),
+        |plan, n| {
+            let prog = &plan.programs[0];
+            assert_eq!(prog.insns.len(), 2 + 2 * n);
+            assert_eq!(prog.functions.len(), 1 + n);
+            // Function i was appended i-th, right after the one calling it.
+            for (i, f) in prog.functions.iter().enumerate().skip(1) {
+                assert_eq!(f.start, 2 * i, "function {}", f.name);
+                assert_eq!(f.name, format!("f{}", i - 1));
+            }
+        },
+    );
+}
+
+#[test]
+fn many_kconfig_externs_each_relocated_and_set() {
+    assert_plan_n_log_n(
+        "kconfig externs loaded by as many relocations",
+        // 4n VARs in one DATASEC: at most 65,535.
+        10_000,
+        hostile::kconfig_externs,
+        hostile::kconfig_text,
+        |plan, n| {
+            let prog = &plan.programs[0];
+            assert_eq!(prog.insns.len(), 2 * n + 1);
+            assert_eq!(plan.externs.len(), n);
+        },
+    );
+}
+
+/// An object with one `.kconfig` extern, `char CONFIG_HUGE[nelems]`.
+fn huge_kconfig_array(nelems: u32) -> Vec<u8> {
+    use crate::scale_tests::objgen::{
+        int_def, var_def, ElfWriter, Symbol, SHT_PROGBITS, STT_NOTYPE,
+    };
+    use corex_btf::write::{Body, BtfBuilder, TypeDef};
+    use corex_btf::{Endian::Little as LE, IntInfo, Linkage};
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let char_ty = b.add(&TypeDef {
+        name: "char".into(),
+        kflag: false,
+        body: Body::Int {
+            size: 1,
+            info: IntInfo {
+                encoding: 0,
+                offset: 0,
+                bits: 8,
+            },
+        },
+    });
+    let array = b.add(&TypeDef {
+        name: String::new(),
+        kflag: false,
+        body: Body::Array {
+            elem: char_ty,
+            index: int,
+            nelems,
+        },
+    });
+    let var = b.add(&var_def("CONFIG_HUGE", array, Linkage::Extern));
+    b.add(&hostile::extern_datasec(".kconfig", &[var]));
+    let mut elf = ElfWriter::new(LE);
+    elf.section(b".BTF", SHT_PROGBITS, 0, b.to_bytes(LE).unwrap());
+    elf.symbol(Symbol::global(b"CONFIG_HUGE", STT_NOTYPE, 0, 0, 0));
+    elf.finish()
+}
+
+#[test]
+fn a_kconfig_map_past_the_kernels_largest_value_is_refused_before_it_is_allocated() {
+    let fits = Object::parse(&huge_kconfig_array(4 << 20)).unwrap();
+    let kernel = KernelInputs::new(Features::all(), 0x0006_0c00);
+    let e = plan(&fits, &LoadConfig::new("huge"), &kernel).unwrap_err();
+    // 4 MiB is allowed: what stops this plan is the missing Kconfig.
+    assert!(!e.to_string().contains("largest map value"), "{e}");
+    // ~4 GiB would have been allocated (and copied) before.
+    let huge = Object::parse(&huge_kconfig_array(u32::MAX - 7)).unwrap();
+    let e = plan(&huge, &LoadConfig::new("huge"), &kernel).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "huge: extern 'CONFIG_HUGE': the .kconfig map would be {} bytes with it, \
+             more than the largest map value the kernel takes (4194304 bytes)",
+            u32::MAX - 7
+        )
+    );
+}
