@@ -393,7 +393,7 @@ fn run_core(
         Some(b) => b.clone(),
         None => kernel.vmlinux.get("vmlinux BTF")?.clone(),
     };
-    let target = Target::for_object(kbtf.btf(), obj);
+    let target = kbtf.core_target(obj);
     let load_modules = || ksyms::modules(kernel);
     let targets = core_step::Targets {
         main: &target,
