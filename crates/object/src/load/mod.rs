@@ -332,7 +332,7 @@ fn build(
     let creation_order = slots::creation_order(&maps, &slots)?;
 
     let core = run_core(obj, config, kernel)?;
-    let mut programs = {
+    let programs = {
         let context = assemble::Context {
             obj,
             config,
@@ -348,9 +348,9 @@ fn build(
             .map(|&p| context.program(p))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let btf = match defs.as_mut() {
-        Some(d) if kernel.has(Feature::Btf) => {
-            Some(assemble::btf_plan(obj, d, kernel, &mut programs)?)
+    let btf = match (defs.as_mut(), obj.btf.as_ref()) {
+        (Some(d), Some(original)) if kernel.has(Feature::Btf) => {
+            Some(assemble::btf_plan(obj, original, d, kernel, &programs)?)
         }
         _ => None,
     };
