@@ -10,7 +10,6 @@
 
 #[allow(dead_code)] // the CO-RE oracle's helpers are not used here
 mod libbpf;
-#[allow(dead_code)] // shared with corex-sys's tests; only some helpers are used here
 #[path = "../../sys/tests/support/mod.rs"]
 mod sys_support;
 
