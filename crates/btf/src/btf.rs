@@ -237,9 +237,11 @@ impl Btf {
     /// type ids and shapes, more strictly than this crate does, when it
     /// registered the BTF, so that per-type pass (most of a parse) is not
     /// made again. The header, the string table (terminated, UTF-8) and
-    /// every record's size are still checked, and a type id or string
-    /// offset out of range reads as `void` or `""`, never a panic. Use
-    /// [`Btf::from_vec`] for BTF from anywhere else (files, objects).
+    /// every record's size are still checked; the type-by-type accessors
+    /// and the raw and JSON dumps read a type id or string offset out of
+    /// range as `void` or `""`, but walks of the whole type graph (the C
+    /// dump) rely on the kernel's checks. Use [`Btf::from_vec`] for BTF
+    /// from anywhere else (files, objects, user input).
     pub fn from_kernel_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
         Btf::from_vec_checking(data, base, false)
     }

@@ -1,9 +1,10 @@
 //! `Btf::from_kernel_vec`: BTF the kernel handed out, parsed without the
 //! per-type pass the kernel already made. It reads valid BTF exactly as
 //! `Btf::from_vec` does; on BTF that pass would refuse (impossible for data
-//! from the kernel) it still never panics: bad ids read as `void`, bad
-//! string offsets as `""`, every dump completes. The header, string table
-//! and record sizes are still checked.
+//! from the kernel) its accessors and raw dump still never panic: bad ids
+//! read as `void`, bad string offsets as `""` (`fuzz/src/exercise.rs`
+//! checks the same on every fuzz input). The header, string table and
+//! record sizes are still checked.
 
 #[allow(dead_code)] // shared with the fuzz targets; not every helper is used here
 #[path = "../../../fuzz/src/seeds.rs"]
