@@ -35,7 +35,7 @@ impl Names<'_> {
 }
 
 /// The string-table bytes of `btf` (or its base) from `offset` on.
-fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
+pub(crate) fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
     match btf.base() {
         Some(base) if offset < base.strings_len() => raw_string(base, offset),
         base => {

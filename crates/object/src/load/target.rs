@@ -3,13 +3,20 @@
 //! index is built on the first lookup that needs it, not before, and holds
 //! no borrow of the BTF.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use corex_btf::{Btf, Kind, NameIndex, TypeId};
 
-use crate::core::Target;
+use crate::core::{raw_string, Target};
 use crate::Object;
+
+/// Exact lookups answered by a scan before the index of own names is
+/// built: a one-shot load looks up a few attach targets and ksyms, each
+/// scan (kind first, then the name's bytes) costs a fraction of building
+/// the index, as libbpf scans; a long-lived loader passes this many and
+/// builds the index once.
+const SCANS_BEFORE_INDEX: u32 = 8;
 
 /// A kernel BTF and its lazily built name indexes.
 pub struct KernelBtf {
@@ -22,6 +29,8 @@ pub struct KernelBtf {
     with_base: OnceLock<NameIndex>,
     /// Whether a CO-RE plan has been made against it.
     relocated_against: AtomicBool,
+    /// Exact lookups made so far.
+    lookups: AtomicU32,
 }
 
 impl KernelBtf {
@@ -34,6 +43,7 @@ impl KernelBtf {
             own: OnceLock::new(),
             with_base: OnceLock::new(),
             relocated_against: AtomicBool::new(false),
+            lookups: AtomicU32::new(0),
         }
     }
 
@@ -63,12 +73,34 @@ impl KernelBtf {
 
     /// The first type (in id order) of kind `kind` called exactly `name`
     /// among this BTF's own types (a module's, not its base's): libbpf's
-    /// `btf__find_by_name_kind_own`, answered from the index.
+    /// `btf__find_by_name_kind_own`. The first lookups scan (as libbpf
+    /// does, cheaper than indexing for a few names); from the ninth on, or
+    /// once an index exists, the index answers.
     pub fn find(&self, kind: Kind, name: &str) -> Option<TypeId> {
         if name.is_empty() {
             return None;
         }
-        self.own_index().find(&self.btf, name, kind)
+        let index = match self.own.get() {
+            Some(index) => index,
+            None if self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX => {
+                return self.scan(kind, name);
+            }
+            None => self.own_index(),
+        };
+        index.find(&self.btf, name, kind)
+    }
+
+    /// The first own type of `kind` called exactly `name`, by one pass.
+    fn scan(&self, kind: Kind, name: &str) -> Option<TypeId> {
+        let btf = &*self.btf;
+        let wanted = name.as_bytes();
+        btf.own_ids().find(|&id| {
+            let t = btf.ty(id);
+            t.kind() == kind
+                && raw_string(btf, t.name_off())
+                    .strip_prefix(wanted)
+                    .is_some_and(|rest| rest.first() == Some(&0))
+        })
     }
 
     /// The CO-RE target for relocating `obj` against this BTF. The first
@@ -216,12 +248,21 @@ mod tests {
         ));
         let btf = Arc::new(Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap());
         let k = KernelBtf::new("vmlinux", btf);
-        assert!(!k.is_indexed());
-        assert_eq!(k.find(Kind::Func, "do_exit"), Some(f));
-        assert_ne!(Some(f2), k.find(Kind::Func, "do_exit"));
-        assert_eq!(k.find(Kind::Typedef, "do_exit"), Some(td));
-        assert_eq!(k.find(Kind::Func, "do_exi"), None);
-        assert_eq!(k.find(Kind::Int, "int"), Some(int));
-        assert!(k.is_indexed());
+        let expected = [
+            (Kind::Func, "do_exit", Some(f)),
+            (Kind::Typedef, "do_exit", Some(td)),
+            (Kind::Func, "do_exi", None),
+            (Kind::Func, "do_exit_", None),
+            (Kind::Int, "int", Some(int)),
+            (Kind::Struct, "int", None),
+        ];
+        assert_ne!(Some(f2), expected[0].2);
+        // The first lookups scan; then the index is built and answers alike.
+        for round in 0..3 {
+            for (kind, name, id) in expected {
+                assert_eq!(k.find(kind, name), id, "{kind:?} {name}, round {round}");
+            }
+            assert_eq!(k.is_indexed(), round > 0, "round {round}");
+        }
     }
 }
