@@ -50,7 +50,9 @@ fn unchecked_btf_reads(btf: &Btf) {
         let _ = (t.name(), t.kind(), t.vlen(), t.int(), t.array(), t.to_def());
         let _ = (t.members().count(), t.enum_values().count());
         let _ = (t.params().count(), t.datasec_vars().count());
-        let _ = t.referenced_ids().map(|r| btf.ty(r).kind()).count();
+        for r in t.referenced_ids() {
+            let _ = btf.ty(r).kind();
+        }
         let _ = (btf.resolve_size(id), btf.skip_mods_and_typedefs(id));
         let _ = btf.find_by_name_kind(t.name(), t.kind());
     }
