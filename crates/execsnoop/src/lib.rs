@@ -45,5 +45,5 @@ pub use errno::errno_name;
 pub use event::{Args, ArgsIter, DecodeError, Event, Flags};
 pub use tracer::{
     ModeFailure, Progress, Record, Setup, Tracer, TracerError, Unusable, PERF_OBJECT, RING_OBJECT,
-    SYSCALL_PROGRAMS,
+    SYSCALL_ATTACHMENTS, SYSCALL_PROGRAMS,
 };

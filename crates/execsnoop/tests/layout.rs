@@ -204,6 +204,27 @@ fn the_objects_have_what_the_tracer_uses() {
         assert_eq!(map("drops").def.max_entries, DROP_REASONS);
         assert_eq!(map("drops").def.value_size, 8);
         assert_eq!(map("cgroup_filter").def.max_entries, 1);
+        // exit_execve is attached to both syscall exits
+        // (SYSCALL_ATTACHMENTS): it must be exit_execveat's code exactly,
+        // for a context of the same type.
+        let program = |n: &str| {
+            object
+                .programs
+                .iter()
+                .find(|p| p.name == n)
+                .unwrap_or_else(|| panic!("{name}: no program {n}"))
+        };
+        let (execve, execveat) = (program("exit_execve"), program("exit_execveat"));
+        assert_eq!(execve.insns(), execveat.insns(), "{name}");
+        assert_eq!(execve.relocations, execveat.relocations, "{name}");
+        assert_eq!(execve.section, "tracepoint/syscalls/sys_exit_execve");
+        assert_eq!(execveat.section, "tracepoint/syscalls/sys_exit_execveat");
+        for (program, _) in corex_execsnoop::SYSCALL_ATTACHMENTS {
+            assert!(
+                corex_execsnoop::SYSCALL_PROGRAMS.contains(&program),
+                "{program} is attached but not loaded"
+            );
+        }
         for program in corex_execsnoop::AttachMode::AUTO_ORDER
             .iter()
             .map(|m| m.program())

@@ -10,6 +10,13 @@
  *   driver execveat-fd PATH ARGV0 ARG... execveat(open(PATH), "", ...,
  *                                        AT_EMPTY_PATH)
  *   driver thread PATH ARGV0 ARG...      execve from a second thread
+ *   driver execve-mapped PATH ARGV0 ARG...
+ *                                        execve(PATH, [ARGV0, ARG...]) with
+ *                                        each ARG in a file mapping this
+ *                                        process never touched: at syscall
+ *                                        entry no page of it is mapped in
+ *                                        (a tracer reading them there gets
+ *                                        EFAULT), prints "mapped=1"
  *
  * Each prints "fd=N" or "tid=N" (flushed) before it execs, and
  * "errno=N" if the exec fails (then exits 0).
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,6 +117,37 @@ int main(int argc, char **argv)
 			return 1;
 		pthread_join(thread, NULL);
 		return 1;
+	}
+	if (!strcmp(cmd, "execve-mapped") && argc >= 4) {
+		char file[] = "/tmp/corex-es-mapped-XXXXXX";
+		char **args = calloc(argc - 2, sizeof(*args));
+		size_t total = 0, at = 0;
+		char *map;
+
+		fd = mkstemp(file);
+		if (fd < 0 || !args || unlink(file))
+			return 1;
+		for (int i = 4; i < argc; i++) {
+			size_t len = strlen(argv[i]) + 1;
+
+			if (write(fd, argv[i], len) != (ssize_t)len)
+				return 1;
+			total += len;
+		}
+		/* MAP_PRIVATE and never read here: the page cache has the
+		 * bytes, this process's page tables do not. */
+		map = mmap(NULL, total, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			return 1;
+		args[0] = argv[3];
+		for (int i = 4; i < argc; i++) {
+			args[i - 3] = map + at;
+			at += strlen(argv[i]) + 1;
+		}
+		printf("mapped=1\n");
+		fflush(stdout);
+		execve(argv[2], args, environ);
+		return failed();
 	}
 	fprintf(stderr, "usage: see the comment at the top of driver.c\n");
 	return 2;

@@ -10,6 +10,8 @@
 //! fall back. Filters, text escaping, drops, signals and clean-up too:
 //! after every run, the programs, maps and links the child held are gone.
 
+mod btf;
+mod staging;
 mod support;
 #[path = "../../../sys/tests/support/mod.rs"]
 mod sys_support;
@@ -258,6 +260,27 @@ fn make_execs(max_args: usize, failures: bool) -> Vec<Expected> {
         .after_spawn(),
     );
 
+    let t = tag("mapped");
+    let run = run_driver(&[
+        os(b"execve-mapped"),
+        driver().as_os_str().to_owned(),
+        "mapped-argv0".into(),
+        "report".into(),
+        t.clone().into(),
+        "not resident at syscall entry".into(),
+    ]);
+    assert_eq!(run.value("mapped"), 1);
+    expected.push(
+        reported(
+            "arguments not resident at syscall entry",
+            &run,
+            &t,
+            exe.clone(),
+            max_args,
+        )
+        .after_spawn(),
+    );
+
     if failures {
         let t = tag("enoent");
         let missing = format!("/nonexistent/{t}");
@@ -321,6 +344,15 @@ fn make_execs(max_args: usize, failures: bool) -> Vec<Expected> {
         );
     }
     expected
+}
+
+/// Makes one exec, stops `tracer` and checks that the exec was reported
+/// exactly (with the default `--max-args`).
+fn reports_one_exec(tracer: Execsnoop, what: &'static str) {
+    let t = tag("one");
+    let run = run_driver(&["report", &t, what]);
+    let (events, _) = tracer.stop_json();
+    check(&reported(what, &run, &t, driver_path(), 20), &events);
 }
 
 /// Traces with `mode` and `buffer`, `-x`, `--max-args 60`: every exec is
@@ -488,13 +520,7 @@ fn modes_this_kernel_lacks() {
         ),
         "{stderr:#?}"
     );
-    let t = tag("fallback");
-    let run = run_driver(&["report", &t]);
-    let (events, _) = tracer.stop_json();
-    check(
-        &reported("after the fallback", &run, &t, driver_path(), 20),
-        &events,
-    );
+    reports_one_exec(tracer, "after the fallback");
 
     let tracer = Execsnoop::start(&["--json"]);
     assert_eq!(tracer.stderr_seen.len(), 1, "{:#?}", tracer.stderr_seen);
@@ -662,10 +688,24 @@ fn drops_are_counted_and_reported() {
     }
 }
 
-/// SIGKILL: the kernel closes the fds, and everything goes.
+/// SIGHUP (the terminal went away) ends it as Ctrl-C does, with the
+/// summary; SIGKILL: the kernel closes the fds, and everything goes.
 #[test]
 fn killed_leaves_nothing() {
     let _serial = serial();
+    let mut hung_up = Execsnoop::start(&["--json"]);
+    let (status, _) = hung_up.signal_and_wait("HUP");
+    assert!(status.success(), "{status}: {:#?}", hung_up.stderr_seen);
+    assert!(
+        hung_up
+            .stderr_seen
+            .iter()
+            .any(|l| l.contains("execs shown")),
+        "{:#?}",
+        hung_up.stderr_seen
+    );
+    hung_up.assert_nothing_left();
+
     let mut tracer = Execsnoop::start(&["-x"]);
     let kinds: Vec<_> = tracer.ids.iter().map(|(k, _)| *k).collect();
     assert_eq!(
@@ -680,29 +720,4 @@ fn killed_leaves_nothing() {
     let (status, _) = tracer.signal_and_wait("KILL");
     assert!(!status.success());
     tracer.assert_nothing_left();
-}
-
-/// `--btf FILE`: CO-RE against a BTF file instead of the kernel's (a copy
-/// of this kernel's here, so the events must be exact); a file that is not
-/// BTF is named in the error.
-#[test]
-fn external_btf() {
-    let _serial = serial();
-    let btf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("execsnoop-vmlinux.btf");
-    std::fs::copy("/sys/kernel/btf/vmlinux", &btf).unwrap();
-    let tracer = Execsnoop::start(&["--json", "--btf", btf.to_str().unwrap()]);
-    let t = tag("external-btf");
-    let run = run_driver(&["report", &t, "with", "--btf"]);
-    let (events, _) = tracer.stop_json();
-    check(
-        &reported("CO-RE against --btf", &run, &t, driver_path(), 20),
-        &events,
-    );
-
-    let not_btf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let mut bad = Execsnoop::spawn(&["--btf", not_btf.to_str().unwrap()]);
-    let (status, _) = bad.wait();
-    assert_ne!(status.code(), Some(0));
-    let said = bad.stderr_seen.join("\n");
-    assert!(said.contains("Cargo.toml"), "{said}");
 }

@@ -238,7 +238,7 @@ impl Execsnoop {
     }
 }
 
-/// Sends `signal` (`INT`, `TERM`, `KILL`, `STOP`, `CONT`) to `pid`, by its
+/// Sends `signal` (`INT`, `TERM`, `HUP`, `KILL`, `STOP`, `CONT`) to `pid`, by its
 /// pid only.
 pub fn send_signal(pid: u32, signal: &str) {
     let status = Command::new("kill")

@@ -9,6 +9,7 @@
 //! buffer and the summary. Everything loaded is held by file descriptors
 //! (nothing is pinned), so even a killed corex leaves nothing behind.
 
+mod btf_archive;
 mod json;
 mod text;
 
@@ -80,8 +81,14 @@ pub struct ExecsnoopArgs {
     /// BTF of the running kernel, for kernels that do not provide their
     /// own (/sys/kernel/btf/vmlinux): raw BTF, an ELF file with .BTF, or a
     /// BTFHub .btf.tar.xz.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "btf_archive")]
     btf: Option<PathBuf>,
+    /// On a kernel without BTF of its own, the BTF for it (`uname -r`, this
+    /// architecture) from DIR, a tree laid out as BTFHub's
+    /// (distro/release/arch/KERNEL.btf.tar.xz). A kernel with BTF keeps its
+    /// own.
+    #[arg(long, value_name = "DIR")]
+    btf_archive: Option<PathBuf>,
     /// One JSON object per exec and line (fields documented in the
     /// README).
     #[arg(long)]
@@ -159,7 +166,26 @@ fn config(args: &ExecsnoopArgs) -> Result<Config> {
     };
     config.uid = args.uid.as_deref().map(resolve_uid).transpose()?;
     config.cgroup = args.cgroup.clone();
-    config.core_btf = args.btf.clone();
+    config.core_btf = match &args.btf_archive {
+        Some(dir) => {
+            let kernel = btf_archive::RunningKernel::current()?;
+            let file = btf_archive::btf_for(dir, &kernel)?;
+            match &file {
+                Some(file) => eprintln!(
+                    "corex execsnoop: --btf-archive: CO-RE against {} (kernel {}, {})",
+                    file.display(),
+                    printable(&kernel.release),
+                    kernel.arch.name()
+                ),
+                None => eprintln!(
+                    "corex execsnoop: --btf-archive: this kernel has its own BTF ({}), used instead",
+                    btf_archive::KERNEL_BTF
+                ),
+            }
+            file
+        }
+        None => args.btf.clone(),
+    };
     config.max_delay = Duration::from_millis(args.max_delay);
     config.validate()?;
     Ok(config)
@@ -391,6 +417,9 @@ pub fn run(args: ExecsnoopArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Before anything is announced: whoever saw the announcement may signal
+    // at once, and a signal must then stop the loop, not kill the process.
+    let stop = crate::signals::stop_on_signals(tracer.waker())?;
     report_setup(tracer.setup(), &config.attach);
     if let Format::Text(columns) = format {
         let mut out = lock();
@@ -399,7 +428,6 @@ pub fn run(args: ExecsnoopArgs) -> Result<ExitCode> {
         out.keep_error(written);
         out.flush();
     }
-    let stop = crate::signals::stop_on_signals(tracer.waker())?;
     let buffer = tracer.setup().buffer;
     while !stop.load(Ordering::Acquire) && lock().error.is_none() {
         let progress = tracer.poll()?;

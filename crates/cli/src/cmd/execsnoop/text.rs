@@ -160,6 +160,40 @@ mod tests {
         );
     }
 
+    /// `-T`: the wall-clock time of the kernel's stamp, HH:MM:SS in local
+    /// time (the seconds do not depend on the time zone).
+    #[test]
+    fn wall_clock_column() {
+        let r = record(42, 0, 0, b"ls", b"/usr/bin/ls", &[b"ls"]);
+        // The record's stamp is 2.5 s: 1_700_000_045 s since the epoch.
+        let clock = Clock {
+            start_ns: 0,
+            realtime_offset_ns: 1_700_000_042_500_000_000,
+        };
+        let columns = Columns {
+            time: true,
+            ..Columns::default()
+        };
+        assert_eq!(
+            header(columns),
+            "TIME     PCOMM            PID    PPID   RET ARGS"
+        );
+        let event = Event::parse(&r).unwrap();
+        let mut line = String::new();
+        event_line(&mut line, &event, columns, &clock);
+        let (time, rest) = line.split_at(9);
+        let fields: Vec<&str> = time.trim_end().split(':').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        assert!(
+            fields
+                .iter()
+                .all(|f| f.len() == 2 && f.parse::<u8>().is_ok()),
+            "{line}"
+        );
+        assert_eq!(fields[2], "05", "{line}");
+        assert_eq!(rest, "ls               42     1        0 /usr/bin/ls");
+    }
+
     #[test]
     fn hostile_bytes_are_escaped() {
         let r = record(
