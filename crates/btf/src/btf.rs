@@ -228,7 +228,29 @@ impl Btf {
 
     /// Parses raw BTF, keeping `data` as the storage (no copy), split on
     /// `base` if given.
-    pub fn from_vec(mut data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
+    pub fn from_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
+        Btf::from_vec_checking(data, base, true)
+    }
+
+    /// [`Btf::from_vec`] for BTF the running kernel handed out (a kernel
+    /// BTF object's data): the kernel checked every type's string offsets,
+    /// type ids and shapes, more strictly than this crate does, when it
+    /// registered the BTF, so that per-type pass (most of a parse) is not
+    /// made again. The header, the string table (terminated, UTF-8) and
+    /// every record's size are still checked; the type-by-type accessors
+    /// and the raw and JSON dumps read a type id or string offset out of
+    /// range as `void` or `""`, but walks of the whole type graph (the C
+    /// dump) rely on the kernel's checks. Use [`Btf::from_vec`] for BTF
+    /// from anywhere else (files, objects, user input).
+    pub fn from_kernel_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
+        Btf::from_vec_checking(data, base, false)
+    }
+
+    fn from_vec_checking(
+        mut data: Vec<u8>,
+        base: Option<Arc<Btf>>,
+        check_types: bool,
+    ) -> Result<Btf> {
         let (header, endian) = parse_header(&data)?;
         let hdr = header.hdr_len as usize;
         let str_start = hdr + header.str_off as usize;
@@ -290,7 +312,9 @@ impl Btf {
             str_base,
             names: OnceLock::new(),
         };
-        crate::validate::validate(&btf, type_start)?;
+        if check_types {
+            crate::validate::validate(&btf, type_start)?;
+        }
         Ok(btf)
     }
 

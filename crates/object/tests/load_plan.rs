@@ -73,6 +73,33 @@ fn one_object_planned_for_two_kernels() {
     }
 }
 
+#[test]
+fn a_long_lived_loader_indexes_the_kernel_btf_once_from_its_second_plan() {
+    let obj = object("calls.bpf.o");
+    let config = LoadConfig::for_file("calls.bpf.o");
+    let v = vmlinux("debian-6.12");
+    // The first plan reads only the types the object looks up.
+    let first = plan(&obj, &config, &inputs(&v)).unwrap();
+    assert!(!v.has_core_index() && !v.is_indexed());
+    // The second indexes every named type, kept for all later plans (and
+    // for exact lookups: tp_btf and fentry targets, ksyms).
+    let second = plan(&obj, &config, &inputs(&v)).unwrap();
+    assert!(v.has_core_index() && v.is_indexed());
+    let third = plan(&obj, &config, &inputs(&v)).unwrap();
+    assert_eq!(tgid_offsets(&first), tgid_offsets(&second));
+    assert_eq!(tgid_offsets(&first), tgid_offsets(&third));
+    assert_eq!(first.core.results.len(), third.core.results.len());
+    for (a, b) in first.programs.iter().zip(&third.programs) {
+        assert_eq!(a.insns, b.insns);
+    }
+    // A split module BTF gets its own index with its base's types.
+    let m = module("debian-6.12", "nf_conntrack", &v);
+    let _ = m.core_target(&obj);
+    assert!(!m.has_core_index());
+    let _ = m.core_target(&obj);
+    assert!(m.has_core_index() && !m.is_indexed());
+}
+
 /// Lazy inputs that count how often they are produced.
 struct Counted {
     vmlinux: Cell<u32>,
@@ -139,9 +166,9 @@ fn system_inputs_are_read_only_when_needed_and_once() {
         ),
         (1, 1, 1, 1)
     );
-    assert!(v.is_indexed() && m.is_indexed());
-    // A second object with the same inputs reads nothing again, and the
-    // kernel BTF keeps its index.
+    // A few exact lookups scan; no index is built for them.
+    assert!(!v.is_indexed() && !m.is_indexed());
+    // A second object with the same inputs reads nothing again.
     plan(&object("sections.bpf.o"), &LoadConfig::new("sections"), &k).unwrap();
     assert_eq!((c.vmlinux.get(), c.modules.get()), (1, 1));
     assert!(k.vmlinux.was_used() && k.kallsyms.was_used());

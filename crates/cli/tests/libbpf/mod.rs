@@ -37,6 +37,14 @@ pub fn load_object_bin() -> &'static Path {
     BIN.get_or_init(|| build_harness("load_object"))
 }
 
+/// The `read_global` harness (loads an object with libbpf, runs one
+/// program once, prints a global data map's bytes).
+#[allow(dead_code)] // used by the kconfig test only
+pub fn read_global_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_harness("read_global"))
+}
+
 /// Compiles `tests/libbpf/NAME.c` against libbpf into the work directory.
 fn build_harness(name: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/libbpf/{name}.c"));

@@ -20,6 +20,7 @@ pub struct Target<'t> {
 /// object looks up.
 enum Names<'t> {
     All(NameIndex),
+    Shared(&'t NameIndex),
     Wanted(HashMap<&'t str, Vec<TypeId>>),
 }
 
@@ -27,13 +28,14 @@ impl Names<'_> {
     fn get(&self, btf: &Btf, essential: &str) -> &[TypeId] {
         match self {
             Names::All(index) => index.get(btf, essential),
+            Names::Shared(index) => index.get(btf, essential),
             Names::Wanted(map) => map.get(essential).map_or(&[], Vec::as_slice),
         }
     }
 }
 
 /// The string-table bytes of `btf` (or its base) from `offset` on.
-fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
+pub(crate) fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
     match btf.base() {
         Some(base) if offset < base.strings_len() => raw_string(base, offset),
         base => {
@@ -85,6 +87,17 @@ impl<'t> Target<'t> {
         Target {
             btf,
             names: Names::All(NameIndex::new(btf)),
+        }
+    }
+
+    /// A target that searches `index`, an index of every named type of
+    /// `btf` (its base's included; [`NameIndex::new`], or
+    /// [`NameIndex::own`] for a BTF without base) kept beside it, so that
+    /// many objects relocated against one kernel share one index.
+    pub fn with_index(btf: &'t Btf, index: &'t NameIndex) -> Target<'t> {
+        Target {
+            btf,
+            names: Names::Shared(index),
         }
     }
 

@@ -1,9 +1,9 @@
 //! Putting a plan together: each selected program linked, relocated and
 //! given its load attributes; the program BTF (hidden `.text` functions
-//! made static, sanitized, line info string offsets moved to it); slot
+//! made static, sanitized, on the object's own string section); slot
 //! initialisations checked against what is created and loaded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::core_step::CoreOutcome;
 use super::error::{MapProblem, PlanError, Problem};
@@ -20,6 +20,7 @@ use super::slots::{SlotInit, SlotValue};
 use super::{BtfPlan, LinkedFunction, LoadConfig, ProgramPlan};
 use crate::insn::INSN_SIZE;
 use crate::Object;
+use corex_btf::Btf;
 
 /// libbpf keeps the license in a 64-byte buffer.
 const LICENSE_MAX: usize = 63;
@@ -110,13 +111,14 @@ impl Context<'_, '_> {
 }
 
 /// The program BTF for the kernel: hidden `.text` functions made static,
-/// types the kernel lacks rewritten, and the programs' line info moved to
-/// its string offsets.
+/// types the kernel lacks rewritten, the object's string section kept (so
+/// the programs' line info keeps its string offsets, checked here).
 pub(crate) fn btf_plan(
     obj: &Object,
+    btf: &Btf,
     defs: &mut TypeDefs,
     kernel: &KernelInputs<'_>,
-    programs: &mut [ProgramPlan],
+    programs: &[ProgramPlan],
 ) -> Result<BtfPlan, PlanError> {
     let hidden = obj.programs.iter().enumerate().filter(|&(i, p)| {
         let at = (p.section_index, (p.section_insn * INSN_SIZE) as u64);
@@ -132,50 +134,33 @@ pub(crate) fn btf_plan(
         Vec::new()
     };
     let sanitized;
-    let kernel_defs = if rewritten_for.is_empty() {
-        &*defs
+    let (kernel_defs, dots_in_place) = if rewritten_for.is_empty() {
+        (&*defs, Vec::new())
     } else {
-        sanitized = sanitize::sanitize(defs, kernel.features);
-        &sanitized
+        let (d, datasecs) = sanitize::sanitize(defs, kernel.features);
+        sanitized = d;
+        (&sanitized, datasecs)
     };
-    let btf = obj.btf.as_ref();
-    let mut offsets: Vec<u32> = programs
+    // Line info keeps the object's string offsets (the section is kept).
+    let bad_line = programs
         .iter()
-        .flat_map(|p| {
-            p.line_info
-                .iter()
-                .flat_map(|l| [l.file_name_off, l.line_off])
-        })
-        .collect();
-    offsets.sort_unstable();
-    offsets.dedup();
-    let strings = offsets
-        .iter()
-        .map(|&off| {
-            btf.and_then(|b| b.str_at(off)).ok_or_else(|| -> PlanError {
-                Problem::Datasec {
-                    section: ".BTF.ext".into(),
-                    why: format!(
-                        "line info refers to string offset {off}, which .BTF does not have"
-                    ),
-                }
-                .into()
-            })
-        })
-        .collect::<Result<Vec<&str>, _>>()?;
-    let (bytes, new) = sanitize::encode(kernel_defs, obj.endian, &strings).map_err(|source| {
-        PlanError::from(Problem::Object(crate::Error::Btf {
-            section: ".BTF",
-            error: source,
-        }))
-    })?;
-    let moved: HashMap<u32, u32> = offsets.into_iter().zip(new).collect();
-    for p in programs {
-        for l in &mut p.line_info {
-            l.file_name_off = moved.get(&l.file_name_off).copied().unwrap_or(0);
-            l.line_off = moved.get(&l.line_off).copied().unwrap_or(0);
+        .flat_map(|p| &p.line_info)
+        .flat_map(|l| [l.file_name_off, l.line_off])
+        .find(|&off| btf.str_at(off).is_none());
+    if let Some(off) = bad_line {
+        return Err(Problem::Datasec {
+            section: ".BTF.ext".into(),
+            why: format!("line info refers to string offset {off}, which .BTF does not have"),
         }
+        .into());
     }
+    let bytes =
+        sanitize::encode(kernel_defs, obj.endian, btf, &dots_in_place).map_err(|source| {
+            PlanError::from(Problem::Object(crate::Error::Btf {
+                section: ".BTF",
+                error: source,
+            }))
+        })?;
     Ok(BtfPlan {
         bytes,
         rewritten_for,

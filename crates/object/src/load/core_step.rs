@@ -156,11 +156,8 @@ pub(crate) fn run(
                     let _ = module_btfs.set(load()?);
                 }
                 let btfs = module_btfs.get().map_or(&[][..], Vec::as_slice);
-                let ts = module_targets.get_or_init(|| {
-                    btfs.iter()
-                        .map(|m| Target::for_object(m.btf(), obj))
-                        .collect()
-                });
+                let ts = module_targets
+                    .get_or_init(|| btfs.iter().map(|m| m.core_target(obj)).collect());
                 let mut slot = module_relocators.borrow_mut();
                 let relocators =
                     slot.get_or_insert_with(|| ts.iter().map(Relocator::new).collect());

@@ -334,7 +334,7 @@ fn build(
     let creation_order = slots::creation_order(&maps, &slots)?;
 
     let core = run_core(obj, config, kernel)?;
-    let mut programs = {
+    let programs = {
         let context = assemble::Context {
             obj,
             config,
@@ -351,9 +351,9 @@ fn build(
             .map(|&p| context.program(p))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let btf = match defs.as_mut() {
-        Some(d) if kernel.has(Feature::Btf) => {
-            Some(assemble::btf_plan(obj, d, kernel, &mut programs)?)
+    let btf = match (defs.as_mut(), obj.btf.as_ref()) {
+        (Some(d), Some(original)) if kernel.has(Feature::Btf) => {
+            Some(assemble::btf_plan(obj, original, d, kernel, &programs)?)
         }
         _ => None,
     };
@@ -396,7 +396,7 @@ fn run_core(
         Some(b) => b.clone(),
         None => kernel.vmlinux.get("vmlinux BTF")?.clone(),
     };
-    let target = Target::for_object(kbtf.btf(), obj);
+    let target = kbtf.core_target(obj);
     let load_modules = || ksyms::modules(kernel);
     let targets = core_step::Targets {
         main: &target,

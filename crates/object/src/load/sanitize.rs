@@ -4,7 +4,7 @@
 //! probes and the plan's rewriting share one definition of each feature.
 
 use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
-use corex_btf::{Endian, IntInfo, Kind, Linkage, TypeId, BTF_MAGIC, HEADER_LEN};
+use corex_btf::{Btf, Endian, IntInfo, Kind, Linkage, TypeId, BTF_MAGIC, HEADER_LEN};
 
 use super::inputs::{Feature, Features};
 use super::prog_btf::TypeDefs;
@@ -31,16 +31,19 @@ fn int8(name: &str) -> TypeDef {
 }
 
 /// A copy of `defs` with every kind `features` lacks rewritten as libbpf
-/// does: VAR and DECL_TAG become 1-byte INTs, DATASEC a STRUCT (`.` in its
-/// name becomes `_`), FUNC_PROTO an ENUM and FUNC a TYPEDEF (without FUNC),
-/// global FUNCs static, FLOAT an anonymous empty STRUCT of its size,
-/// TYPE_TAG an anonymous CONST, ENUM loses its kind flag and ENUM64 becomes
-/// a UNION of a placeholder 1-byte INT (added once at the end).
-pub(crate) fn sanitize(defs: &TypeDefs, features: Features) -> TypeDefs {
+/// does: VAR and DECL_TAG become 1-byte INTs, DATASEC a STRUCT, FUNC_PROTO
+/// an ENUM and FUNC a TYPEDEF (without FUNC), global FUNCs static, FLOAT an
+/// anonymous empty STRUCT of its size, TYPE_TAG an anonymous CONST, ENUM
+/// loses its kind flag and ENUM64 becomes a UNION of a placeholder 1-byte
+/// INT (added once at the end). With the ids of the former DATASECs, whose
+/// names libbpf rewrites in place (`.` to `_`, in the string section:
+/// [`encode`] does it).
+pub(crate) fn sanitize(defs: &TypeDefs, features: Features) -> (TypeDefs, Vec<TypeId>) {
     let has = |f| features.has(f);
     let mut out = defs.clone();
     let var_names: Vec<String> = defs.defs.iter().map(|d| d.name.clone()).collect();
     let mut placeholder: Option<TypeId> = None;
+    let mut datasecs = Vec::new();
     for i in 0..out.defs.len() {
         let d = &out.defs[i];
         let kind = d.kind();
@@ -62,8 +65,9 @@ pub(crate) fn sanitize(defs: &TypeDefs, features: Features) -> TypeDefs {
                     bitfield_size: 0,
                 })
                 .collect();
+            datasecs.push(TypeId(i as u32 + 1));
             Some(TypeDef {
-                name: d.name.replace('.', "_"),
+                name: d.name.clone(),
                 kflag: false,
                 body: Body::Composite {
                     is_union: false,
@@ -165,26 +169,41 @@ pub(crate) fn sanitize(defs: &TypeDefs, features: Features) -> TypeDefs {
     if placeholder.is_some() {
         out.push(int8("enum64_placeholder"));
     }
-    out
+    (out, datasecs)
 }
 
-/// Raw BTF bytes of `defs` (ids preserved) in `endian`, and the offsets of
-/// `strings` in its string section (line info refers to source lines by
-/// string offset). Fails on what BTF cannot encode (the builder names it).
+/// `defs` as raw BTF whose string section is the object's own (`.BTF`'s,
+/// byte for byte) with any name it lacks appended, as libbpf 1.1 hands the
+/// kernel the object's BTF: every string offset of `original` (line info's
+/// file names and source lines) stays valid. The names of `dots_in_place`
+/// (sanitized DATASECs) then have `.` replaced by `_` where they lie in the
+/// section, as libbpf does.
 pub(crate) fn encode(
     defs: &TypeDefs,
     endian: Endian,
-    strings: &[&str],
-) -> corex_btf::Result<(Vec<u8>, Vec<u32>)> {
-    let mut b = BtfBuilder::new();
+    original: &Btf,
+    dots_in_place: &[TypeId],
+) -> corex_btf::Result<Vec<u8>> {
+    let mut b = BtfBuilder::from_btf(original);
+    b.retain(|_, _| false)?;
     for d in &defs.defs {
         b.add(d);
     }
-    let offsets = strings
-        .iter()
-        .map(|s| b.add_string(s))
-        .collect::<corex_btf::Result<Vec<u32>>>()?;
-    Ok((b.to_bytes(endian)?, offsets))
+    let mut bytes = b.to_bytes(endian)?;
+    if !dots_in_place.is_empty() {
+        let written = Btf::parse(&bytes)?;
+        let h = written.header();
+        let strings = (h.hdr_len + h.str_off) as usize;
+        for id in dots_in_place {
+            let at = strings + written.ty(*id).name_off() as usize;
+            for byte in bytes[at..].iter_mut().take_while(|b| **b != 0) {
+                if *byte == b'.' {
+                    *byte = b'_';
+                }
+            }
+        }
+    }
+    Ok(bytes)
 }
 
 /// The tiny BTF libbpf loads to learn whether the kernel has `feature`

@@ -1,17 +1,36 @@
 //! A kernel BTF (vmlinux or a module's split BTF) owned together with its
-//! name index, so a long-lived loader parses and indexes it once: the index
-//! is built on the first lookup, not before, and holds no borrow of the BTF.
+//! name indexes, so a long-lived loader parses and indexes it once: each
+//! index is built on the first lookup that needs it, not before, and holds
+//! no borrow of the BTF.
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use corex_btf::{Btf, Kind, TypeId};
+use corex_btf::{Btf, Kind, NameIndex, TypeId};
 
-/// A kernel BTF and its lazily built index of exact names.
+use crate::core::{raw_string, Target};
+use crate::Object;
+
+/// Exact lookups answered by a scan before the index of own names is
+/// built: a one-shot load looks up a few attach targets and ksyms, each
+/// scan (kind first, then the name's bytes) costs a fraction of building
+/// the index, as libbpf scans; a long-lived loader passes this many and
+/// builds the index once.
+const SCANS_BEFORE_INDEX: u32 = 8;
+
+/// A kernel BTF and its lazily built name indexes.
 pub struct KernelBtf {
     name: String,
     btf: Arc<Btf>,
-    /// Named types (own types only for split BTF), sorted by name then id.
-    by_name: OnceLock<Vec<TypeId>>,
+    /// Its own named types (a module's, not its base's), for exact lookups.
+    own: OnceLock<NameIndex>,
+    /// A split BTF's named types with its base's, for CO-RE (vmlinux uses
+    /// `own`, which holds all of them).
+    with_base: OnceLock<NameIndex>,
+    /// Whether a CO-RE plan has been made against it.
+    relocated_against: AtomicBool,
+    /// Exact lookups made so far.
+    lookups: AtomicU32,
 }
 
 impl KernelBtf {
@@ -21,7 +40,10 @@ impl KernelBtf {
         KernelBtf {
             name: name.into(),
             btf,
-            by_name: OnceLock::new(),
+            own: OnceLock::new(),
+            with_base: OnceLock::new(),
+            relocated_against: AtomicBool::new(false),
+            lookups: AtomicU32::new(0),
         }
     }
 
@@ -40,35 +62,75 @@ impl KernelBtf {
         &self.btf
     }
 
-    /// Whether the name index has been built.
+    /// Whether the index of its own names has been built.
     pub fn is_indexed(&self) -> bool {
-        self.by_name.get().is_some()
+        self.own.get().is_some()
     }
 
-    fn index(&self) -> &[TypeId] {
-        self.by_name.get_or_init(|| {
-            let btf = &*self.btf;
-            let mut ids: Vec<TypeId> = btf
-                .own_ids()
-                .filter(|&id| !btf.ty(id).name().is_empty())
-                .collect();
-            ids.sort_by(|a, b| btf.ty(*a).name().cmp(btf.ty(*b).name()).then(a.cmp(b)));
-            ids
-        })
+    fn own_index(&self) -> &NameIndex {
+        self.own.get_or_init(|| NameIndex::own(&self.btf))
     }
 
     /// The first type (in id order) of kind `kind` called exactly `name`
     /// among this BTF's own types (a module's, not its base's): libbpf's
-    /// `btf__find_by_name_kind_own`, answered from the index.
+    /// `btf__find_by_name_kind_own`. The first lookups scan (as libbpf
+    /// does, cheaper than indexing for a few names); from the ninth on, or
+    /// once an index exists, the index answers.
     pub fn find(&self, kind: Kind, name: &str) -> Option<TypeId> {
-        let index = self.index();
+        if name.is_empty() {
+            return None;
+        }
+        let index = match self.own.get() {
+            Some(index) => index,
+            None if self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX => {
+                return self.scan(kind, name);
+            }
+            None => self.own_index(),
+        };
+        index.find(&self.btf, name, kind)
+    }
+
+    /// The first own type of `kind` called exactly `name`, by one pass.
+    fn scan(&self, kind: Kind, name: &str) -> Option<TypeId> {
         let btf = &*self.btf;
-        let start = index.partition_point(|id| btf.ty(*id).name() < name);
-        index[start..]
-            .iter()
-            .take_while(|id| btf.ty(**id).name() == name)
-            .find(|id| btf.ty(**id).kind() == kind)
-            .copied()
+        let wanted = name.as_bytes();
+        btf.own_ids().find(|&id| {
+            let t = btf.ty(id);
+            t.kind() == kind
+                && raw_string(btf, t.name_off())
+                    .strip_prefix(wanted)
+                    .is_some_and(|rest| rest.first() == Some(&0))
+        })
+    }
+
+    /// The CO-RE target for relocating `obj` against this BTF. The first
+    /// plan reads only the types `obj` can look up ([`Target::for_object`],
+    /// one cheap pass) unless the full index already exists; from the
+    /// second plan on (a long-lived loader), every named type is indexed
+    /// once and the index is shared by all later plans.
+    pub fn core_target(&self, obj: &Object) -> Target<'_> {
+        let first = !self.relocated_against.swap(true, Ordering::Relaxed);
+        if first && !self.has_core_index() {
+            return Target::for_object(&self.btf, obj);
+        }
+        Target::with_index(&self.btf, self.core_index())
+    }
+
+    /// Every named type, a split BTF's base's included.
+    fn core_index(&self) -> &NameIndex {
+        match self.btf.base() {
+            None => self.own_index(),
+            Some(_) => self.with_base.get_or_init(|| NameIndex::new(&self.btf)),
+        }
+    }
+
+    /// Whether [`KernelBtf::core_target`] now shares a full index (built
+    /// by a lookup or by an earlier plan).
+    pub fn has_core_index(&self) -> bool {
+        match self.btf.base() {
+            None => self.own.get().is_some(),
+            Some(_) => self.with_base.get().is_some(),
+        }
     }
 }
 
@@ -186,12 +248,21 @@ mod tests {
         ));
         let btf = Arc::new(Btf::parse(&b.to_bytes(Endian::Little).unwrap()).unwrap());
         let k = KernelBtf::new("vmlinux", btf);
-        assert!(!k.is_indexed());
-        assert_eq!(k.find(Kind::Func, "do_exit"), Some(f));
-        assert_ne!(Some(f2), k.find(Kind::Func, "do_exit"));
-        assert_eq!(k.find(Kind::Typedef, "do_exit"), Some(td));
-        assert_eq!(k.find(Kind::Func, "do_exi"), None);
-        assert_eq!(k.find(Kind::Int, "int"), Some(int));
-        assert!(k.is_indexed());
+        let expected = [
+            (Kind::Func, "do_exit", Some(f)),
+            (Kind::Typedef, "do_exit", Some(td)),
+            (Kind::Func, "do_exi", None),
+            (Kind::Func, "do_exit_", None),
+            (Kind::Int, "int", Some(int)),
+            (Kind::Struct, "int", None),
+        ];
+        assert_ne!(Some(f2), expected[0].2);
+        // The first lookups scan; then the index is built and answers alike.
+        for round in 0..3 {
+            for (kind, name, id) in expected {
+                assert_eq!(k.find(kind, name), id, "{kind:?} {name}, round {round}");
+            }
+            assert_eq!(k.is_indexed(), round > 0, "round {round}");
+        }
     }
 }

@@ -131,6 +131,13 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 /// Line info as (insn, file, line, column) with strings resolved.
+/// The string section of raw BTF (native byte order, as both planned).
+fn string_section(raw: &[u8]) -> &[u8] {
+    let word = |at: usize| u32::from_ne_bytes(raw[at..at + 4].try_into().unwrap()) as usize;
+    let start = word(4) + word(16);
+    &raw[start..start + word(20)]
+}
+
 pub fn line_info(bytes: &[u8], btf: &Btf) -> Vec<(u32, String, String, u32)> {
     bytes
         .chunks_exact(16)
@@ -162,11 +169,18 @@ pub fn compare(what: &str, plan: &LoadPlan, trace: &Trace, kernel: &Kernel, extr
         .collect();
     let libbpf_btf = btf_loads.last().map(|r| unhex(r.get("data")));
     match (&plan.btf, &libbpf_btf) {
-        (Some(ours), Some(theirs)) => same_text(
-            &raw_dump(&ours.bytes, None),
-            &raw_dump(theirs, None),
-            &format!("{what}: program BTF"),
-        ),
+        (Some(ours), Some(theirs)) => {
+            same_text(
+                &raw_dump(&ours.bytes, None),
+                &raw_dump(theirs, None),
+                &format!("{what}: program BTF"),
+            );
+            assert_eq!(
+                String::from_utf8_lossy(string_section(&ours.bytes)),
+                String::from_utf8_lossy(string_section(theirs)),
+                "{what}: program BTF's string section"
+            );
+        }
         (None, None) => {}
         (ours, theirs) => panic!(
             "{what}: program BTF: plan {} libbpf {}",
