@@ -3,9 +3,11 @@
 //! checks of `corex check` ([`Kernel`]) at once.
 //!
 //! A type's name is compared only when its kind is one some wanted name
-//! accepts and the name's first byte starts a wanted name; it is compared
-//! as bytes, in place in the string table (no UTF-8 check, no hashing, no
-//! search for its end), so most of a kernel's names are never read.
+//! accepts and its first four bytes fall in the bucket of a wanted name's
+//! (for the rare wanted names shorter than that: its first byte starts
+//! one); it is compared as bytes, in place in the string table (no UTF-8
+//! check, no hashing of the whole name, no search for its end), so most of
+//! a kernel's names are never compared.
 //!
 //! [`Target`]: crate::core::Target
 //! [`Kernel`]: crate::check::Kernel
@@ -78,35 +80,24 @@ impl<'w> NameScan<'w> {
             kind_counts: [0; 32],
         };
         self.wanted.retain(|w| !w.name.is_empty());
-        self.wanted.sort_by_key(|w| w.name[0]);
-        // by_first[b]..by_first[b + 1]: the wanted names starting with byte b.
-        let mut by_first = [0u32; 257];
-        for w in &self.wanted {
-            by_first[usize::from(w.name[0]) + 1] += 1;
-        }
-        for b in 0..256 {
-            by_first[b + 1] += by_first[b];
-        }
-        // A bit per pair of first two bytes (a name's NUL counts as its
-        // second byte) that some wanted name starts with: most names that
-        // pass the first-byte test fail this one without a comparison.
-        let mut pairs = vec![0u64; 1024];
-        let mut set = |pair: usize| pairs[pair / 64] |= 1 << (pair % 64);
-        for w in &self.wanted {
-            let first = usize::from(w.name[0]) << 8;
-            match (w.name.len(), w.how) {
-                // A one-byte prefix: any second byte.
-                (1, NameMatch::Prefix) => (0..256).for_each(|second| set(first | second)),
-                // A one-byte essential name: `x` or `x___flavor`.
-                (1, NameMatch::Essential) => {
-                    set(first);
-                    set(first | usize::from(b'_'));
-                }
-                _ => set(first_pair(w.name)),
-            }
-        }
-        let pairs = pairs;
         let kinds = self.wanted.iter().fold(0, |k, w| k | w.kinds);
+        // Names of HEAD bytes or more by the bucket of their head: a type's
+        // name is compared only with those of its own head's bucket.
+        let (mut long, short): (Vec<_>, Vec<_>) =
+            self.wanted.into_iter().partition(|w| w.name.len() >= HEAD);
+        long.sort_by_key(|w| bucket(w.name));
+        let mut starts = vec![0u32; BUCKETS + 1];
+        for w in &long {
+            starts[bucket(w.name) + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        // Shorter names (rare) are compared after a first-byte test.
+        let mut short_first = [false; 256];
+        for w in &short {
+            short_first[usize::from(w.name[0])] = true;
+        }
         for id in btf.all_ids() {
             let t = btf.ty(id);
             let kind = t.kind();
@@ -117,13 +108,14 @@ impl<'w> NameScan<'w> {
             }
             let name = raw_string(btf, off);
             let Some(&first) = name.first() else { continue };
-            let pair = first_pair(name);
-            if pairs[pair / 64] & (1 << (pair % 64)) == 0 {
-                continue;
-            }
-            let range =
-                by_first[usize::from(first)] as usize..by_first[usize::from(first) + 1] as usize;
-            for w in &self.wanted[range] {
+            let b = bucket(name);
+            let same_head = &long[starts[b] as usize..starts[b + 1] as usize];
+            let short = if short_first[usize::from(first)] {
+                short.as_slice()
+            } else {
+                &[]
+            };
+            for w in same_head.iter().chain(short) {
                 if w.kinds & kind_bit(kind) != 0 && matches(name, w, || t.name()) {
                     result.found[w.slot].push(id);
                 }
@@ -133,11 +125,19 @@ impl<'w> NameScan<'w> {
     }
 }
 
-/// The first two bytes of a name (its NUL, or 0 past the end, as the second
-/// byte of a one-byte name) as one number.
-fn first_pair(name: &[u8]) -> usize {
-    let byte = |i: usize| usize::from(name.get(i).copied().unwrap_or(0));
-    byte(0) << 8 | byte(1)
+/// Wanted names at least this long are found through their first bytes.
+const HEAD: usize = 4;
+/// Buckets of heads.
+const BUCKETS: usize = 1 << 12;
+
+/// The bucket of the first [`HEAD`] bytes of `bytes` (zero-padded): a name
+/// that starts with a wanted name of [`HEAD`] bytes or more is in its bucket.
+fn bucket(bytes: &[u8]) -> usize {
+    let mut head = [0u8; HEAD];
+    let n = bytes.len().min(HEAD);
+    head[..n].copy_from_slice(&bytes[..n]);
+    // Fibonacci hashing: the top bits of a multiplication by 2^32/phi.
+    (u32::from_le_bytes(head).wrapping_mul(0x9e37_79b1) >> (32 - BUCKETS.trailing_zeros())) as usize
 }
 
 /// Whether a name (`rest`: the string table from its start on) matches `w`;
