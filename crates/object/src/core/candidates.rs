@@ -129,8 +129,14 @@ impl<'t> Target<'t> {
     /// kernel's BTF. Other names (another object's) are still found, through
     /// the index `btf` builds on first use ([`Btf::name_index`]).
     pub fn for_object(btf: &'t Btf, obj: &Object) -> Target<'t> {
+        Target::for_objects(btf, &[obj])
+    }
+
+    /// [`Target::for_object`] for several objects: one pass over `btf` for
+    /// the CO-RE roots of all of them.
+    pub fn for_objects(btf: &'t Btf, objects: &[&Object]) -> Target<'t> {
         let mut scan = NameScan::default();
-        let wants = CoreWants::ask(&mut scan, &[obj]);
+        let wants = CoreWants::ask(&mut scan, objects);
         wants.target(btf, &mut scan.run(btf))
     }
 
