@@ -189,6 +189,51 @@ fn poisoned_relocations_equal_libbpfs() {
     assert!(poisoned > 0);
 }
 
+#[test]
+fn several_objects_in_one_run_check_as_each_alone() {
+    // One pass over each kernel serves every object's CO-RE candidates and
+    // attach lookups: each object's records are those of a run of its own.
+    let objects = [
+        check_obj("guards.bpf.o"),
+        check_obj("attach.bpf.o"),
+        check_obj("arch.bpf.o"),
+        core_obj("task.bpf.o"),
+        core_obj("fields.bpf.o"),
+        core_obj("names.bpf.o"),
+        core_obj("types_enums.bpf.o"),
+    ];
+    let paths: Vec<&Path> = targets().iter().map(|t| t.path.as_path()).collect();
+    let refs: Vec<&Path> = objects.iter().map(PathBuf::as_path).collect();
+    let together = check_json(&refs, &paths, &[]);
+    let mut compared = 0;
+    for obj in &objects {
+        let alone = check_json(&[obj], &paths, &[]);
+        let prefix = format!("{}:", obj.file_name().unwrap().to_string_lossy());
+        for k in 0..paths.len() {
+            let mine: Vec<Value> = together["kernels"][k]["programs"]
+                .as_array()
+                .expect("programs")
+                .iter()
+                .filter_map(|p| {
+                    let name = p["program"].as_str()?.strip_prefix(&prefix)?;
+                    let mut p = p.clone();
+                    p["program"] = Value::from(name);
+                    Some(p)
+                })
+                .collect();
+            assert_eq!(
+                Value::from(mine),
+                alone["kernels"][k]["programs"],
+                "{} on {}",
+                obj.display(),
+                paths[k].display()
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, objects.len() * paths.len());
+}
+
 /// The JSON record of `program` on kernel `k`.
 fn program<'a>(doc: &'a Value, k: usize, name: &str) -> &'a Value {
     doc["kernels"][k]["programs"]

@@ -18,6 +18,7 @@ pub mod insn;
 pub mod load;
 mod maps;
 pub mod minimize;
+mod name_scan;
 mod object;
 mod program;
 mod reloc;

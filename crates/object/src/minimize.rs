@@ -87,7 +87,7 @@ impl<'t> Minimizer<'t> {
             if let Err(e) = &res.result {
                 return Err(fail(e.to_string()));
             }
-            let Some(root) = res.target.as_deref().and_then(leading_id) else {
+            let Some(root) = res.target_id else {
                 continue;
             };
             let Some(kind) = RelocKind::from_u32(rec.relo.kind) else {
@@ -239,11 +239,4 @@ impl<'t> Minimizer<'t> {
         }
         builder.to_bytes(btf.endian())
     }
-}
-
-/// The type id at the start of a spec as libbpf prints it (`[42] struct ...`).
-fn leading_id(spec: &str) -> Option<TypeId> {
-    let rest = spec.strip_prefix('[')?;
-    let end = rest.find(']')?;
-    rest[..end].parse().ok().map(TypeId)
 }

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use corex_object::check::{check_object, tracefs, Kernel, Problem, ProgramCheck, Unresolved};
-use corex_object::core::Target;
 use corex_object::{AttachKind, Object};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -42,10 +41,10 @@ pub struct CheckArgs {
     live: bool,
 }
 
-/// One object, by the name reports give it.
+/// One object, by the name reports give it, parsed once for all kernels.
 struct ObjectInput {
     name: String,
-    data: Vec<u8>,
+    object: Object,
 }
 
 /// The check of every object on one kernel, or why the kernel file is bad.
@@ -107,12 +106,12 @@ fn read_objects(paths: &[PathBuf]) -> Result<Vec<ObjectInput>> {
         .iter()
         .map(|p| {
             let data = input::read(p)?;
-            Object::parse(&data).with_context(|| format!("{}", p.display()))?;
+            let object = Object::parse(&data).with_context(|| format!("{}", p.display()))?;
             let name = p.file_name().map_or_else(
                 || p.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            Ok(ObjectInput { name, data })
+            Ok(ObjectInput { name, object })
         })
         .collect()
 }
@@ -155,13 +154,8 @@ fn check_kernel(file: &KernelFile, objects: &[ObjectInput], live: bool) -> Kerne
             return result;
         }
     };
-    let btf = &btf;
-    let mut parsed: Vec<Object> = objects
-        .iter()
-        .filter_map(|o| Object::parse(&o.data).ok())
-        .collect();
-    let refs: Vec<&Object> = parsed.iter().collect();
-    let kernel = Kernel::new(btf, &refs);
+    let refs: Vec<&Object> = objects.iter().map(|o| &o.object).collect();
+    let kernel = Kernel::new(&btf, &refs);
     match kernel_arch(file, kernel.arch()) {
         Ok(Some(a)) => result.arch = a.name().to_owned(),
         Ok(None) => {}
@@ -170,14 +164,10 @@ fn check_kernel(file: &KernelFile, objects: &[ObjectInput], live: bool) -> Kerne
             return result;
         }
     }
-    let target = match parsed.as_slice() {
-        [one] => Target::for_object(btf, one),
-        _ => Target::new(btf),
-    };
     let tracefs_root = live.then(find_tracefs);
     let mut checks = Vec::new();
-    for obj in &mut parsed {
-        let mut c = check_object(obj, &kernel, &target);
+    for obj in refs {
+        let mut c = check_object(obj, &kernel);
         if let Some(root) = &tracefs_root {
             for p in &mut c.programs {
                 p.problems

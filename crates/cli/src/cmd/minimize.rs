@@ -97,7 +97,8 @@ pub fn run(args: MinimizeArgs) -> Result<ExitCode> {
 }
 
 fn minimize(btf: &corex_btf::Btf, objects: &[Object]) -> Result<(Vec<u8>, usize)> {
-    let target = Target::new(btf);
+    let refs: Vec<&Object> = objects.iter().collect();
+    let target = Target::for_objects(btf, &refs);
     let mut m = Minimizer::new(&target);
     for (i, obj) in objects.iter().enumerate() {
         m.add_object(obj)

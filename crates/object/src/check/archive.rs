@@ -78,16 +78,18 @@ impl ArchiveEntry {
 }
 
 /// The entry for a running kernel: the one whose kernel release is
-/// `release` (`uname -r`) and whose architecture directory is `arch` (or
-/// that has none). The first such entry in `entries`' order.
+/// `release` (`uname -r`) and whose architecture directory is `arch`, else
+/// one with that release whose directory names no architecture. The first
+/// such entry in `entries`' order.
 pub fn pick<'e>(
     entries: &'e [ArchiveEntry],
     release: &str,
     arch: Arch,
 ) -> Option<&'e ArchiveEntry> {
-    entries
-        .iter()
-        .find(|e| e.kernel == release && e.arch().is_none_or(|a| a == arch))
+    let of_release = || entries.iter().filter(move |e| e.kernel == release);
+    of_release()
+        .find(|e| e.arch() == Some(arch))
+        .or_else(|| of_release().find(|e| e.arch().is_none()))
 }
 
 #[cfg(test)]
@@ -114,21 +116,36 @@ mod tests {
         assert_eq!(flat.label(), "6.1.0-13-amd64");
     }
 
+    fn entries(paths: &[&str]) -> Vec<ArchiveEntry> {
+        paths
+            .iter()
+            .map(|p| ArchiveEntry::from_path(Path::new(p)).unwrap())
+            .collect()
+    }
+
     #[test]
     fn picks_by_release_and_arch() {
-        let entries: Vec<ArchiveEntry> = [
+        let ubuntu = entries(&[
             "ubuntu/20.04/arm64/5.4.0-26-generic.btf.tar.xz",
             "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz",
             "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz",
-        ]
-        .iter()
-        .map(|p| ArchiveEntry::from_path(Path::new(p)).unwrap())
-        .collect();
-        let e = pick(&entries, "5.4.0-26-generic", Arch::X86_64).unwrap();
+        ]);
+        let e = pick(&ubuntu, "5.4.0-26-generic", Arch::X86_64).unwrap();
         assert_eq!(e.arch_dir.as_deref(), Some("x86_64"));
-        let e = pick(&entries, "5.4.0-26-generic", Arch::Arm64).unwrap();
+        let e = pick(&ubuntu, "5.4.0-26-generic", Arch::Arm64).unwrap();
         assert_eq!(e.arch_dir.as_deref(), Some("arm64"));
-        assert!(pick(&entries, "6.1.0", Arch::X86_64).is_none());
-        assert!(pick(&entries, "5.11.0-1028-gcp", Arch::Arm64).is_none());
+        assert!(pick(&ubuntu, "6.1.0", Arch::X86_64).is_none());
+        assert!(pick(&ubuntu, "5.11.0-1028-gcp", Arch::Arm64).is_none());
+        // A file in the architecture's directory before one in none.
+        let mixed = entries(&[
+            "6.1.0-13-amd64.btf",
+            "debian/12/x86_64/6.1.0-13-amd64.btf",
+            "debian/12/arm64/6.2.0.btf",
+        ]);
+        let e = pick(&mixed, "6.1.0-13-amd64", Arch::X86_64).unwrap();
+        assert_eq!(e.arch_dir.as_deref(), Some("x86_64"));
+        let e = pick(&mixed, "6.1.0-13-amd64", Arch::Arm64).unwrap();
+        assert_eq!(e.arch_dir, None);
+        assert!(pick(&mixed, "6.2.0", Arch::X86_64).is_none());
     }
 }

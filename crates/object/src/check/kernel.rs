@@ -3,10 +3,12 @@
 //! and helpers it knows (the enums of its UAPI), and the functions,
 //! tracepoints and syscalls the checked objects attach to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use corex_btf::{Btf, Kind, Type, TypeId};
 
+use crate::core::{CoreWants, Target};
+use crate::name_scan::{kind_bit, NameMatch, NameScan};
 use crate::object::Object;
 
 /// A CPU architecture, as the kernel's `struct pt_regs` reveals it.
@@ -205,22 +207,26 @@ impl Enumerators {
     }
 }
 
-/// A kernel's BTF with what checks need from it, indexed once.
+/// A kernel's BTF with what checks need from it, read in one pass: the
+/// CO-RE candidates of the checked objects ([`Kernel::target`]), the
+/// architecture, the UAPI enums and the attach points' names.
 pub struct Kernel<'k> {
     btf: &'k Btf,
+    target: Target<'k>,
     arch: Option<Arch>,
     enums: HashMap<UapiEnum, Enumerators>,
     /// Wanted names -> (kind, id) of the types so named.
     names: HashMap<String, Vec<(Kind, TypeId)>>,
-    funcs: usize,
-    btf_tracepoints: usize,
+    has_funcs: bool,
+    has_btf_tracepoints: bool,
 }
 
 impl<'k> Kernel<'k> {
-    /// Reads `btf` once: its architecture, the UAPI enums, and the types
-    /// named as the attach points of `objects` need.
+    /// Reads `btf` once: the CO-RE candidates of `objects`' relocations,
+    /// its architecture, the UAPI enums, and the types named as the attach
+    /// points of `objects` need.
     pub fn new(btf: &'k Btf, objects: &[&Object]) -> Kernel<'k> {
-        let mut wanted: HashSet<String> = HashSet::new();
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
         for obj in objects {
             for p in &obj.programs {
                 if let Some(a) = &p.attach {
@@ -236,28 +242,35 @@ impl<'k> Kernel<'k> {
         for p in super::attach::SYSCALL_PREFIXES {
             wanted.insert(format!("__{p}_sys_read"));
         }
-        let mut names: HashMap<String, Vec<(Kind, TypeId)>> = HashMap::new();
-        let (mut funcs, mut btf_tracepoints) = (0, 0);
-        for t in btf.types() {
-            let kind = t.kind();
-            // Only functions, typedefs, structs and enums are looked up:
-            // other kinds skip reading the name.
-            match kind {
-                Kind::Func => funcs += 1,
-                Kind::Typedef | Kind::Struct | Kind::Enum | Kind::Enum64 => {}
-                _ => continue,
-            }
-            let name = t.name();
-            if kind == Kind::Typedef && name.starts_with("btf_trace_") {
-                btf_tracepoints += 1;
-            }
-            if !name.is_empty() && wanted.contains(name) {
-                names
-                    .entry(name.to_owned())
-                    .or_default()
-                    .push((kind, t.id()));
-            }
-        }
+        // Only functions, typedefs, structs and enums are looked up by name.
+        let kinds = [
+            Kind::Func,
+            Kind::Typedef,
+            Kind::Struct,
+            Kind::Enum,
+            Kind::Enum64,
+        ]
+        .into_iter()
+        .fold(0, |k, kind| k | kind_bit(kind));
+        let mut scan = NameScan::default();
+        let slots: Vec<(&str, usize)> = wanted
+            .iter()
+            .map(|n| (n.as_str(), scan.want(n, kinds, NameMatch::Exact)))
+            .collect();
+        let tracepoints = scan.want("btf_trace_", kind_bit(Kind::Typedef), NameMatch::Prefix);
+        let core = CoreWants::ask(&mut scan, objects);
+        let mut found = scan.run(btf);
+        let names: HashMap<String, Vec<(Kind, TypeId)>> = slots
+            .iter()
+            .filter(|(_, slot)| !found.found[*slot].is_empty())
+            .map(|&(name, slot)| {
+                let ids = found.found[slot].iter();
+                (
+                    name.to_owned(),
+                    ids.map(|&id| (btf.ty(id).kind(), id)).collect(),
+                )
+            })
+            .collect();
         let find = |name: &str, kind: fn(Kind) -> bool| {
             names
                 .get(name)
@@ -275,12 +288,20 @@ impl<'k> Kernel<'k> {
             .collect();
         Kernel {
             btf,
+            target: core.target(btf, &mut found),
             arch,
             enums,
             names,
-            funcs,
-            btf_tracepoints,
+            has_funcs: found.kind_counts[Kind::Func as usize] > 0,
+            has_btf_tracepoints: !found.found[tracepoints].is_empty(),
         }
+    }
+
+    /// The CO-RE target: the candidates of the relocations of the objects
+    /// given to [`Kernel::new`] found in its pass (others' are looked up in
+    /// an index the BTF builds on first use).
+    pub fn target(&self) -> &Target<'k> {
+        &self.target
     }
 
     /// The BTF.
@@ -301,7 +322,7 @@ impl<'k> Kernel<'k> {
     /// Whether the BTF describes functions at all (BTF generated from DWARF
     /// for old kernels may have no FUNC records).
     pub fn has_funcs(&self) -> bool {
-        self.funcs > 0
+        self.has_funcs
     }
 
     /// The type called `name` of a kind `kind` accepts, if an object's attach
@@ -336,6 +357,6 @@ impl<'k> Kernel<'k> {
 
     /// Whether the BTF has a `btf_trace_*` typedef per tracepoint (Linux 5.5+).
     pub fn has_btf_tracepoints(&self) -> bool {
-        self.btf_tracepoints > 0
+        self.has_btf_tracepoints
     }
 }

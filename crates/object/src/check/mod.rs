@@ -11,12 +11,12 @@
 //! architecture than the kernel's `struct pt_regs` shows.
 //!
 //! ```no_run
-//! use corex_object::{check::{check_object, Kernel}, core::Target, Object};
+//! use corex_object::{check::{check_object, Kernel}, Object};
 //! let bytes = std::fs::read("prog.bpf.o").unwrap();
 //! let vmlinux = corex_btf::Btf::parse(&std::fs::read("vmlinux.btf").unwrap()).unwrap();
-//! let mut obj = Object::parse(&bytes).unwrap();
+//! let obj = Object::parse(&bytes).unwrap();
 //! let kernel = Kernel::new(&vmlinux, &[&obj]);
-//! let result = check_object(&mut obj, &kernel, &Target::new(&vmlinux));
+//! let result = check_object(&obj, &kernel);
 //! for p in &result.programs {
 //!     println!("{}: {}", p.name, if p.fails() { "fails" } else { "ok" });
 //! }
@@ -37,7 +37,7 @@ pub use kernel::{Arch, Enumerators, Kernel, UapiEnum};
 pub use problem::{Problem, Unresolved};
 
 use crate::attach::AttachKind;
-use crate::core::{Outcome, Patched, Target};
+use crate::core::{Outcome, Patched};
 use crate::object::Object;
 
 /// The check of one program on one kernel.
@@ -76,12 +76,13 @@ pub struct ObjectCheck {
     pub programs: Vec<ProgramCheck>,
 }
 
-/// Checks `obj` against `kernel`: applies its CO-RE relocations against
-/// `target` (the same BTF; `obj` itself is not modified) and runs every
-/// check on each program libbpf would load.
-pub fn check_object(obj: &Object, kernel: &Kernel<'_>, target: &Target<'_>) -> ObjectCheck {
+/// Checks `obj` against `kernel` (made with `obj` among its objects, for
+/// its CO-RE candidates to be found in the kernel's one pass): applies its
+/// CO-RE relocations (`obj` itself is not modified) and runs every check on
+/// each program libbpf would load.
+pub fn check_object(obj: &Object, kernel: &Kernel<'_>) -> ObjectCheck {
     // The reachability analysis reads the relocated instructions.
-    let (report, relocated_insns) = crate::load::core_report(obj, target);
+    let (report, relocated_insns) = crate::load::core_report(obj, kernel.target());
     let mut relocated: HashMap<(usize, usize), TypeId> = HashMap::new();
     for rec in &obj.core_relos {
         if let Some(p) = rec.program {

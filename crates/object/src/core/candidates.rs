@@ -2,11 +2,13 @@
 //! candidate lists are cached per local root id and pruned to the candidates
 //! that matched, as libbpf does.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use corex_btf::{essential_name, Btf, Kind, NameIndex, TypeId};
 
 use super::compat::kinds_compat;
+use crate::name_scan::{kind_bit, NameMatch, NameScan, ScanResult};
 use crate::object::Object;
 
 /// A target BTF (vmlinux, or a module's split BTF on its base) indexed by
@@ -16,68 +18,101 @@ pub struct Target<'t> {
     names: Names<'t>,
 }
 
-/// The target's types by essential name: all of them, or only those an
-/// object looks up.
+/// The target's types by essential name: all of them, or those of the
+/// names and kinds some objects look up (other lookups go to the index the
+/// BTF builds on first use).
 enum Names<'t> {
     All(NameIndex),
+    /// An index of every named type kept beside the BTF.
     Shared(&'t NameIndex),
-    Wanted(HashMap<&'t str, Vec<TypeId>>),
+    /// Essential name -> (the kinds looked for, a bit per kind number; the
+    /// types of that name and those kinds).
+    Wanted(HashMap<String, (u32, Vec<TypeId>)>),
 }
 
 impl Names<'_> {
-    fn get(&self, btf: &Btf, essential: &str) -> &[TypeId] {
+    fn get<'a>(&'a self, btf: &Btf, essential: &str, kind: Kind) -> Cow<'a, [TypeId]> {
         match self {
-            Names::All(index) => index.get(btf, essential),
-            Names::Shared(index) => index.get(btf, essential),
-            Names::Wanted(map) => map.get(essential).map_or(&[], Vec::as_slice),
+            Names::All(index) => Cow::Borrowed(index.get(btf, essential)),
+            Names::Shared(index) => Cow::Borrowed(index.get(btf, essential)),
+            Names::Wanted(map) => match map.get(essential) {
+                Some((kinds, ids)) if kinds & kind_bit(kind) != 0 => Cow::Borrowed(ids),
+                _ => Cow::Owned(named(btf, essential)),
+            },
         }
     }
 }
 
-/// The string-table bytes of `btf` (or its base) from `offset` on.
-pub(crate) fn raw_string(btf: &Btf, offset: u32) -> &[u8] {
-    match btf.base() {
-        Some(base) if offset < base.strings_len() => raw_string(base, offset),
-        base => {
-            let own = offset - base.map_or(0, |b| b.strings_len());
-            btf.own_string_bytes().get(own as usize..).unwrap_or(&[])
-        }
-    }
+/// The types of `btf` (its base's first) whose essential name is
+/// `essential`, from the indexes each BTF builds on first use.
+fn named(btf: &Btf, essential: &str) -> Vec<TypeId> {
+    let mut ids = btf.base().map_or_else(Vec::new, |b| named(b, essential));
+    ids.extend_from_slice(btf.name_index().get(btf, essential));
+    ids
 }
 
-/// The types of `btf` of a kind in `kinds` (a bit per kind number) whose
-/// essential name is in `wanted`. A type's name is read only if its kind
-/// fits and its first byte starts a wanted name: a kernel's 100,000 names
-/// are mostly passed over without reading them.
-fn index_wanted<'t>(
-    btf: &'t Btf,
-    wanted: HashSet<&str>,
-    kinds: u32,
-) -> HashMap<&'t str, Vec<TypeId>> {
-    let mut first = [false; 256];
-    for name in &wanted {
-        if let Some(&b) = name.as_bytes().first() {
-            first[usize::from(b)] = true;
-        }
-    }
-    let mut by_name: HashMap<&'t str, Vec<TypeId>> = HashMap::new();
-    for id in btf.all_ids() {
-        let t = btf.ty(id);
-        let off = t.name_off();
-        if off == 0
-            || kinds & (1 << (t.kind() as u32)) == 0
-            || !raw_string(btf, off)
-                .first()
-                .is_some_and(|&b| first[usize::from(b)])
-        {
+/// The essential names of `obj`'s CO-RE local root types, each with the
+/// kinds its candidates may have (a bit per kind number).
+fn core_roots(obj: &Object) -> HashMap<&str, u32> {
+    let mut roots: HashMap<&str, u32> = HashMap::new();
+    let Some(local) = obj.btf.as_ref() else {
+        return roots;
+    };
+    // ENUM and ENUM64 are candidates of each other (kinds_compat).
+    let enums = kind_bit(Kind::Enum) | kind_bit(Kind::Enum64);
+    for r in &obj.core_relos {
+        let t = local.ty(r.relo.type_id);
+        let name = essential_name(t.name());
+        if name.is_empty() {
             continue;
         }
-        let essential = essential_name(t.name());
-        if wanted.contains(essential) {
-            by_name.entry(essential).or_default().push(id);
+        let mut kinds = kind_bit(t.kind());
+        if kinds & enums != 0 {
+            kinds |= enums;
+        }
+        *roots.entry(name).or_default() |= kinds;
+    }
+    roots
+}
+
+/// The CO-RE lookups of some objects, asked of a [`NameScan`] so that they
+/// share its one pass over the target with other lookups.
+pub(crate) struct CoreWants<'o> {
+    /// (essential name, kinds, scan slot).
+    slots: Vec<(&'o str, u32, usize)>,
+}
+
+impl<'o> CoreWants<'o> {
+    /// Asks `scan` for the candidates of every CO-RE root of `objects`.
+    pub(crate) fn ask(scan: &mut NameScan<'o>, objects: &[&'o Object]) -> CoreWants<'o> {
+        let mut roots: HashMap<&'o str, u32> = HashMap::new();
+        for obj in objects {
+            for (name, kinds) in core_roots(obj) {
+                *roots.entry(name).or_default() |= kinds;
+            }
+        }
+        let slots = roots
+            .into_iter()
+            .map(|(name, kinds)| (name, kinds, scan.want(name, kinds, NameMatch::Essential)))
+            .collect();
+        CoreWants { slots }
+    }
+
+    /// The target the scan's result makes for these objects.
+    pub(crate) fn target<'t>(&self, btf: &'t Btf, found: &mut ScanResult) -> Target<'t> {
+        let names = self
+            .slots
+            .iter()
+            .map(|&(name, kinds, slot)| {
+                let ids = std::mem::take(&mut found.found[slot]);
+                (name.to_owned(), (kinds, ids))
+            })
+            .collect();
+        Target {
+            btf,
+            names: Names::Wanted(names),
         }
     }
-    by_name
 }
 
 impl<'t> Target<'t> {
@@ -101,35 +136,22 @@ impl<'t> Target<'t> {
         }
     }
 
-    /// Indexes only the types `obj`'s CO-RE relocations can look up (of
-    /// the kinds and essential names of their local root types): one pass
-    /// over `btf` that reads a name only when the kind fits and the first
-    /// byte starts a wanted name, many times faster than [`Target::new`] on
-    /// a kernel's BTF. Use [`Target::new`] to relocate several objects
-    /// against one target.
+    /// Indexes only the types `obj`'s CO-RE relocations look up (of the
+    /// kinds and essential names of their local root types): one pass over
+    /// `btf` that compares a name only when the kind fits and its first byte
+    /// starts a wanted name, many times faster than [`Target::new`] on a
+    /// kernel's BTF. Other names (another object's) are still found, through
+    /// the index `btf` builds on first use ([`Btf::name_index`]).
     pub fn for_object(btf: &'t Btf, obj: &Object) -> Target<'t> {
-        let mut wanted = HashSet::new();
-        let mut kinds = 0u32;
-        if let Some(local) = obj.btf.as_ref() {
-            for r in &obj.core_relos {
-                let t = local.ty(r.relo.type_id);
-                let name = essential_name(t.name());
-                if name.is_empty() {
-                    continue;
-                }
-                wanted.insert(name);
-                kinds |= 1 << (t.kind() as u32);
-            }
-        }
-        // ENUM and ENUM64 are candidates of each other (kinds_compat).
-        let enums = (1 << (Kind::Enum as u32)) | (1 << (Kind::Enum64 as u32));
-        if kinds & enums != 0 {
-            kinds |= enums;
-        }
-        Target {
-            btf,
-            names: Names::Wanted(index_wanted(btf, wanted, kinds)),
-        }
+        Target::for_objects(btf, &[obj])
+    }
+
+    /// [`Target::for_object`] for several objects: one pass over `btf` for
+    /// the CO-RE roots of all of them.
+    pub fn for_objects(btf: &'t Btf, objects: &[&Object]) -> Target<'t> {
+        let mut scan = NameScan::default();
+        let wants = CoreWants::ask(&mut scan, objects);
+        wants.target(btf, &mut scan.run(btf))
     }
 
     /// The target BTF.
@@ -146,7 +168,7 @@ impl<'t> Target<'t> {
         if essential.is_empty() {
             return Vec::new();
         }
-        let ids = self.names.get(self.btf, essential);
+        let ids = self.names.get(self.btf, essential, lt.kind());
         let fits = |id: &&TypeId| kinds_compat(self.btf.ty(**id).kind(), lt.kind());
         if self.btf.base().is_some() {
             let first_own = self.btf.first_id();

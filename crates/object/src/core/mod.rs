@@ -31,7 +31,7 @@ mod spec;
 mod work;
 
 pub use calc::Fixup;
-pub(crate) use candidates::raw_string;
+pub(crate) use candidates::CoreWants;
 pub use candidates::{CandidateCache, Target};
 pub use format::{
     format_offset, format_spec, format_spec_full, kind_str, type_desc, type_name, SPEC_BUF_SIZE,

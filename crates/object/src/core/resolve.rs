@@ -28,6 +28,8 @@ pub struct Resolution {
     pub target: Option<String>,
     /// That candidate's position in the (pruned) candidate list.
     pub candidate: Option<usize>,
+    /// That candidate's type id in the target (the root of its spec).
+    pub target_id: Option<TypeId>,
     /// The fixup, or why the relocation fails.
     pub result: Result<Fixup, Error>,
     /// Steps the matching took (at most [`MAX_RELO_STEPS`](super::MAX_RELO_STEPS)).
@@ -97,6 +99,7 @@ impl<'t> Relocator<'t> {
             local,
             target: None,
             candidate: None,
+            target_id: None,
             result: Err(e),
             work: 0,
         };
@@ -153,6 +156,7 @@ impl<'t> Relocator<'t> {
                 local: local_text,
                 target: None,
                 candidate: None,
+                target_id: None,
                 result: Ok(fixup),
                 work: 0,
             };
@@ -163,6 +167,7 @@ impl<'t> Relocator<'t> {
             local: local_text,
             target: None,
             candidate: None,
+            target_id: None,
             result: Err(Error::UnknownKind(relo.kind)),
             work: 0,
         };
@@ -223,6 +228,7 @@ impl<'t> Relocator<'t> {
                     if best.is_none() {
                         res.target = Some(format_spec(&cand_spec));
                         res.candidate = Some(i);
+                        res.target_id = Some(cand);
                     }
                     res.result = Err(e);
                     return None;
@@ -232,6 +238,7 @@ impl<'t> Relocator<'t> {
                 None => {
                     res.target = Some(format_spec(&cand_spec));
                     res.candidate = Some(i);
+                    res.target_id = Some(cand);
                     best = Some((fx, cand_spec, cand.0 as usize));
                 }
                 Some((first, first_spec, first_id)) => {

@@ -8,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use corex_btf::{Btf, Kind, NameIndex, TypeId};
 
-use crate::core::{raw_string, Target};
+use crate::core::Target;
+use crate::name_scan::raw_string;
 use crate::Object;
 
 /// Exact lookups answered by a scan before the index of own names is
