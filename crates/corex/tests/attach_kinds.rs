@@ -56,7 +56,7 @@ fn sees_exec_then_leaves_nothing(tag: &str, prog: corex_sys::ProgFd, link: Link)
     if perf {
         assert_eq!(perf_events_running(prog_id).len(), 1);
     }
-    drop(link);
+    without_forks(|| drop(link));
     assert!(perf_events_running(prog_id).is_empty());
     // Detached: a second exec prints nothing from this program.
     let (again, _) = exec_unique(tag);
@@ -378,12 +378,14 @@ fn pinned_links_stay_until_unpinned() {
     require_privileges();
     let dir = std::env::temp_dir().join(format!("corex-pin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    assert!(std::process::Command::new("mount")
-        .args(["-t", "bpf", "bpf"])
-        .arg(&dir)
-        .status()
-        .unwrap()
-        .success());
+    assert!(spawn(
+        std::process::Command::new("mount")
+            .args(["-t", "bpf", "bpf"])
+            .arg(&dir)
+    )
+    .wait()
+    .unwrap()
+    .success());
     let prog = load(ProgType::RAW_TRACEPOINT, &return_zero(), None, 0).unwrap();
     let mut link = attach_raw_tracepoint(&prog, "sched_process_exec").unwrap();
     let id = link.info().unwrap().id;
@@ -397,7 +399,7 @@ fn pinned_links_stay_until_unpinned() {
     std::fs::remove_file(dir.join("link")).unwrap();
     assert_gone(ObjectKind::Link, id);
     assert_gone(ObjectKind::Prog, prog_id);
-    let _ = std::process::Command::new("umount").arg(&dir).status();
+    let _ = spawn(std::process::Command::new("umount").arg(&dir)).wait();
     let _ = std::fs::remove_dir(&dir);
 }
 

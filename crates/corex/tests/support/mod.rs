@@ -201,6 +201,26 @@ pub fn read_counter(map: &corex_sys::MapFd) -> u64 {
     u64::from_ne_bytes(v)
 }
 
+/// Held for reading while a test forks and execs, for writing by a test
+/// closing a descriptor that must be gone from the kernel at once: a child
+/// forked by another test thread holds a copy of every descriptor until its
+/// exec closes them (O_CLOEXEC), keeping a closed perf event attached.
+static FORKS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Starts `cmd`; returns once the child has exec'd (std waits for that), so
+/// it holds none of this process's close-on-exec descriptors any more.
+pub fn spawn(cmd: &mut Command) -> std::process::Child {
+    let _forking = FORKS.read().unwrap_or_else(|e| e.into_inner());
+    cmd.spawn().unwrap()
+}
+
+/// Runs `f` (say, dropping a link) while no child of this process holds
+/// copies of its descriptors.
+pub fn without_forks<T>(f: impl FnOnce() -> T) -> T {
+    let _alone = FORKS.write().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
 /// Execs `/bin/true` through a symlink with a name no other exec has, and
 /// returns that name (the filename an exec probe sees) and the process id.
 pub fn exec_unique(tag: &str) -> (String, u32) {
@@ -211,7 +231,7 @@ pub fn exec_unique(tag: &str) -> (String, u32) {
     let link: PathBuf = dir.join(format!("{tag}-{n}"));
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink("/bin/true", &link).unwrap();
-    let mut child = Command::new(&link).spawn().unwrap();
+    let mut child = spawn(&mut Command::new(&link));
     let pid = child.id();
     assert!(child.wait().unwrap().success());
     std::fs::remove_file(&link).unwrap();
