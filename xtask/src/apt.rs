@@ -62,26 +62,28 @@ pub fn ensure_qemu(apt_root: &Path) -> Result<()> {
     }
 }
 
+/// `apt-get install` without questions, never removing a package to make
+/// room (the machine is shared); packages and options are appended.
+fn install_command() -> Command {
+    let mut cmd = Command::new("apt-get");
+    cmd.args([
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "--no-remove",
+    ])
+    .env("DEBIAN_FRONTEND", "noninteractive");
+    cmd
+}
+
 /// Installs Debian packages with the machine's apt configuration (needs root).
 pub fn install(packages: &[&str]) -> Result<()> {
     if packages.is_empty() {
         return Ok(());
     }
     eprintln!("xtask: installing {}", packages.join(" "));
-    let attempt = || {
-        Command::new("apt-get")
-            // Never remove a package to make room: the machine is shared.
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "--no-remove",
-            ])
-            .args(packages)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-    };
+    let attempt = || install_command().args(packages).status();
     if attempt().map(|s| s.success()).unwrap_or(false) {
         return Ok(());
     }
@@ -178,19 +180,11 @@ impl PrivateApt {
             self.update()?;
         }
         eprintln!("xtask: installing {package}={version} from {release}");
-        run_checked(
-            Command::new("apt-get")
-                .args(self.options())
-                .args([
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "--no-remove",
-                ])
-                .args(["-t", release, &format!("{package}={version}")])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )
+        run_checked(install_command().args(self.options()).args([
+            "-t",
+            release,
+            &format!("{package}={version}"),
+        ]))
     }
 
     /// Downloads `package` into `into`, returning the `.deb`'s path.
