@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use corex_btf::Btf;
 use corex_object::load::{
-    plan, Feature, Features, KernelBtf, KernelInputs, Lazy, LoadConfig, LoadPlan,
+    plan, BtfSource, Feature, Features, KernelBtf, KernelInputs, Lazy, LoadConfig, LoadPlan,
+    ModuleId,
 };
 use corex_object::Object;
 
@@ -99,6 +100,41 @@ fn a_long_lived_loader_indexes_the_kernel_btf_once_from_its_second_plan() {
     assert!(!m.has_core_index());
     let _ = m.core_target(&obj);
     assert!(m.has_core_index() && m.exact_index_builds() == 0);
+}
+
+/// `bpf/loader-tests/module_btf.bpf.o`, the kernel matrix's module row, planned
+/// against two Debian kernels with their veth and dummy modules: the fentry
+/// target is the dummy module's FUNC (a split id, with that module's fd), and
+/// the CO-RE relocations read veth's `struct veth_rq`, whose layout differs
+/// between the two (768 bytes without page_pool on 6.1, 832 with it on 6.12).
+#[test]
+fn module_attach_targets_and_core_come_from_the_modules_split_btf() {
+    let path = corex_testkit::repo_root().join("bpf/loader-tests/module_btf.bpf.o");
+    let obj = Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    for (kernel, size, page_pool) in [("debian-6.1", 768, 0), ("debian-6.12", 832, 1)] {
+        let v = vmlinux(kernel);
+        let mods = vec![module(kernel, "veth", &v), module(kernel, "dummy", &v)];
+        let mut k = inputs(&v);
+        k.modules = Lazy::ready(mods.clone());
+        let plan = plan(&obj, &LoadConfig::new("module_btf"), &k).unwrap();
+        let attach = plan.program("dummy_stats").unwrap().attach_btf.unwrap();
+        assert_eq!(attach.source, BtfSource::Module(ModuleId(1)), "{kernel}");
+        let dummy = mods[1].btf();
+        assert_eq!(dummy.ty(attach.id).name(), "dummy_get_stats64");
+        assert!(attach.id.0 > v.btf().type_count(), "{kernel}: a split id");
+        let result = |kind: &str| plan.core.results.iter().find(|r| r.kind == kind).unwrap();
+        for kind in ["type_size", "byte_off"] {
+            let target = result(kind).target.clone().unwrap_or_default();
+            assert!(
+                target.contains("struct veth_rq"),
+                "{kernel} {kind}: {target}"
+            );
+        }
+        let value = |kind: &str| result(kind).fixup.as_ref().unwrap().new;
+        assert_eq!(value("type_size"), size, "{kernel}");
+        assert_eq!(value("byte_off"), 704, "{kernel}");
+        assert_eq!(value("field_exists"), page_pool, "{kernel}");
+    }
 }
 
 /// Lazy inputs that count how often they are produced.
