@@ -37,6 +37,7 @@ mod assemble;
 mod config;
 mod core_step;
 mod error;
+mod exact_index;
 mod externs;
 mod facts;
 mod fixups;
