@@ -60,7 +60,13 @@ fn core_roots(obj: &Object) -> HashMap<&str, u32> {
     };
     // ENUM and ENUM64 are candidates of each other (kinds_compat).
     let enums = kind_bit(Kind::Enum) | kind_bit(Kind::Enum64);
+    // Each root type once: objects repeat a few roots in many records.
+    let mut seen = vec![false; local.type_count() as usize];
     for r in &obj.core_relos {
+        match seen.get_mut(r.relo.type_id.0 as usize) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
         let t = local.ty(r.relo.type_id);
         let name = essential_name(t.name());
         if name.is_empty() {
