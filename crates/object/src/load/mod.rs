@@ -40,7 +40,7 @@ mod error;
 mod externs;
 mod facts;
 mod fixups;
-mod globals;
+pub(crate) mod globals;
 mod inputs;
 mod kconfig;
 mod ksyms;
