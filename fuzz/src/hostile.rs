@@ -47,7 +47,9 @@ fn loads_with_records(
 ) -> Vec<u8> {
     let n = order.len();
     let access = b.add_string("0:0").expect("generated strings hold no NUL");
-    let sec_name = b.add_string(section).expect("generated strings hold no NUL");
+    let sec_name = b
+        .add_string(section)
+        .expect("generated strings hold no NUL");
     let btf = b.to_bytes(LE).expect("generated BTF is writable");
     let mut elf = ElfWriter::new(LE);
     let mut code = Vec::with_capacity(16 * n);

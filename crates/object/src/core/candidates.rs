@@ -218,6 +218,11 @@ impl CandidateCache {
             .or_insert_with(|| target.find_candidates(local, local_id))
     }
 
+    /// The candidates of `local_id` if they were searched already.
+    pub(super) fn peek(&self, local_id: TypeId) -> Option<&[TypeId]> {
+        self.lists.get(&local_id).map(Vec::as_slice)
+    }
+
     /// Keeps only `matched` for `local_id` (nothing changes when it is empty).
     pub fn prune(&mut self, local_id: TypeId, matched: Vec<TypeId>) {
         if !matched.is_empty() {
