@@ -120,7 +120,7 @@ impl<'t> Relocator<'t> {
         if memo.after != memo.before {
             self.cache.put(key.0, memo.after.clone());
         }
-        Some(memo.resolution.clone_ok()?)
+        memo.resolution.clone_ok()
     }
 
     /// Remembers a successful resolution made against `before` (the cached
