@@ -211,3 +211,72 @@ fn unsorted_func_info_is_attributed_to_programs_in_n_log_n() {
         },
     );
 }
+
+/// `n` global `int` variables `g<i>` in `.data`, each with its symbol.
+fn many_globals(n: usize) -> Vec<u8> {
+    use crate::scale_tests::objgen::{
+        int_def, var_def, ElfWriter, Symbol, SHF_ALLOC, SHF_WRITE, SHT_PROGBITS, STT_OBJECT,
+    };
+    use corex_btf::write::{Body, BtfBuilder, TypeDef};
+    use corex_btf::{Endian::Little as LE, Linkage, VarSecInfo};
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let vars = (0..n)
+        .map(|i| VarSecInfo {
+            ty: b.add(&var_def(&format!("g{i}"), int, Linkage::Global)),
+            offset: 4 * i as u32,
+            size: 4,
+        })
+        .collect();
+    b.add(&TypeDef {
+        name: ".data".into(),
+        kflag: false,
+        body: Body::Datasec {
+            size: 4 * n as u32,
+            vars,
+        },
+    });
+    let mut elf = ElfWriter::new(LE);
+    let data = elf.section(
+        b".data",
+        SHT_PROGBITS,
+        SHF_ALLOC | SHF_WRITE,
+        vec![0; 4 * n],
+    );
+    elf.section(b".BTF", SHT_PROGBITS, 0, b.to_bytes(LE).unwrap());
+    for i in 0..n {
+        let name = format!("g{i}");
+        elf.symbol(Symbol::global(
+            name.as_bytes(),
+            STT_OBJECT,
+            data,
+            4 * i as u64,
+            4,
+        ));
+    }
+    elf.finish()
+}
+
+#[test]
+fn many_globals_set_by_name_in_n_log_n() {
+    // Each lookup scanned every variable and every BTF type.
+    crate::scale_tests::assert_n_log_n_steps("setting every global variable", 4_000, |n| {
+        let obj = Object::parse(&many_globals(n)).unwrap();
+        let mut config = LoadConfig::new("globals");
+        take_steps();
+        for i in 0..n {
+            let value = super::GlobalValue::Int(i as i128);
+            config
+                .set_global(&obj, &format!("g{i}"), value)
+                .unwrap_or_else(|e| panic!("g{i}: {e}"));
+        }
+        let taken = take_steps();
+        let e = config.set_global(&obj, "nope", super::GlobalValue::Int(0));
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "variable 'nope': no such global variable in .data, .rodata or .bss \
+             (static and hidden variables cannot be set)"
+        );
+        taken
+    });
+}
