@@ -339,17 +339,24 @@ fn ambiguous_candidates_fail() {
     assert_eq!((r.candidate, fixup(&r).new), (Some(0), 4));
 }
 
-#[test]
-fn candidates_are_pruned_after_a_match_as_libbpf_does() {
+/// Local `struct foo { int z, x, y; }` (id 2) with the access strings of
+/// z, x and y, and a target with two candidates: [3] `foo { z, x }` and
+/// [4] `foo { z, y }`.
+fn two_foo_candidates() -> (Btf, [u32; 3], Btf) {
     let mut b = B::new();
     let int = b.int("int", 4, true);
     b.strct("foo", 12, &[("z", int, 0), ("x", int, 4), ("y", int, 8)]);
-    let (z, x, y) = (b.s("0:0"), b.s("0:1"), b.s("0:2"));
-    let local = b.finish();
+    let access = [b.s("0:0"), b.s("0:1"), b.s("0:2")];
     let t = target(|b, int, _| {
         b.strct("foo", 8, &[("z", int, 0), ("x", int, 4)]);
         b.strct("foo", 8, &[("z", int, 0), ("y", int, 4)]);
     });
+    (b.finish(), access, t)
+}
+
+#[test]
+fn candidates_are_pruned_after_a_match_as_libbpf_does() {
+    let (local, [z, x, y], t) = two_foo_candidates();
     let target = Target::new(&t);
     let mut rel = Relocator::new(&target);
     let r = rel.resolve(&local, &relo(TypeId(2), z, BYTE_OFF));
@@ -380,15 +387,7 @@ fn repeated_records_follow_the_pruned_candidates() {
     // kind) only while the candidates it was matched against are those
     // cached: each record gives what libbpf's search over the current
     // (pruned) list gives, candidate number and steps included.
-    let mut b = B::new();
-    let int = b.int("int", 4, true);
-    b.strct("foo", 12, &[("z", int, 0), ("x", int, 4), ("y", int, 8)]);
-    let (z, x, y) = (b.s("0:0"), b.s("0:1"), b.s("0:2"));
-    let local = b.finish();
-    let t = target(|b, int, _| {
-        b.strct("foo", 8, &[("z", int, 0), ("x", int, 4)]);
-        b.strct("foo", 8, &[("z", int, 0), ("y", int, 4)]);
-    });
+    let (local, [z, x, y], t) = two_foo_candidates();
     let target = Target::new(&t);
     let mut rel = Relocator::new(&target);
     let results: Vec<_> = [z, z, z, y, y, y, z, z, x, z]
