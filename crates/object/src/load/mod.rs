@@ -41,7 +41,7 @@ mod exact_index;
 mod externs;
 mod facts;
 mod fixups;
-mod globals;
+pub(crate) mod globals;
 mod inputs;
 mod kconfig;
 mod ksyms;
