@@ -120,11 +120,13 @@ pub struct VarSecInfo {
 }
 
 impl<'a> Type<'a> {
+    #[inline]
     pub(crate) fn new(btf: &'a Btf, id: TypeId, rec: &'a [u8]) -> Type<'a> {
         Type { btf, id, rec }
     }
 
     /// Word `i` of the record (0-2: header; 3..: extra data).
+    #[inline]
     fn word(&self, i: usize) -> u32 {
         word_at(self.rec, i)
     }
@@ -145,6 +147,7 @@ impl<'a> Type<'a> {
     }
 
     /// Offset of the name in the string table.
+    #[inline]
     pub fn name_off(&self) -> u32 {
         self.word(0)
     }
@@ -155,11 +158,13 @@ impl<'a> Type<'a> {
     }
 
     /// The raw `info` word.
+    #[inline]
     pub fn info(&self) -> u32 {
         self.word(1)
     }
 
     /// The kind.
+    #[inline]
     pub fn kind(&self) -> Kind {
         Kind::from_u8(((self.word(1) >> 24) & 0x1f) as u8).unwrap_or(Kind::Void)
     }
@@ -171,6 +176,7 @@ impl<'a> Type<'a> {
     }
 
     /// Number of members / enumerators / parameters / variables (or a FUNC's linkage).
+    #[inline]
     pub fn vlen(&self) -> usize {
         (self.word(1) & 0xffff) as usize
     }
@@ -359,6 +365,7 @@ fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
     }
 }
 
+#[inline]
 fn word_at(bytes: &[u8], i: usize) -> u32 {
     let b = &bytes[i * 4..i * 4 + 4];
     u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
