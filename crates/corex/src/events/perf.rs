@@ -180,13 +180,6 @@ impl std::fmt::Debug for PerfBuffer<'_> {
     }
 }
 
-/// A record's header (8 bytes): its type and size.
-fn header(bytes: &[u8]) -> (u32, u16) {
-    let kind = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let size = u16::from_ne_bytes([bytes[6], bytes[7]]);
-    (kind, size)
-}
-
 impl<'cb> PerfBuffer<'cb> {
     /// Starts a reader of `map` (a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`).
     pub fn builder<'m>(map: &'m MapFd) -> PerfBufferBuilder<'m, 'cb> {
@@ -210,78 +203,66 @@ impl<'cb> PerfBuffer<'cb> {
     }
 
     fn consume_cpu(&mut self, index: usize) -> Result<usize, EventsError> {
-        let cpu = &mut self.cpus[index];
+        let PerfBuffer {
+            cpus,
+            on_sample,
+            on_lost,
+            scratch,
+            ..
+        } = self;
+        let cpu = &mut cpus[index];
         let head = cpu.ring.load_acquire_u64(perf::MMAP_DATA_HEAD);
-        let mut tail = cpu.ring.load_acquire_u64(perf::MMAP_DATA_TAIL);
+        let tail = cpu.ring.load_acquire_u64(perf::MMAP_DATA_TAIL);
         if tail == head {
             // Nothing new: leave the control page's line to the kernel.
             return Ok(0);
         }
-        let mut samples = 0;
         let corrupt = |position: u64, why: String| EventsError::Corrupt {
             what: format!("perf buffer of CPU {}", cpu.stats.cpu),
             position,
             why,
         };
-        // What lies between the tail and the head is written and stays so
-        // until the tail moves past it: plain reads are enough.
-        while tail < head {
-            let offset = (tail & (cpu.data_size - 1)) as usize;
-            let start = cpu.data_offset + offset;
-            // Records are 8-byte aligned in a ring of whole pages: a header
-            // never wraps.
-            let raw_header = cpu
-                .ring
-                .bytes(start, perf::EVENT_HEADER_SIZE)
-                .ok_or_else(|| corrupt(tail, "a header outside the mapping".into()))?;
-            let (kind, size) = header(raw_header);
-            let size = u64::from(size);
-            if size < perf::EVENT_HEADER_SIZE as u64 || size > head - tail {
-                return Err(corrupt(tail, format!("a record of {size} bytes")));
-            }
-            let first = (cpu.data_size - offset as u64).min(size) as usize;
-            let outside = || corrupt(tail, "a record outside the mapping".into());
-            let record: &[u8] = if first as u64 == size {
-                cpu.ring.bytes(start, first).ok_or_else(outside)?
-            } else {
-                let rest = size as usize - first;
-                self.scratch.clear();
-                self.scratch
-                    .extend_from_slice(cpu.ring.bytes(start, first).ok_or_else(outside)?);
-                self.scratch
-                    .extend_from_slice(cpu.ring.bytes(cpu.data_offset, rest).ok_or_else(outside)?);
-                &self.scratch
+        // The bounds are checked once for the whole batch here; each record
+        // is then checked against the window, a slice in registers.
+        let window = Window::of(&cpu.ring, cpu.data_offset, cpu.data_size, tail, head)
+            .map_err(|why| corrupt(tail, why))?;
+        let mut samples = 0;
+        let mut lost = 0;
+        let mut pos = 0;
+        let mut failure = None;
+        while pos < window.len() {
+            let (record, size) = match window.record(pos, scratch) {
+                Ok(parsed) => parsed,
+                Err(why) => {
+                    failure = Some(corrupt(tail + pos as u64, why));
+                    break;
+                }
             };
-            let body = &record[perf::EVENT_HEADER_SIZE..];
-            match kind {
-                perf::RECORD_SAMPLE => {
-                    let len = body
-                        .get(..4)
-                        .map(|b| u32::from_ne_bytes(b.try_into().unwrap_or_default()) as usize);
-                    let data = len
-                        .and_then(|len| body.get(4..4 + len))
-                        .ok_or_else(|| corrupt(tail, "a sample larger than its record".into()))?;
-                    (self.on_sample)(cpu.stats.cpu, data);
-                    cpu.stats.samples += 1;
+            match record {
+                Record::Sample(data) => {
+                    on_sample(cpu.stats.cpu, data);
                     samples += 1;
                 }
-                perf::RECORD_LOST => {
-                    let lost = body
-                        .get(8..16)
-                        .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or_default()))
-                        .ok_or_else(|| corrupt(tail, "a short lost record".into()))?;
-                    cpu.stats.lost += lost;
-                    if let Some(on_lost) = &mut self.on_lost {
-                        on_lost(cpu.stats.cpu, lost);
+                Record::Lost(count) => {
+                    lost += count;
+                    if let Some(on_lost) = on_lost {
+                        on_lost(cpu.stats.cpu, count);
                     }
                 }
-                // Other records (throttling...) carry nothing for BPF output.
-                _ => {}
+                Record::Other => {}
             }
-            tail += size;
+            pos += size;
         }
-        cpu.ring.store_release_u64(perf::MMAP_DATA_TAIL, tail);
-        Ok(samples)
+        cpu.stats.samples += samples as u64;
+        cpu.stats.lost += lost;
+        // What was delivered goes back to the kernel, also when a corrupt
+        // record stops the batch (it is not delivered twice).
+        cpu.ring
+            .store_release_u64(perf::MMAP_DATA_TAIL, tail + pos as u64);
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(samples),
+        }
     }
 
     /// Waits until a CPU's ring has records (or `timeout` passes, or the
@@ -331,6 +312,134 @@ impl AsFd for PerfBuffer<'_> {
     }
 }
 
+/// What one record holds.
+#[derive(Debug, PartialEq, Eq)]
+enum Record<'r> {
+    /// A sample's data.
+    Sample(&'r [u8]),
+    /// How many samples the kernel dropped.
+    Lost(u64),
+    /// A record that carries nothing for BPF output (throttling...).
+    Other,
+}
+
+/// The records of one batch: the part of a CPU's data area from the tail
+/// to the head, which the kernel has written and does not touch until the
+/// tail passes it, as one slice or, where it wraps around the data area's
+/// end, two.
+#[derive(Debug)]
+struct Window<'r> {
+    first: &'r [u8],
+    second: &'r [u8],
+}
+
+impl<'r> Window<'r> {
+    /// The window of `ring` (data area of `data_size` bytes at
+    /// `data_offset`) from `tail` to `head`.
+    fn of(
+        ring: &'r Mmap,
+        data_offset: usize,
+        data_size: u64,
+        tail: u64,
+        head: u64,
+    ) -> Result<Window<'r>, String> {
+        let written = head.wrapping_sub(tail);
+        if written > data_size {
+            return Err(format!(
+                "the head ({head}) is {written} bytes past the tail ({tail}), more than the \
+                 ring's {data_size}"
+            ));
+        }
+        let offset = tail & (data_size - 1);
+        let first = written.min(data_size - offset) as usize;
+        let start = data_offset + offset as usize;
+        let outside = || format!("the data area ({data_size} bytes) lies outside the mapping");
+        Ok(Window {
+            first: ring.bytes(start, first).ok_or_else(outside)?,
+            second: ring
+                .bytes(data_offset, written as usize - first)
+                .ok_or_else(outside)?,
+        })
+    }
+
+    /// The window's length in bytes.
+    fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// Bytes `pos..pos + len` of the window, or `None` when they straddle
+    /// the data area's end or pass the window's.
+    #[inline]
+    fn contiguous(&self, pos: usize, len: usize) -> Option<&'r [u8]> {
+        match pos.checked_sub(self.first.len()) {
+            None => self.first.get(pos..pos.checked_add(len)?),
+            Some(pos) => self.second.get(pos..pos.checked_add(len)?),
+        }
+    }
+
+    /// Bytes `pos..pos + len`, put together in `scratch` when they straddle
+    /// the data area's end; `None` past the window's end.
+    fn bytes<'s>(&self, pos: usize, len: usize, scratch: &'s mut Vec<u8>) -> Option<&'s [u8]>
+    where
+        'r: 's,
+    {
+        if let Some(bytes) = self.contiguous(pos, len) {
+            return Some(bytes);
+        }
+        let in_first = self.first.get(pos..)?;
+        let rest = self.second.get(..len.checked_sub(in_first.len())?)?;
+        scratch.clear();
+        scratch.extend_from_slice(in_first);
+        scratch.extend_from_slice(rest);
+        Some(scratch)
+    }
+
+    /// The record at `pos` and its size, checked against the window: a
+    /// header the ring protocol cannot have written (a size under a
+    /// header's or past the head, a sample longer than its record) is an
+    /// error saying what is wrong.
+    fn record<'s>(
+        &self,
+        pos: usize,
+        scratch: &'s mut Vec<u8>,
+    ) -> Result<(Record<'s>, usize), String>
+    where
+        'r: 's,
+    {
+        const HEADER: usize = perf::EVENT_HEADER_SIZE;
+        let mut header = [0u8; HEADER];
+        header.copy_from_slice(
+            self.bytes(pos, HEADER, scratch)
+                .ok_or("a header past the head")?,
+        );
+        let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
+        let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
+        let body = match self.bytes(pos, size, scratch) {
+            Some(record) if size >= HEADER => &record[HEADER..],
+            _ => return Err(format!("a record of {size} bytes")),
+        };
+        let record = match kind {
+            perf::RECORD_SAMPLE => {
+                let data = body
+                    .get(..4)
+                    .map(|len| u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize)
+                    .and_then(|len| body.get(4..4 + len))
+                    .ok_or("a sample larger than its record")?;
+                Record::Sample(data)
+            }
+            perf::RECORD_LOST => {
+                let count = body
+                    .get(8..16)
+                    .map(|n| u64::from_ne_bytes(n.try_into().unwrap_or_default()))
+                    .ok_or("a short lost record")?;
+                Record::Lost(count)
+            }
+            _ => Record::Other,
+        };
+        Ok((record, size))
+    }
+}
+
 impl Drop for PerfBuffer<'_> {
     fn drop(&mut self) {
         // The map outlives this reader: take the events out, as libbpf does,
@@ -338,5 +447,91 @@ impl Drop for PerfBuffer<'_> {
         for cpu in &self.cpus {
             let _ = self.map.delete(&cpu.key.to_ne_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `kind` with `body`, as the kernel lays it out (the size
+    /// rounded up to 8 bytes).
+    fn record(kind: u32, body: &[u8]) -> Vec<u8> {
+        let size = (perf::EVENT_HEADER_SIZE + body.len()).next_multiple_of(8);
+        let mut bytes = kind.to_ne_bytes().to_vec();
+        bytes.extend_from_slice(&0u16.to_ne_bytes());
+        bytes.extend_from_slice(&(size as u16).to_ne_bytes());
+        bytes.extend_from_slice(body);
+        bytes.resize(size, 0);
+        bytes
+    }
+
+    fn sample(data: &[u8]) -> Vec<u8> {
+        let mut body = (data.len() as u32).to_ne_bytes().to_vec();
+        body.extend_from_slice(data);
+        record(perf::RECORD_SAMPLE, &body)
+    }
+
+    /// Every record of `bytes` split at `split` (where the data area ends),
+    /// or the first error.
+    fn parse(bytes: &[u8], split: usize) -> Result<Vec<(String, usize)>, String> {
+        let window = Window {
+            first: &bytes[..split],
+            second: &bytes[split..],
+        };
+        let mut scratch = Vec::new();
+        let mut records = Vec::new();
+        let mut pos = 0;
+        while pos < window.len() {
+            let (record, size) = window.record(pos, &mut scratch)?;
+            records.push((format!("{record:?}"), size));
+            pos += size;
+        }
+        Ok(records)
+    }
+
+    #[test]
+    fn records_are_read_whole_wherever_the_data_area_ends() {
+        let mut bytes = sample(b"first");
+        bytes.extend(record(
+            perf::RECORD_LOST,
+            &[[7; 8], 5u64.to_ne_bytes()].concat(),
+        ));
+        bytes.extend(sample(&[9; 20]));
+        bytes.extend(record(14, &[0; 8]));
+        let whole = parse(&bytes, bytes.len()).unwrap();
+        assert_eq!(
+            whole,
+            [
+                (format!("{:?}", Record::Sample(b"first")), 24),
+                ("Lost(5)".to_string(), 24),
+                (format!("{:?}", Record::Sample(&[9; 20])), 32),
+                ("Other".to_string(), 16),
+            ]
+        );
+        // The same records with the data area's end anywhere in them: in a
+        // header, in a sample's length, in its data.
+        for split in 0..=bytes.len() {
+            assert_eq!(parse(&bytes, split).unwrap(), whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn a_hostile_header_is_an_error_not_an_overrun_or_a_hang() {
+        let mut zero = sample(b"ok");
+        zero[6..8].copy_from_slice(&0u16.to_ne_bytes());
+        assert_eq!(parse(&zero, 3).unwrap_err(), "a record of 0 bytes");
+        let mut past_head = sample(b"ok");
+        past_head[6..8].copy_from_slice(&64u16.to_ne_bytes());
+        assert_eq!(parse(&past_head, 16).unwrap_err(), "a record of 64 bytes");
+        let mut long_sample = sample(b"ok");
+        long_sample[8..12].copy_from_slice(&1000u32.to_ne_bytes());
+        assert_eq!(
+            parse(&long_sample, 5).unwrap_err(),
+            "a sample larger than its record"
+        );
+        let short_lost = record(perf::RECORD_LOST, &[0; 8]);
+        assert_eq!(parse(&short_lost, 8).unwrap_err(), "a short lost record");
+        assert_eq!(parse(&[0; 5], 2).unwrap_err(), "a header past the head");
     }
 }

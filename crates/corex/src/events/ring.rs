@@ -18,7 +18,7 @@ use corex_sys::{page_size, MapFd, Mmap, Protection};
 use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ};
 use corex_uapi::MapType;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::atomic::{fence, Ordering};
 use std::time::Duration;
 
 /// A record callback.
@@ -79,69 +79,73 @@ impl<'cb> Ring<'cb> {
     /// Delivers every committed record; returns how many. `bound` caps the
     /// count (for fairness between rings).
     fn consume(&mut self, bound: usize) -> Result<usize, EventsError> {
-        let mut cons = self.consumer.load_acquire_u64(0);
-        let mut published = cons;
+        let Ring {
+            consumer,
+            producer,
+            data,
+            mask,
+            callback,
+            ..
+        } = self;
+        let (data, mask) = (*data, *mask);
+        let header_at = |at: usize, cons: u64| {
+            producer
+                .atomic_u32(at)
+                .ok_or_else(|| corrupt(cons, "a header outside the mapping"))
+        };
+        let mut cons = consumer.load_acquire_u64(0);
         let mut delivered = 0;
         loop {
-            let prod = self.producer.load_acquire_u64(0);
+            let prod = producer.load_acquire_u64(0);
             let mut busy = false;
-            while cons < prod && delivered < bound {
-                let at = self.data + (cons & self.mask) as usize;
-                let header = self.header(at, cons)?.load(Ordering::Acquire);
+            while cons < prod {
+                let at = data + (cons & mask) as usize;
+                let header = header_at(at, cons)?.load(Ordering::Acquire);
                 if header & RINGBUF_BUSY_BIT != 0 {
                     busy = true;
                     break;
                 }
-                let len = (header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT)) as usize;
-                let total = (len as u64 + RINGBUF_HDR_SZ as u64).next_multiple_of(8);
+                let len = header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
+                // The next position hangs on this sum (each record's
+                // header says where the next one is): rounded up to 8
+                // bytes with an add and a mask, no branch.
+                let total = (u64::from(len) + u64::from(RINGBUF_HDR_SZ) + 7) & !7;
                 // (The producer is never more than a ring ahead, so this
                 // also bounds the record by the ring's size.)
                 if cons + total > prod {
                     return Err(corrupt(cons, "a record larger than the ring or its data"));
                 }
                 if header & RINGBUF_DISCARD_BIT == 0 {
-                    let sample = self
-                        .producer
-                        .bytes(at + RINGBUF_HDR_SZ as usize, len)
+                    let sample = producer
+                        .bytes(at + RINGBUF_HDR_SZ as usize, len as usize)
                         .ok_or_else(|| corrupt(cons, "a record outside the mapping"))?;
-                    (self.callback)(sample);
+                    callback(sample);
                     delivered += 1;
                 }
                 cons += total;
                 // Each record's space goes back to producers at once (a
                 // plain store on x86), as libbpf does: a reader that falls
                 // behind makes them drop fewer records.
-                self.consumer.store_release_u64(0, cons);
-                published = cons;
-            }
-            if published != cons {
-                self.consumer.store_release_u64(0, cons);
-                published = cons;
-            }
-            if delivered >= bound {
-                return Ok(delivered);
+                consumer.store_release_u64(0, cons);
+                if delivered == bound {
+                    // This ring's share: the others' turn.
+                    return Ok(delivered);
+                }
             }
             // Full fence between publishing the position and looking again
             // (see the module's comment): a record committed after this
             // look finds the reader's position and wakes it.
             fence(Ordering::SeqCst);
-            let at = self.data + (cons & self.mask) as usize;
+            let at = data + (cons & mask) as usize;
             let more = if busy {
-                self.header(at, cons)?.load(Ordering::Acquire) & RINGBUF_BUSY_BIT == 0
+                header_at(at, cons)?.load(Ordering::Acquire) & RINGBUF_BUSY_BIT == 0
             } else {
-                self.producer.load_acquire_u64(0) != prod
+                producer.load_acquire_u64(0) != prod
             };
             if !more {
                 return Ok(delivered);
             }
         }
-    }
-
-    /// The header of the record at mapping offset `at`.
-    fn header(&self, at: usize, cons: u64) -> Result<&AtomicU32, EventsError> {
-        self.producer
-            .atomic_u32(at)
-            .ok_or_else(|| corrupt(cons, "a header outside the mapping"))
     }
 }
 
