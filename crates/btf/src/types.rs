@@ -1,7 +1,7 @@
 //! Borrowed, typed views of BTF type records.
 
 use crate::btf::{Btf, TypeId};
-use crate::kind::{Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
+use crate::kind::{EntryLayout, Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
 
 /// A view of one type record. Cheap to copy; reads its words on demand.
 #[derive(Clone, Copy)]
@@ -125,6 +125,7 @@ impl<'a> Type<'a> {
     }
 
     /// Word `i` of the record (0-2: header; 3..: extra data).
+    #[inline]
     fn word(&self, i: usize) -> u32 {
         word_at(self.rec, i)
     }
@@ -135,6 +136,7 @@ impl<'a> Type<'a> {
     }
 
     /// The type id.
+    #[inline]
     pub fn id(&self) -> TypeId {
         self.id
     }
@@ -145,6 +147,7 @@ impl<'a> Type<'a> {
     }
 
     /// Offset of the name in the string table.
+    #[inline]
     pub fn name_off(&self) -> u32 {
         self.word(0)
     }
@@ -155,33 +158,39 @@ impl<'a> Type<'a> {
     }
 
     /// The raw `info` word.
+    #[inline]
     pub fn info(&self) -> u32 {
         self.word(1)
     }
 
     /// The kind.
+    #[inline]
     pub fn kind(&self) -> Kind {
         Kind::from_u8(((self.word(1) >> 24) & 0x1f) as u8).unwrap_or(Kind::Void)
     }
 
     /// The kind flag: bitfield encoding for composites, union for FWD,
     /// signedness for enums, attribute-style for tags.
+    #[inline]
     pub fn kflag(&self) -> bool {
         self.word(1) >> 31 != 0
     }
 
     /// Number of members / enumerators / parameters / variables (or a FUNC's linkage).
+    #[inline]
     pub fn vlen(&self) -> usize {
         (self.word(1) & 0xffff) as usize
     }
 
     /// The third header word as a size (INT, composites, enums, DATASEC, FLOAT).
+    #[inline]
     pub fn size(&self) -> u32 {
         self.word(2)
     }
 
     /// The third header word as a type id (pointers, typedefs, modifiers, FUNC,
     /// FUNC_PROTO's return type, VAR, tags).
+    #[inline]
     pub fn type_id(&self) -> TypeId {
         TypeId(self.word(2))
     }
@@ -312,13 +321,16 @@ impl<'a> Type<'a> {
     /// Word `field` of each vlen entry (members, enumerators, parameters,
     /// section variables), read without resolving names.
     pub(crate) fn entry_words(&self, field: usize) -> impl Iterator<Item = u32> + 'a {
-        let stride = match self.kind() {
-            Kind::Struct | Kind::Union | Kind::Enum64 | Kind::Datasec => 12,
-            Kind::Enum | Kind::FuncProto => 8,
-            _ => 4,
+        let (entries, stride) = match self.kind().entry_layout() {
+            Some(layout) => (self.extra(), layout.stride),
+            None => (&[][..], 4),
         };
-        let entries = if stride == 4 { &[][..] } else { self.extra() };
         entries.chunks_exact(stride).map(move |e| word_at(e, field))
+    }
+
+    /// The whole record: its 12-byte header and its kind's extra data.
+    pub(crate) fn record(&self) -> &'a [u8] {
+        self.rec
     }
 
     /// Every type id this record refers to, in record order.
@@ -326,11 +338,13 @@ impl<'a> Type<'a> {
         let kind = self.kind();
         let e = self.extra();
         let header = kind.has_type().then_some(TypeId(self.word(2)));
-        let (list, step, pos): (&'a [u8], usize, usize) = match kind {
-            Kind::Array => (&e[..8], 4, 0),
-            Kind::Struct | Kind::Union => (e, 12, 1),
-            Kind::FuncProto => (e, 8, 1),
-            Kind::Datasec => (e, 12, 0),
+        let (list, step, pos): (&'a [u8], usize, usize) = match kind.entry_layout() {
+            _ if kind == Kind::Array => (&e[..8], 4, 0),
+            Some(EntryLayout {
+                stride,
+                type_id: Some(pos),
+                ..
+            }) => (e, stride, pos),
             _ => (&[], 4, 0),
         };
         header.into_iter().chain(
@@ -340,8 +354,6 @@ impl<'a> Type<'a> {
     }
 }
 
-/// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
-/// parsing checked).
 /// One 12-byte member record of a struct or union.
 fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
     let offset = word_at(m, 2);
@@ -359,7 +371,10 @@ fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
     }
 }
 
-fn word_at(bytes: &[u8], i: usize) -> u32 {
+/// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
+/// parsing checked).
+#[inline]
+pub(crate) fn word_at(bytes: &[u8], i: usize) -> u32 {
     let b = &bytes[i * 4..i * 4 + 4];
     u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
 }
