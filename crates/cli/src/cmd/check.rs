@@ -389,7 +389,7 @@ fn text(results: &[KernelResult], objects: &[ObjectInput], out: &mut impl Write)
     }
     let width = results
         .iter()
-        .map(|r| r.label.len())
+        .map(|r| corex_btf::printable(&r.label).to_string().chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -409,12 +409,9 @@ fn text(results: &[KernelResult], objects: &[ObjectInput], out: &mut impl Write)
             .iter()
             .map(|p| if p.fails() { 'X' } else { '.' })
             .collect();
-        writeln!(
-            out,
-            "{:width$}  {:8}  {marks}",
-            corex_btf::printable(&r.label),
-            r.arch
-        )?;
+        // Printable's Display writes no padding: pad the text it makes.
+        let label = corex_btf::printable(&r.label).to_string();
+        writeln!(out, "{label:width$}  {:8}  {marks}", r.arch)?;
         for (i, p) in progs.iter().enumerate() {
             if !p.fails() {
                 if let Some(w) = works.get_mut(i) {
