@@ -81,6 +81,10 @@ fn write_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
 
 impl fmt::Display for Printable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A width or precision (`{:20}`) applies to the text as shown.
+        if f.width().is_some() || f.precision().is_some() {
+            return f.pad(&self.to_string());
+        }
         // The common case, plain ASCII, in one pass and one write.
         if self
             .0
@@ -112,6 +116,13 @@ impl fmt::Display for Printable<'_> {
 #[cfg(test)]
 mod tests {
     use super::printable;
+
+    #[test]
+    fn width_and_precision_apply_to_the_shown_text() {
+        assert_eq!(format!("[{:8}]", printable("ab")), "[ab      ]");
+        assert_eq!(format!("[{:>6}]", printable("a\nb")), "[  a\\nb]");
+        assert_eq!(format!("[{:.3}]", printable("abcdef")), "[abc]");
+    }
 
     #[test]
     fn escapes_exactly_what_a_terminal_would_act_on() {

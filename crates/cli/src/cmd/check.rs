@@ -409,9 +409,12 @@ fn text(results: &[KernelResult], objects: &[ObjectInput], out: &mut impl Write)
             .iter()
             .map(|p| if p.fails() { 'X' } else { '.' })
             .collect();
-        // Printable's Display writes no padding: pad the text it makes.
-        let label = corex_btf::printable(&r.label).to_string();
-        writeln!(out, "{label:width$}  {:8}  {marks}", r.arch)?;
+        writeln!(
+            out,
+            "{:width$}  {:8}  {marks}",
+            corex_btf::printable(&r.label),
+            r.arch
+        )?;
         for (i, p) in progs.iter().enumerate() {
             if !p.fails() {
                 if let Some(w) = works.get_mut(i) {
