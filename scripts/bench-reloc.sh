@@ -20,28 +20,15 @@
 # If the corex example does not build yet, its column says so.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib/bench-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-common.sh"
 btf=${1:-/sys/kernel/btf/vmlinux}
 shift || true
 objs=("$@")
-((${#objs[@]})) || objs=("$repo/bpf/core-tests/bench/reloc_bench.bpf.o")
 runs=${RUNS:-20}
-
-log() { echo "bench: $*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-
 [[ -r $btf ]] || die "cannot read $btf"
-target=${CARGO_TARGET_DIR:-$repo/target}
-work=$target/bench-reloc
-mkdir -p "$work"
-
-log "building the libbpf timer (crates/cli/tests/libbpf/reloc_time.c)"
-${CC:-cc} -O2 -Wall -Wextra -Werror -o "$work/reloc_time" \
-    "$repo/crates/cli/tests/libbpf/reloc_time.c" -lbpf -lelf -lz ||
-    die "cannot build reloc_time.c (needs libbpf-dev, libelf-dev, zlib1g-dev)"
+bench_setup bench-reloc
+((${#objs[@]})) || objs=("$repo/bpf/core-tests/bench/reloc_bench.bpf.o")
 
 log "building corex's timer (cargo example reloc_time of corex-object, release)"
 corex_timer=$target/release/examples/reloc_time
@@ -49,12 +36,6 @@ if ! (cd "$repo" && cargo build -q --release -p corex-object --example reloc_tim
     log "corex's reloc_time example does not build: corex column unavailable"
     corex_timer=
 fi
-
-# field LINE KEY: the value of KEY=VALUE in LINE.
-field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
-
-# ms MICROSECONDS: milliseconds with 2 decimals.
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
 echo "| object | target BTF | relocations | libbpf 1.1 CO-RE phase, ms (mean / median / best) | corex, ms (mean / median / best) | of which corex indexes the target, ms (mean) | corex speedup (mean) |"
 echo "|---|---|---:|---:|---:|---:|---:|"
@@ -64,7 +45,7 @@ for obj in "${objs[@]}"; do
     lb=$("$work/reloc_time" "$obj" "$btf" "$runs") || die "reloc_time failed on $obj"
     relos=$(field "$lb" relocations)
     lb_mean=$(field "$lb" mean_us)
-    lb_cell="$(ms "$lb_mean") / $(ms "$(field "$lb" median_us)") / $(ms "$(field "$lb" min_us)")"
+    lb_cell=$(cell "$lb")
     cx_cell="unavailable"
     index_cell="-"
     speedup="-"
@@ -74,7 +55,7 @@ for obj in "${objs[@]}"; do
         [[ $(field "$cx" relocations) == "$relos" ]] ||
             log "warning: corex counted $(field "$cx" relocations) relocations, libbpf $relos"
         cx_mean=$(field "$cx" mean_us)
-        cx_cell="$(ms "$cx_mean") / $(ms "$(field "$cx" median_us)") / $(ms "$(field "$cx" min_us)")"
+        cx_cell=$(cell "$cx")
         index_cell=$(ms "$(field "$cx" index_mean_us)")
         speedup=$(awk -v a="$lb_mean" -v b="$cx_mean" 'BEGIN { printf "%.1fx", a / b }')
     fi

@@ -19,26 +19,14 @@
 # output to /dev/null (best of 3 wall times), for what a user waits.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 btf=${1:-/sys/kernel/btf/vmlinux}
 runs=${RUNS:-9}
 sizes=${SIZES:-"1000 10000 50000"}
 
-log() { echo "bench: $*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-
+# shellcheck source=scripts/lib/bench-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-common.sh"
 [[ -r $btf ]] || die "cannot read $btf"
-target=${CARGO_TARGET_DIR:-$repo/target}
-work=$target/bench-scale
-mkdir -p "$work"
-
-log "building libbpf's timer (crates/cli/tests/libbpf/reloc_time.c)"
-${CC:-cc} -O2 -Wall -Wextra -Werror -o "$work/reloc_time" \
-    "$repo/crates/cli/tests/libbpf/reloc_time.c" -lbpf -lelf -lz ||
-    die "cannot build reloc_time.c (needs libbpf-dev, libelf-dev, zlib1g-dev)"
+bench_setup bench-scale
 log "building corex and its timers (release)"
 (cd "$repo" && cargo build -q --release -p corex-cli &&
     cargo build -q --release -p corex-object --example gen_object --example open_time \
@@ -46,18 +34,12 @@ log "building corex and its timers (release)"
 ex=$target/release/examples
 corex=$target/release/corex
 
-# field LINE KEY: the value of KEY=VALUE in LINE.
-field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
-# ms MICROSECONDS: milliseconds with 2 decimals.
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-# cell LINE: "mean / median / best" in ms.
-cell() { echo "$(ms "$(field "$1" mean_us)") / $(ms "$(field "$1" median_us)") / $(ms "$(field "$1" min_us)")"; }
 # ratio A B: A / B with one decimal and an x.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 # wall CMD...: best of 3 wall times of CMD (output discarded), in ms.
 wall() {
-    local best='' t0 t1 i
-    for i in 1 2 3; do
+    local best="" t0 t1
+    for _ in 1 2 3; do
         t0=$(date +%s%N)
         "$@" >/dev/null 2>&1 || true
         t1=$(date +%s%N)

@@ -33,8 +33,23 @@ pub fn core_records(n: usize) -> Vec<u8> {
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
     let task = b.add(&int_struct("task_struct", int, &["pid"]));
+    loads_with_records(b, task, "xdp", (0..n).rev())
+}
+
+/// One program `p<i>` per item of `order` (`r0 = *(u32 *)(r1 + 0); exit`)
+/// in section `section`, with a CO-RE record on each load (`task.pid`),
+/// the records in program order `order`; `b` holds the rest of the BTF.
+fn loads_with_records(
+    mut b: BtfBuilder,
+    task: TypeId,
+    section: &str,
+    order: impl ExactSizeIterator<Item = usize>,
+) -> Vec<u8> {
+    let n = order.len();
     let access = b.add_string("0:0").expect("generated strings hold no NUL");
-    let sec_name = b.add_string("xdp").expect("generated strings hold no NUL");
+    let sec_name = b
+        .add_string(section)
+        .expect("generated strings hold no NUL");
     let btf = b.to_bytes(LE).expect("generated BTF is writable");
     let mut elf = ElfWriter::new(LE);
     let mut code = Vec::with_capacity(16 * n);
@@ -42,8 +57,8 @@ pub fn core_records(n: usize) -> Vec<u8> {
         code.extend(insn(LE, OP_LDX_W, 0, 1, 0, 0));
         code.extend(insn(LE, OP_EXIT, 0, 0, 0, 0));
     }
-    let sec = elf.code(b"xdp", code);
-    let records = (0..n).rev().map(|i| [16 * i as u32, task.0, access, 0]);
+    let sec = elf.code(section.as_bytes(), code);
+    let records = order.map(|i| [16 * i as u32, task.0, access, 0]);
     elf.section(b".BTF", SHT_PROGBITS, 0, btf);
     elf.section(
         b".BTF.ext",
@@ -53,6 +68,21 @@ pub fn core_records(n: usize) -> Vec<u8> {
     );
     elf.functions(sec, "p", n, 16);
     elf.finish()
+}
+
+/// [`core_records`] with a FUNC per program, `p<i>(struct trace_ctx *ctx)`,
+/// whose hand-written context struct `corex check` compares with tracefs.
+pub fn context_programs(n: usize) -> Vec<u8> {
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let task = b.add(&int_struct("task_struct", int, &["pid"]));
+    let ctx = b.add(&int_struct("trace_ctx", int, &["pid"]));
+    let ptr = b.add(&super::objgen::ref_def("", corex_btf::Kind::Ptr, ctx));
+    let proto = b.add(&TypeDef::func_proto(int, vec![("ctx".into(), ptr)]));
+    for i in 0..n {
+        b.add(&TypeDef::func(format!("p{i}"), proto, Linkage::Global));
+    }
+    loads_with_records(b, task, "tp/sched/sched_switch", 0..n)
 }
 
 /// Adds section `xdp`: `call` (to be relocated against a `.text`

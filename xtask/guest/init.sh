@@ -10,5 +10,10 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 # Only emergencies on the console: kernel messages must not split result lines.
 dmesg -n 1
+# The kernel package's modules the plan needs (their BTF appears in /sys/kernel/btf).
+for module in /corex/modules/*.ko; do
+    [ -e "$module" ] || continue
+    insmod "$module" || echo "@@corex warn insmod $module failed"
+done
 COREX=/bin/corex sh /corex/driver.sh /corex/plan
 poweroff -f

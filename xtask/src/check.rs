@@ -423,11 +423,13 @@ pub fn kernel_btf_missing(c: &Check) -> Verdict {
 
 mod execsnoop;
 mod load;
+mod module;
 mod probe;
 mod trace;
 
 pub use execsnoop::{traced, ModeNeeds};
 pub use load::{loaded, LoadExpect};
+pub use module::{module_btf_ran, MODULE_BTF_NEEDS};
 pub use probe::probe_findings;
 pub use trace::exec_pids_traced;
 

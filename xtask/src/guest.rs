@@ -19,11 +19,16 @@ pub const INIT: &str = include_str!("../guest/init.sh");
 /// The driver script (also run natively).
 pub const DRIVER: &str = include_str!("../guest/driver.sh");
 
+/// Where the guest's modules are; `/init` inserts every `*.ko` there before the driver
+/// runs.
+const GUEST_MODULES: &str = "/corex/modules";
+
 /// Where the guest finds things.
 pub fn guest_paths() -> Paths {
     Paths {
         fixtures: PathBuf::from("/corex/fixtures"),
         kernel_btf: PathBuf::from("/corex/vmlinux.btf"),
+        modules: Some(PathBuf::from(GUEST_MODULES)),
     }
 }
 
@@ -38,6 +43,8 @@ pub struct GuestFiles<'a> {
     /// Its package's `config-RELEASE`, at `/boot/config-RELEASE`, where corex (and
     /// libbpf) look for the configuration `.kconfig` externs read.
     pub kernel_config: &'a Path,
+    /// Modules of its package (`NAME.ko`), under `/corex/modules/`, inserted at boot.
+    pub modules: &'a [PathBuf],
 }
 
 /// Writes the gzip-compressed initramfs for one kernel to `out`.
@@ -76,6 +83,16 @@ pub fn initramfs(
         0o644,
         &read(files.kernel_config)?,
     );
+    for module in files.modules {
+        let name = module
+            .file_name()
+            .with_context(|| format!("{}: not a file", module.display()))?;
+        cpio.file(
+            &strip_root(&Path::new(GUEST_MODULES).join(name)),
+            0o644,
+            &read(module)?,
+        );
+    }
     let fixtures: BTreeSet<&str> = rows.iter().flat_map(Variant::fixtures).collect();
     for rel in fixtures {
         cpio.file(

@@ -60,6 +60,10 @@ pub enum Feature {
     /// Per-CPU kernel variables in the kernel's BTF with an address the kernel finds
     /// (typed `__ksym` such as `process_counts`: pahole 1.18+, `CONFIG_KALLSYMS_ALL`).
     TypedPercpuKsym,
+    /// Module BTF (Linux 5.11, `CONFIG_DEBUG_INFO_BTF_MODULES`): the modules of
+    /// [`MODULES`] are fetched from the kernel's package, inserted at boot and show
+    /// their split BTF under `/sys/kernel/btf/`.
+    ModuleBtf,
 }
 
 impl Feature {
@@ -72,6 +76,7 @@ impl Feature {
             Feature::Trampolines => "BPF trampolines (fentry)",
             Feature::TaskAcquireKfunc => "kfunc bpf_task_acquire",
             Feature::TypedPercpuKsym => "typed per-CPU __ksym",
+            Feature::ModuleBtf => "module BTF of the inserted dummy and veth modules",
         }
     }
 }
@@ -106,6 +111,7 @@ pub const KERNELS: &[Kernel] = &[
             Feature::Kprobes,
             Feature::Trampolines,
             Feature::TypedPercpuKsym,
+            Feature::ModuleBtf,
         ],
     },
     Kernel {
@@ -119,9 +125,16 @@ pub const KERNELS: &[Kernel] = &[
             Feature::Trampolines,
             Feature::TaskAcquireKfunc,
             Feature::TypedPercpuKsym,
+            Feature::ModuleBtf,
         ],
     },
 ];
+
+/// The modules a kernel with [`Feature::ModuleBtf`] gets, by their path under
+/// `lib/modules/RELEASE/kernel/` in its package (without `.ko`): small, without
+/// dependencies, with BTF. `bpf/loader-tests/module_btf.bpf.c` attaches to dummy's
+/// `dummy_get_stats64` and relocates against veth's `struct veth_rq`.
+pub const MODULES: &[&str] = &["drivers/net/dummy", "drivers/net/veth"];
 
 /// The name of the running kernel's column (tested natively, not in qemu).
 pub const NATIVE: &str = "native";

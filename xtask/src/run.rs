@@ -64,6 +64,8 @@ struct Subject {
     btf: PathBuf,
     /// The BTF file it gets in the no-btf scenario (its own but in the self-test).
     guest_btf: PathBuf,
+    /// Modules of its package the guest inserts at boot (kernels with module BTF).
+    modules: Vec<PathBuf>,
     how: How,
 }
 
@@ -90,7 +92,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
     let mut tools = vec![("strip", "binutils")];
     if !plan.debian.is_empty() {
         crate::apt::ensure_qemu(&plan.cache.join("apt"))?;
-        tools.extend([("dpkg-deb", "dpkg"), ("tar", "tar")]);
+        tools.extend([("dpkg-deb", "dpkg"), ("tar", "tar"), ("xz", "xz-utils")]);
     }
     crate::apt::ensure_tools(&tools)?;
     let programs = Programs::prepare(&plan.repo, &plan.cache)?;
@@ -106,6 +108,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
             features: Some(kernel.features),
             guest_btf: wrong_btf.clone().unwrap_or_else(|| cached.btf.clone()),
             btf: cached.btf,
+            modules: cached.modules,
             how: How::Qemu {
                 vmlinuz: cached.vmlinuz,
                 config: cached.config,
@@ -120,6 +123,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Row>> {
             features: None,
             guest_btf: wrong_btf.clone().unwrap_or_else(|| btf.clone()),
             btf,
+            modules: Vec::new(),
             how: How::Native,
         });
     }
@@ -190,6 +194,11 @@ fn run_subject(
     let host_paths = Paths {
         fixtures: plan.repo.clone(),
         kernel_btf: subject.btf.clone(),
+        modules: subject
+            .modules
+            .first()
+            .and_then(|m| m.parent())
+            .map(Path::to_path_buf),
     };
     let references: BTreeMap<&str, Result<Run, String>> = table
         .iter()
@@ -265,6 +274,7 @@ fn execute(
             let files = guest::GuestFiles {
                 kernel_btf: &subject.guest_btf,
                 kernel_config: config,
+                modules: &subject.modules,
             };
             guest::initramfs(programs, &plan.repo, table, &files, &initrd)?;
             guest::boot(accel, vmlinuz, &initrd, plan.timeout)
@@ -274,6 +284,7 @@ fn execute(
             let paths = Paths {
                 fixtures: plan.repo.clone(),
                 kernel_btf: subject.guest_btf.clone(),
+                modules: None,
             };
             let plan_file = dir.join("plan");
             let driver = dir.join("driver.sh");

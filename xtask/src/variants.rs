@@ -57,6 +57,8 @@ pub enum Arg {
     /// The kernel's BTF: nothing in scenario `btf` (corex reads the kernel's own), the
     /// extracted file otherwise, after the flag if there is one (`--btf FILE`).
     KernelBtf(Option<&'static str>),
+    /// The module `NAME.ko` of the kernel's package (see [`Paths::modules`]).
+    KernelModule(&'static str),
 }
 
 /// What the driver sends back of a command's standard output.
@@ -85,6 +87,9 @@ pub struct Paths {
     pub fixtures: PathBuf,
     /// This kernel's BTF as a file.
     pub kernel_btf: PathBuf,
+    /// The directory of this kernel's modules (`NAME.ko`), if it has them (kernels with
+    /// module BTF; not the running kernel).
+    pub modules: Option<PathBuf>,
 }
 
 /// One row of the variant table.
@@ -136,12 +141,18 @@ impl Variant {
 
     /// The host's reference command line for `paths` (always the no-btf form: the host
     /// runs against the extracted BTF), if the row has one.
+    /// A reference that reads a module has none on a kernel without modules.
     pub fn reference_argv(&self, paths: &Paths) -> Option<Vec<String>> {
-        match &self.reference {
-            Reference::None => None,
-            Reference::Same => Some(expand(&self.args, paths, Scenario::NoBtf)),
-            Reference::Command(args) => Some(expand(args, paths, Scenario::NoBtf)),
+        let args = match &self.reference {
+            Reference::None => return None,
+            Reference::Same => &self.args,
+            Reference::Command(args) => args,
+        };
+        let reads_a_module = args.iter().any(|a| matches!(a, Arg::KernelModule(_)));
+        if reads_a_module && paths.modules.is_none() {
+            return None;
         }
+        Some(expand(args, paths, Scenario::NoBtf))
     }
 
     /// The command line for `paths` in `scenario`.
@@ -182,6 +193,13 @@ fn expand(args: &[Arg], paths: &Paths, scenario: Scenario) -> Vec<String> {
                     argv.push(paths.kernel_btf.display().to_string());
                 }
             }
+            Arg::KernelModule(name) => {
+                let dir = paths
+                    .modules
+                    .as_deref()
+                    .unwrap_or(Path::new("/nonexistent"));
+                argv.push(dir.join(format!("{name}.ko")).display().to_string());
+            }
         }
     }
     argv
@@ -213,6 +231,7 @@ fn load_expectation(stem: &str) -> Option<(LoadExpect, bool)> {
         "ksyms" => (Loads, true),
         "kfunc" => (Needs(&[(TaskAcquireKfunc, "bpf_task_acquire")]), true),
         "ksyms_typed" => (Needs(&[(TypedPercpuKsym, "process_counts")]), true),
+        "module_btf" => (Needs(check::MODULE_BTF_NEEDS), true),
         other => (load_expectation_without_kernel_btf(other)?, false),
     })
 }
@@ -456,10 +475,46 @@ pub fn table(repo: &Path) -> Result<Vec<Variant>> {
             });
         }
     }
+    rows.push(module_btf_row());
     for row in &rows {
         validate(row)?;
     }
     Ok(rows)
+}
+
+/// `corex run` of `bpf/loader-tests/module_btf.bpf.o` with the package's dummy and veth
+/// modules inserted (`/init` does it): its fentry program on dummy's
+/// `dummy_get_stats64` runs when the workload reads /proc/net/dev and prints the
+/// layout of veth's `struct veth_rq` its CO-RE relocations gave, which the checker
+/// compares with the struct in veth.ko's BTF on the host.
+fn module_btf_row() -> Variant {
+    use Arg::{KernelBtf, KernelModule, Lit};
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    Variant {
+        ready: Some("corex: attached".into()),
+        workload: vec![owned(&["cat", "/proc/net/dev"]), owned(&["sleep", "1"])],
+        reference: Reference::Command(vec![
+            Lit("btf"),
+            Lit("dump"),
+            KernelModule("veth"),
+            KernelBtf(Some("--base")),
+            Lit("--format"),
+            Lit("json"),
+            Lit("--name"),
+            Lit("^veth_rq$"),
+        ]),
+        timeout_secs: 60,
+        ..Variant::new(
+            "module:module_btf",
+            &[Scenario::Btf],
+            vec![
+                Lit("run"),
+                Arg::Fixture("bpf/loader-tests/module_btf.bpf.o".into()),
+            ],
+            Capture::Full,
+            check::module_btf_ran,
+        )
+    }
 }
 
 /// The broken object's self-test (`--self-test-broken-object`): `bpf/broken/
@@ -518,6 +573,7 @@ pub fn validate(row: &Variant) -> Result<()> {
             Arg::Lit(s) => Some(*s),
             Arg::Fixture(s) => Some(s.as_str()),
             Arg::KernelBtf(flag) => *flag,
+            Arg::KernelModule(name) => Some(*name),
         })
         .chain(row.ready.as_deref())
         .chain(row.workload.iter().flatten().map(String::as_str));
@@ -656,6 +712,7 @@ mod tests {
         let paths = Paths {
             fixtures: "/corex/fixtures".into(),
             kernel_btf: "/corex/vmlinux.btf".into(),
+            modules: None,
         };
         assert_eq!(
             row.argv(&paths, Scenario::Btf),

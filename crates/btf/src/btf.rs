@@ -326,6 +326,7 @@ impl Btf {
     }
 
     /// One past the last type id, counting `void` and the base's types.
+    #[inline]
     pub fn type_count(&self) -> u32 {
         self.first_id + self.offsets.len() as u32
     }
@@ -437,6 +438,7 @@ impl Btf {
     }
 
     /// The type with this id (`void` for 0), or `None` past the last id.
+    #[inline]
     pub fn type_by_id(&self, id: TypeId) -> Option<Type<'_>> {
         if id.0 == 0 {
             return Some(Type::new(self, id, &VOID_RECORD));
@@ -461,6 +463,7 @@ impl Btf {
 
     /// The type with an id that comes from this BTF itself (validated at
     /// parse time). Falls back to `void` rather than panicking.
+    #[inline]
     pub fn ty(&self, id: TypeId) -> Type<'_> {
         self.type_by_id(id)
             .unwrap_or_else(|| Type::new(self, TypeId::VOID, &VOID_RECORD))

@@ -120,6 +120,7 @@ pub struct VarSecInfo {
 }
 
 impl<'a> Type<'a> {
+    #[inline]
     pub(crate) fn new(btf: &'a Btf, id: TypeId, rec: &'a [u8]) -> Type<'a> {
         Type { btf, id, rec }
     }

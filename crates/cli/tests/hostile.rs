@@ -274,6 +274,70 @@ fn raw_btf_is_named_with_the_command_that_reads_it() {
     );
 }
 
+/// A little-endian ELF64 of machine `machine` and type `elf_type` with
+/// the sections `names` (a `.BTF` one holds a valid BTF).
+fn foreign_elf(machine: u16, elf_type: u16, names: &[&str]) -> Vec<u8> {
+    let mut elf = objgen::ElfWriter::new(corex_btf::Endian::Little);
+    for name in names {
+        let data = if *name == ".BTF" {
+            let mut b = corex_btf::write::BtfBuilder::new();
+            b.add(&objgen::int_def("int"));
+            b.to_bytes(corex_btf::Endian::Little).unwrap()
+        } else {
+            b"license=GPL\0".to_vec()
+        };
+        elf.section(name.as_bytes(), 1, 0, data); // SHT_PROGBITS
+    }
+    let mut bytes = elf.finish();
+    bytes[16..18].copy_from_slice(&elf_type.to_le_bytes());
+    bytes[18..20].copy_from_slice(&machine.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn foreign_elf_says_what_it_is_and_which_command_reads_its_btf() {
+    let dir = scratch("foreign");
+    for (name, machine, elf_type, sections, what) in [
+        (
+            "vmlinux",
+            62,
+            2,
+            &[".text", ".BTF"][..],
+            "is an x86-64 ELF executable (e_machine 62, not EM_BPF 247), not a BPF object; \
+             its .BTF section is read by `corex btf dump PATH`",
+        ),
+        (
+            "mod.ko",
+            62,
+            1,
+            &[".text", ".modinfo", ".BTF"][..],
+            "is an x86-64 ELF kernel module (e_machine 62, not EM_BPF 247), not a BPF object; \
+             its .BTF section is read by `corex btf dump --base /sys/kernel/btf/vmlinux PATH`",
+        ),
+        (
+            "prog",
+            183,
+            3,
+            &[".text"][..],
+            "is an AArch64 ELF shared object (e_machine 183, not EM_BPF 247), not a BPF object",
+        ),
+        (
+            "odd.o",
+            9999,
+            1,
+            &[".text"][..],
+            "is a machine 9999 ELF relocatable object (e_machine 9999, not EM_BPF 247), not a BPF object",
+        ),
+    ] {
+        let path = dir.write(name, &foreign_elf(machine, elf_type, sections));
+        let shown = path.display().to_string();
+        let expected = format!("corex: {shown} {}\n", what.replace("PATH", &shown));
+        for cmd in ["inspect", "reloc"] {
+            assert_eq!(failure(&run(cmd, &path, &[])), expected, "{cmd} {name}");
+        }
+    }
+}
+
 #[test]
 fn files_that_are_not_elf_say_so() {
     let dir = scratch("notelf");

@@ -303,3 +303,61 @@ fn without_capabilities_one_sentence_names_them() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `corex load OBJ --btf FILE` with a kernel BTF that does not parse (a
+/// Debian 6.12 vmlinux BTF with its first type's kind, its first name
+/// offset or its length mangled): one message naming the file, the
+/// byte offset and what is wrong (exit 2, as every refused input), before
+/// anything reaches the kernel.
+#[test]
+fn load_with_a_kernel_btf_that_does_not_parse_names_the_file_and_offset() {
+    let good = std::fs::read(corex_testkit::kernel_file("debian-6.12", "vmlinux.btf")).unwrap();
+    let word = |at: usize| u32::from_le_bytes(good[at..at + 4].try_into().unwrap());
+    let first_type = (word(4) + word(8)) as usize;
+    let types_end = first_type + word(12) as usize;
+    let mut bad_kind = good.clone();
+    bad_kind[first_type + 7] = (bad_kind[first_type + 7] & 0xe0) | 31;
+    let mut bad_name = good.clone();
+    bad_name[first_type..first_type + 4].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let truncated = good[..types_end / 2].to_vec();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("load_bad_kernel_btf");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, data, said) in [
+        (
+            "bad_kind.btf",
+            bad_kind,
+            format!("type [1] at byte offset {first_type}: unknown kind 31"),
+        ),
+        (
+            "bad_name.btf",
+            bad_name,
+            format!("type [1] at byte offset {first_type}: name string offset 2147483647"),
+        ),
+        (
+            "truncated.btf",
+            truncated,
+            "at byte offset 12: type section runs past the end of the input".to_string(),
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, data).unwrap();
+        let out = corex(&[
+            "load",
+            &object("loader-tests/core_poison.bpf.o"),
+            "--btf",
+            path.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}: ", path.display())) && stderr.contains(&said),
+            "{name}: {stderr}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: nothing made: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

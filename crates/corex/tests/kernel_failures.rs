@@ -205,3 +205,45 @@ fn core_against_an_external_btf_uses_its_offsets() {
     unload(native);
     unload(relocated);
 }
+
+/// `module_btf.bpf.o` (the kernel matrix's module row: fentry on the dummy
+/// module's `dummy_get_stats64`, CO-RE against veth's `struct veth_rq`) on
+/// the running kernel. Where no module BTF holds that function (here: dummy
+/// is not loaded, and this kernel cannot load modules) the load names the
+/// missing target and where it looked; where dummy is loaded, the target is
+/// found and only trampolines may be refused. Nothing is left either way.
+/// The matrix runs it on kernels with the module inserted.
+#[test]
+fn a_module_function_target_is_found_in_module_btf_or_named_as_missing() {
+    require_privileges();
+    let kernel = corex::Kernel::running().unwrap();
+    let dummy = kernel.module_btfs().unwrap().iter().any(|m| {
+        m.btf()
+            .find(corex_btf::Kind::Func, "dummy_get_stats64")
+            .is_some()
+    });
+    let loaded = OpenObject::open(loader_test("module_btf.bpf.o"))
+        .unwrap()
+        .load();
+    match (dummy, loaded) {
+        (true, Ok(loaded)) => unload(loaded),
+        (true, Err(err)) => {
+            assert!(
+                matches!(err.cause(), Error::TrampolinesRefused { .. }),
+                "{err}"
+            );
+            assert_all_gone(&released_ids(&err));
+        }
+        (false, Ok(_)) => panic!("loaded without a module that has dummy_get_stats64"),
+        (false, Err(err)) => {
+            assert!(
+                err.to_string().ends_with(
+                    "program 'dummy_stats': the kernel has no func 'dummy_get_stats64' to \
+                     attach to (looked in vmlinux and module BTF)"
+                ),
+                "{err}"
+            );
+            assert_all_gone(&released_ids(&err));
+        }
+    }
+}

@@ -12,7 +12,7 @@ use object::elf::{
 use object::read::elf::{ElfFile64, FileHeader, Rel, SectionHeader, Sym};
 use object::{Endianness, Object as _};
 
-use crate::error::{Error, NotElf, Result};
+use crate::error::{Error, ForeignElf, NotElf, Result};
 use crate::work::tick;
 use corex_btf::Endian;
 
@@ -117,6 +117,24 @@ fn not_elf(data: &[u8]) -> Option<NotElf> {
     data.starts_with(b"\xfd7zXZ\x00").then_some(NotElf::Xz)
 }
 
+/// What a 64-bit ELF file for another machine is, for the error saying so.
+fn foreign_elf(file: &ElfFile64<'_, Endianness>, machine: u16) -> ForeignElf {
+    let e = file.endian();
+    let table = file.elf_section_table();
+    let has = |wanted: &[u8]| {
+        table
+            .iter()
+            .any(|hdr| table.section_name(e, hdr).is_ok_and(|n| n == wanted))
+    };
+    let module = has(b".modinfo");
+    ForeignElf {
+        machine,
+        elf_type: file.elf_header().e_type(e),
+        kernel_module: module,
+        has_btf: has(b".BTF"),
+    }
+}
+
 impl<'a> ElfView<'a> {
     /// Reads and checks the ELF structure of a BPF object.
     pub fn parse(data: &'a [u8]) -> Result<ElfView<'a>> {
@@ -138,9 +156,7 @@ impl<'a> ElfView<'a> {
         let e = file.endian();
         let machine = file.elf_header().e_machine(e);
         if machine != EM_BPF {
-            return Err(Error::NotBpf(format!(
-                "ELF machine is {machine}, not EM_BPF (247)"
-            )));
+            return Err(Error::ForeignElf(foreign_elf(&file, machine)));
         }
         let endian = if file.is_little_endian() {
             Endian::Little

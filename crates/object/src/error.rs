@@ -35,6 +35,10 @@ pub enum Error {
     /// The file is ELF but not a BPF object.
     #[error("not a BPF object: {0}")]
     NotBpf(String),
+    /// The file is a 64-bit ELF file for another machine: a vmlinux, a
+    /// kernel module, a program.
+    #[error("{0}, not a BPF object")]
+    ForeignElf(ForeignElf),
     /// An ELF section is malformed.
     #[error("section '{}' (#{index}, file offset {offset}): {}", printable(.section), printable(.why))]
     Section {
@@ -254,6 +258,65 @@ impl std::fmt::Display for NotElf {
             NotElf::RawBtf => "raw BTF",
             NotElf::Xz => "an xz archive",
         })
+    }
+}
+
+/// A 64-bit ELF file that is not for the BPF machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ForeignElf {
+    /// `e_machine` (62: x86-64).
+    pub machine: u16,
+    /// `e_type` (1: relocatable, 2: executable, 3: shared object).
+    pub elf_type: u16,
+    /// Whether it has a `.modinfo` section, as kernel modules do.
+    pub kernel_module: bool,
+    /// Whether it has a `.BTF` section (`corex btf dump` reads it).
+    pub has_btf: bool,
+}
+
+impl ForeignElf {
+    /// The machine's usual name (`x86-64`), or `machine N` for the others.
+    pub fn machine_name(&self) -> String {
+        let name = match self.machine {
+            3 => "x86",
+            8 => "MIPS",
+            20 => "PowerPC",
+            21 => "PowerPC64",
+            22 => "s390",
+            40 => "ARM",
+            62 => "x86-64",
+            183 => "AArch64",
+            243 => "RISC-V",
+            258 => "LoongArch",
+            other => return format!("machine {other}"),
+        };
+        name.to_owned()
+    }
+}
+
+impl std::fmt::Display for ForeignElf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match (self.kernel_module, self.elf_type) {
+            (true, _) => "kernel module",
+            (false, 1) => "relocatable object",
+            (false, 2) => "executable",
+            (false, 3) => "shared object",
+            (false, 4) => "core dump",
+            _ => "file",
+        };
+        let machine = self.machine_name();
+        // x86, ARM, AArch64, s390 are read with a vowel first.
+        let article = if machine.starts_with(['x', 'A', 's']) {
+            "an"
+        } else {
+            "a"
+        };
+        write!(
+            f,
+            "{article} {machine} ELF {what} (e_machine {}, not EM_BPF 247)",
+            self.machine
+        )
     }
 }
 

@@ -28,7 +28,7 @@ mod work;
 
 pub use crate::attach::{attach_point, AttachKind, AttachPoint};
 pub use crate::data::{DataKind, DataSection, Extern, ExternKind, Variable};
-pub use crate::error::{Error, NotElf, Result};
+pub use crate::error::{Error, ForeignElf, NotElf, Result};
 pub use crate::insn::Insn;
 pub use crate::maps::{Map, MapDef, MapOrigin};
 pub use crate::object::{CoreRecord, Object};

@@ -1,7 +1,7 @@
 //! [`Object`]: a parsed BPF ELF object, everything a loader or `corex
 //! inspect` needs, with every cross-reference checked.
 
-use corex_btf::{Btf, BtfExt, CoreRelo, Endian, Kind};
+use corex_btf::{Btf, BtfExt, CoreRelo, Endian, Kind, TypeId};
 use object::elf::{SHN_UNDEF, SHT_NOBITS, SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_NOTYPE};
 
 use crate::btf_names::{log2, BtfNames};
@@ -85,6 +85,10 @@ struct Index {
     records: Vec<usize>,
     /// The BTF's types by name.
     btf_names: BtfNames,
+    /// The data sections' variables by name, made on first use.
+    globals: std::sync::OnceLock<crate::load::globals::GlobalIndex>,
+    /// The essential names of the CO-RE records' root types, made on first use.
+    core_roots: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 fn read_u32(data: &[u8], at: usize, endian: Endian) -> Option<u32> {
@@ -285,11 +289,49 @@ impl Object {
         })
     }
 
+    /// The data sections' variables by name (indexed on first use).
+    pub(crate) fn global_index(&self) -> &crate::load::globals::GlobalIndex {
+        self.index
+            .globals
+            .get_or_init(|| crate::load::globals::GlobalIndex::new(self))
+    }
+
     /// Whether the object's BTF describes a type named `name` of kind `kind`.
     pub fn has_btf_type(&self, kind: Kind, name: &str) -> bool {
-        self.btf
-            .as_ref()
-            .is_some_and(|b| self.index.btf_names.first(b, kind, name).is_some())
+        self.btf_type(kind, name).is_some()
+    }
+
+    /// The first type (lowest id) of the object's BTF called `name` of kind
+    /// `kind`, found in an index made by `parse`.
+    pub fn btf_type(&self, kind: Kind, name: &str) -> Option<TypeId> {
+        self.index.btf_names.first(self.btf.as_ref()?, kind, name)
+    }
+
+    /// Whether a CO-RE record of the object relocates a type whose
+    /// essential name ([`corex_btf::essential_name`]) is `essential` (the
+    /// names are indexed on first use).
+    pub fn core_relocates(&self, essential: &str) -> bool {
+        let roots = self.index.core_roots.get_or_init(|| {
+            let Some(btf) = self.btf.as_ref() else {
+                return Default::default();
+            };
+            let mut seen = vec![false; btf.type_count() as usize];
+            let mut names = std::collections::HashSet::new();
+            for r in &self.core_relos {
+                tick(1);
+                let id = r.relo.type_id;
+                match seen.get_mut(id.0 as usize) {
+                    Some(s) if !*s => *s = true,
+                    Some(_) => continue,
+                    // No such type: an empty name, as `Btf::ty` gives.
+                    None => {}
+                }
+                names.insert(corex_btf::essential_name(btf.ty(id).name()).to_owned());
+            }
+            names
+        });
+        tick(1);
+        roots.contains(essential)
     }
 }
 
@@ -312,6 +354,8 @@ impl Index {
             by_name,
             records: order,
             btf_names,
+            globals: std::sync::OnceLock::new(),
+            core_roots: std::sync::OnceLock::new(),
         }
     }
 }

@@ -95,6 +95,24 @@ fn core_records_attributed_to_many_programs() {
 }
 
 #[test]
+fn context_structs_of_many_programs_over_many_types() {
+    // Each program's FUNC was found by scanning every type, and each
+    // context struct compared with every CO-RE record.
+    assert_n_log_n(
+        "context structs of 20,000 programs",
+        20_000,
+        hostile::context_programs,
+        |obj, n| {
+            for i in 0..n {
+                let st = crate::check::tracefs::context_struct(obj, i);
+                assert_eq!(st.map(|t| t.name()), Some("trace_ctx"), "program {i}");
+            }
+            assert!(obj.core_relocates("task_struct"));
+        },
+    );
+}
+
+#[test]
 fn externs_resolved_against_many_types() {
     assert_n_log_n(
         "100,000 externs against 200,000 BTF types",

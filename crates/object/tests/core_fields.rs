@@ -339,17 +339,24 @@ fn ambiguous_candidates_fail() {
     assert_eq!((r.candidate, fixup(&r).new), (Some(0), 4));
 }
 
-#[test]
-fn candidates_are_pruned_after_a_match_as_libbpf_does() {
+/// Local `struct foo { int z, x, y; }` (id 2) with the access strings of
+/// z, x and y, and a target with two candidates: [3] `foo { z, x }` and
+/// [4] `foo { z, y }`.
+fn two_foo_candidates() -> (Btf, [u32; 3], Btf) {
     let mut b = B::new();
     let int = b.int("int", 4, true);
     b.strct("foo", 12, &[("z", int, 0), ("x", int, 4), ("y", int, 8)]);
-    let (z, x, y) = (b.s("0:0"), b.s("0:1"), b.s("0:2"));
-    let local = b.finish();
+    let access = [b.s("0:0"), b.s("0:1"), b.s("0:2")];
     let t = target(|b, int, _| {
         b.strct("foo", 8, &[("z", int, 0), ("x", int, 4)]);
         b.strct("foo", 8, &[("z", int, 0), ("y", int, 4)]);
     });
+    (b.finish(), access, t)
+}
+
+#[test]
+fn candidates_are_pruned_after_a_match_as_libbpf_does() {
+    let (local, [z, x, y], t) = two_foo_candidates();
     let target = Target::new(&t);
     let mut rel = Relocator::new(&target);
     let r = rel.resolve(&local, &relo(TypeId(2), z, BYTE_OFF));
@@ -372,6 +379,60 @@ fn candidates_are_pruned_after_a_match_as_libbpf_does() {
         r.target.as_deref(),
         Some("[4] struct foo.y (0:1 @ offset 4)")
     );
+}
+
+#[test]
+fn repeated_records_follow_the_pruned_candidates() {
+    // The relocator reuses the resolution of a repeated (root, access,
+    // kind) only while the candidates it was matched against are those
+    // cached: each record gives what libbpf's search over the current
+    // (pruned) list gives, candidate number and steps included.
+    let (local, [z, x, y], t) = two_foo_candidates();
+    let target = Target::new(&t);
+    let mut rel = Relocator::new(&target);
+    let results: Vec<_> = [z, z, z, y, y, y, z, z, x, z]
+        .into_iter()
+        .map(|access| {
+            let r = rel.resolve(&local, &relo(TypeId(2), access, BYTE_OFF));
+            let f = fixup(&r);
+            ((r.candidate, r.target.clone(), f.new, f.poison), r.work)
+        })
+        .collect();
+    let found = |n, text: &str, value| (Some(n), Some(text.to_owned()), value, false);
+    let z3 = found(0, "[3] struct foo.z (0:0 @ offset 0)", 0);
+    let z4 = found(0, "[4] struct foo.z (0:0 @ offset 0)", 0);
+    let y4 = "[4] struct foo.y (0:1 @ offset 4)";
+    let expected = [
+        // Both candidates have z at 0: both kept.
+        z3.clone(),
+        z3.clone(),
+        z3,
+        // [3] has no y: the list is pruned to [4].
+        found(1, y4, 4),
+        found(0, y4, 4),
+        found(0, y4, 4),
+        // z is now found in [4] alone.
+        z4.clone(),
+        z4.clone(),
+        // [4] has no x: poisoned, nothing pruned.
+        (None, None, 4, true),
+        z4,
+    ];
+    for (i, (got, want)) in results.iter().map(|r| &r.0).zip(&expected).enumerate() {
+        if i == 8 {
+            assert_eq!(
+                (got.0, &got.1, got.3),
+                (want.0, &want.1, want.3),
+                "record {i}"
+            );
+        } else {
+            assert_eq!(got, want, "record {i}");
+        }
+    }
+    // A repeated record takes the steps of the one before it.
+    for (a, b) in [(1, 2), (4, 5), (6, 7)] {
+        assert_eq!(results[a].1, results[b].1, "records {a} and {b}");
+    }
 }
 
 /// A struct of split BTF: name, size, `(member, type id, byte offset)`.

@@ -73,6 +73,13 @@ fn bad_objects_are_refused_with_the_reason() {
     for (n, message) in expect {
         assert_eq!(bad(n), message, "case {n}");
     }
+    // A kernel without module BTF (before 5.11): vmlinux alone was searched.
+    let (obj, config) = load("load/bad_13.bpf.o");
+    let mut k = kernel();
+    k.features = k.features.without(Feature::ModuleBtf);
+    assert!(error(&obj, &config, &k).ends_with(
+        "the kernel has no func 'corex_no_such_function' to attach to (looked in vmlinux BTF; this kernel has no module BTF)"
+    ));
     // libbpf refuses an unknown map field at open; so does the parser.
     let e = Object::parse(&std::fs::read(data("load/bad_10.bpf.o")).unwrap()).unwrap_err();
     assert_eq!(e.to_string(), "map 'strange': unknown field 'colour'");

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use corex_btf::Btf;
 use corex_object::load::{
-    plan, Feature, Features, KernelBtf, KernelInputs, Lazy, LoadConfig, LoadPlan,
+    plan, BtfSource, Feature, Features, KernelBtf, KernelInputs, Lazy, LoadConfig, LoadPlan,
+    ModuleId,
 };
 use corex_object::Object;
 
@@ -80,11 +81,12 @@ fn a_long_lived_loader_indexes_the_kernel_btf_once_from_its_second_plan() {
     let v = vmlinux("debian-6.12");
     // The first plan reads only the types the object looks up.
     let first = plan(&obj, &config, &inputs(&v)).unwrap();
-    assert!(!v.has_core_index() && !v.is_indexed());
-    // The second indexes every named type, kept for all later plans (and
-    // for exact lookups: tp_btf and fentry targets, ksyms).
+    assert!(!v.has_core_index());
+    // The second indexes every named type, kept for all later plans.
     let second = plan(&obj, &config, &inputs(&v)).unwrap();
-    assert!(v.has_core_index() && v.is_indexed());
+    assert!(v.has_core_index());
+    // Exact lookups have indexes of their own, by kind.
+    assert_eq!(v.exact_index_builds(), 0);
     let third = plan(&obj, &config, &inputs(&v)).unwrap();
     assert_eq!(tgid_offsets(&first), tgid_offsets(&second));
     assert_eq!(tgid_offsets(&first), tgid_offsets(&third));
@@ -97,7 +99,42 @@ fn a_long_lived_loader_indexes_the_kernel_btf_once_from_its_second_plan() {
     let _ = m.core_target(&obj);
     assert!(!m.has_core_index());
     let _ = m.core_target(&obj);
-    assert!(m.has_core_index() && !m.is_indexed());
+    assert!(m.has_core_index() && m.exact_index_builds() == 0);
+}
+
+/// `bpf/loader-tests/module_btf.bpf.o`, the kernel matrix's module row, planned
+/// against two Debian kernels with their veth and dummy modules: the fentry
+/// target is the dummy module's FUNC (a split id, with that module's fd), and
+/// the CO-RE relocations read veth's `struct veth_rq`, whose layout differs
+/// between the two (768 bytes without page_pool on 6.1, 832 with it on 6.12).
+#[test]
+fn module_attach_targets_and_core_come_from_the_modules_split_btf() {
+    let path = corex_testkit::repo_root().join("bpf/loader-tests/module_btf.bpf.o");
+    let obj = Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    for (kernel, size, page_pool) in [("debian-6.1", 768, 0), ("debian-6.12", 832, 1)] {
+        let v = vmlinux(kernel);
+        let mods = vec![module(kernel, "veth", &v), module(kernel, "dummy", &v)];
+        let mut k = inputs(&v);
+        k.modules = Lazy::ready(mods.clone());
+        let plan = plan(&obj, &LoadConfig::new("module_btf"), &k).unwrap();
+        let attach = plan.program("dummy_stats").unwrap().attach_btf.unwrap();
+        assert_eq!(attach.source, BtfSource::Module(ModuleId(1)), "{kernel}");
+        let dummy = mods[1].btf();
+        assert_eq!(dummy.ty(attach.id).name(), "dummy_get_stats64");
+        assert!(attach.id.0 > v.btf().type_count(), "{kernel}: a split id");
+        let result = |kind: &str| plan.core.results.iter().find(|r| r.kind == kind).unwrap();
+        for kind in ["type_size", "byte_off"] {
+            let target = result(kind).target.clone().unwrap_or_default();
+            assert!(
+                target.contains("struct veth_rq"),
+                "{kernel} {kind}: {target}"
+            );
+        }
+        let value = |kind: &str| result(kind).fixup.as_ref().unwrap().new;
+        assert_eq!(value("type_size"), size, "{kernel}");
+        assert_eq!(value("byte_off"), 704, "{kernel}");
+        assert_eq!(value("field_exists"), page_pool, "{kernel}");
+    }
 }
 
 /// Lazy inputs that count how often they are produced.
@@ -154,7 +191,7 @@ fn system_inputs_are_read_only_when_needed_and_once() {
         ),
         (0, 0, 0, 0)
     );
-    assert!(!v.is_indexed());
+    assert_eq!(v.exact_index_builds(), 0);
     // Every extern kind: each input read once, modules for bpf_ct_release.
     plan(&object("externs.bpf.o"), &LoadConfig::new("externs"), &k).unwrap();
     assert_eq!(
@@ -166,11 +203,19 @@ fn system_inputs_are_read_only_when_needed_and_once() {
         ),
         (1, 1, 1, 1)
     );
-    // A few exact lookups scan; no index is built for them.
-    assert!(!v.is_indexed() && !m.is_indexed());
-    // A second object with the same inputs reads nothing again.
+    // Exact lookups built one index per kind looked up: typed ksyms VARs,
+    // kfuncs FUNCs, tp_btf TYPEDEFs; in the module, for what vmlinux lacks
+    // (bpf_ct_release, the weak no_such_percpu_var), FUNCs and VARs.
+    use corex_btf::Kind;
+    let kinds = [Kind::Var, Kind::Func, Kind::Typedef];
+    assert_eq!(kinds.map(|k| v.is_indexed(k)), [true; 3]);
+    assert_eq!(kinds.map(|k| m.is_indexed(k)), [true, true, false]);
+    assert_eq!((v.exact_index_builds(), m.exact_index_builds()), (3, 2));
+    // A second object with the same inputs reads nothing again, and its
+    // fentry, lsm, iter and tp_btf targets (one in the module) reuse them.
     plan(&object("sections.bpf.o"), &LoadConfig::new("sections"), &k).unwrap();
     assert_eq!((c.vmlinux.get(), c.modules.get()), (1, 1));
+    assert_eq!((v.exact_index_builds(), m.exact_index_builds()), (3, 2));
     assert!(k.vmlinux.was_used() && k.kallsyms.was_used());
 }
 

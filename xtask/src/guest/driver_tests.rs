@@ -69,6 +69,7 @@ fn driver_runs_every_kind_of_variant() {
     let paths = Paths {
         fixtures: dir.clone(),
         kernel_btf: PathBuf::from("/nonexistent"),
+        modules: None,
     };
     let plan = dir.join("plan");
     fs::write(&plan, variants::plan(&rows, &paths)).unwrap();

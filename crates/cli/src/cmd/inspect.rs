@@ -356,6 +356,18 @@ pub fn load_object(path: &std::path::Path) -> Result<Object> {
             };
             anyhow::anyhow!("{shown} is {found}, not an ELF object; `{reader} {shown}` reads it")
         }
+        Error::ForeignElf(elf) if elf.has_btf => {
+            // A module's BTF is split on the kernel's.
+            let base = if elf.kernel_module {
+                " --base /sys/kernel/btf/vmlinux"
+            } else {
+                ""
+            };
+            anyhow::anyhow!(
+                "{shown} is {elf}, not a BPF object; its .BTF section is read by `corex btf dump{base} {shown}`"
+            )
+        }
+        Error::ForeignElf(elf) => anyhow::anyhow!("{shown} is {elf}, not a BPF object"),
         e => anyhow::Error::new(e).context(shown),
     })
 }

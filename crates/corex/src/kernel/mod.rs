@@ -105,7 +105,8 @@ impl Kernel {
 
     /// The kernel's own BTF: `/sys/kernel/btf/vmlinux`, else the vmlinux
     /// images libbpf also looks for (`/boot/vmlinux-RELEASE`, ...). Parsed
-    /// once; its name index is built on the first lookup.
+    /// once; its indexes (per kind for exact lookups, all names for CO-RE)
+    /// are built on the first lookup that needs each.
     pub fn vmlinux_btf(&self) -> Result<&Arc<KernelBtf>> {
         cached(&self.vmlinux, "vmlinux BTF", || {
             files::vmlinux_btf(&self.release).map(Arc::new)

@@ -20,6 +20,7 @@ mod report;
 use std::sync::OnceLock;
 
 use corex_object::load::{Feature, Features};
+use corex_object::ExternKind;
 use corex_sys::Errno;
 
 use crate::error::Result;
@@ -40,8 +41,11 @@ pub(crate) struct Probes {
 /// probed before each first load.
 /// `BpfCookie` and `SyscallWrapper` are consulted only for objects that
 /// read `LINUX_HAS_BPF_COOKIE` and `LINUX_HAS_SYSCALL_WRAPPER`;
-/// `PerfLink` and `ModuleBtf` matter to attaching and module lookups, not
-/// to the plan. Like libbpf, a load probes only what it consults.
+/// `ModuleBtf` only for objects that look kernel types up by name (BTF
+/// attach targets, ksyms, kfuncs: the plan searches modules only where the
+/// kernel has module BTF, as libbpf's `load_module_btfs` does); `PerfLink`
+/// matters to attaching, not to the plan. Like libbpf, a load probes only
+/// what it consults.
 const LOAD_FEATURES: [Feature; 7] = [
     Feature::ProgName,
     Feature::GlobalData,
@@ -77,7 +81,16 @@ impl Probes {
     /// left out of the set.
     pub(crate) fn for_load(&self, kernel: &Kernel, object: &corex_object::Object) -> Features {
         let reads = |name: &str| object.externs.iter().any(|e| e.name == name);
-        let btf_kinds = btf::btf_features().filter(|f| *f != Feature::ModuleBtf);
+        let looks_up_kernel_types = object
+            .programs
+            .iter()
+            .any(|p| p.attach.as_ref().is_some_and(|a| a.attach_btf))
+            || object
+                .externs
+                .iter()
+                .any(|e| matches!(e.kind, ExternKind::KsymVar | ExternKind::KsymFunc));
+        let btf_kinds =
+            btf::btf_features().filter(|f| *f != Feature::ModuleBtf || looks_up_kernel_types);
         let wanted = LOAD_FEATURES.into_iter().chain(btf_kinds).chain(
             EXTERN_FEATURES
                 .iter()

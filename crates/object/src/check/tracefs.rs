@@ -108,9 +108,7 @@ fn decl_name(decl: &str) -> Option<&str> {
 pub fn context_struct(obj: &Object, index: usize) -> Option<Type<'_>> {
     let btf = obj.btf.as_ref()?;
     let prog = obj.programs.get(index)?;
-    let func = btf
-        .types()
-        .find(|t| t.kind() == Kind::Func && t.name() == prog.name)?;
+    let func = btf.ty(obj.btf_type(Kind::Func, &prog.name)?);
     let proto = btf.ty(func.type_id());
     let param = proto.params().next()?;
     let ptr = btf.skip_mods_and_typedefs(param.ty);
@@ -121,12 +119,7 @@ pub fn context_struct(obj: &Object, index: usize) -> Option<Type<'_>> {
     if st.kind() != Kind::Struct {
         return None;
     }
-    let essential = essential_name(st.name());
-    let relocated = obj
-        .core_relos
-        .iter()
-        .any(|r| essential_name(btf.ty(r.relo.type_id).name()) == essential);
-    (!relocated).then_some(st)
+    (!obj.core_relocates(essential_name(st.name()))).then_some(st)
 }
 
 /// Member name, byte offset and size, anonymous members flattened.

@@ -60,7 +60,13 @@ fn core_roots(obj: &Object) -> HashMap<&str, u32> {
     };
     // ENUM and ENUM64 are candidates of each other (kinds_compat).
     let enums = kind_bit(Kind::Enum) | kind_bit(Kind::Enum64);
+    // Each root type once: objects repeat a few roots in many records.
+    let mut seen = vec![false; local.type_count() as usize];
     for r in &obj.core_relos {
+        match seen.get_mut(r.relo.type_id.0 as usize) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
         let t = local.ty(r.relo.type_id);
         let name = essential_name(t.name());
         if name.is_empty() {
@@ -210,6 +216,11 @@ impl CandidateCache {
         self.lists
             .entry(local_id)
             .or_insert_with(|| target.find_candidates(local, local_id))
+    }
+
+    /// The candidates of `local_id` if they were searched already.
+    pub(super) fn peek(&self, local_id: TypeId) -> Option<&[TypeId]> {
+        self.lists.get(&local_id).map(Vec::as_slice)
     }
 
     /// Keeps only `matched` for `local_id` (nothing changes when it is empty).

@@ -60,8 +60,28 @@ pub fn type_desc(btf: &Btf, id: TypeId) -> String {
 }
 
 fn write_type_desc(out: &mut String, btf: &Btf, id: TypeId) {
-    let _ = write!(out, "[{id}] ");
+    out.push('[');
+    push_decimal(out, u64::from(id.0));
+    out.push_str("] ");
     write_type_name(out, btf, id);
+}
+
+/// Appends `n` in decimal to `out`, without the formatting machinery (spec
+/// texts are made for every relocation).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 /// A bit offset as libbpf prints it: bytes, or `bytes.bits`.
@@ -118,10 +138,13 @@ pub fn format_spec_full(spec: &Spec<'_>) -> String {
     for (i, acc) in spec.accessors.iter().enumerate() {
         match acc.name {
             Some(name) => {
-                let _ = write!(out, ".{name}");
+                out.push('.');
+                out.push_str(name);
             }
             None if i > 0 || acc.idx > 0 => {
-                let _ = write!(out, "[{}]", acc.idx);
+                out.push('[');
+                push_decimal(&mut out, u64::from(acc.idx));
+                out.push(']');
             }
             None => {}
         }
@@ -131,8 +154,14 @@ pub fn format_spec_full(spec: &Spec<'_>) -> String {
         if i > 0 {
             out.push(':');
         }
-        let _ = write!(out, "{index}");
+        push_decimal(&mut out, u64::from(*index));
     }
-    let _ = write!(out, " @ offset {})", format_offset(spec.bit_offset));
+    out.push_str(" @ offset ");
+    push_decimal(&mut out, u64::from(spec.bit_offset / 8));
+    if !spec.bit_offset.is_multiple_of(8) {
+        out.push('.');
+        push_decimal(&mut out, u64::from(spec.bit_offset % 8));
+    }
+    out.push(')');
     out
 }

@@ -2,6 +2,8 @@
 //! pruned), matching every candidate, ambiguity checks, the no-match case
 //! (`bpf_core_resolve_relo` + `bpf_core_calc_relo_insn`).
 
+use std::collections::HashMap;
+
 use corex_btf::{Btf, CoreRelo, TypeId};
 
 use super::calc::{calc_relo, spec_offset, Fixup};
@@ -48,6 +50,10 @@ pub struct Resolution {
 pub struct Relocator<'t> {
     target: &'t Target<'t>,
     cache: CandidateCache,
+    /// Relocations resolved so far, by (root, access string, kind): `None`
+    /// after the first (whose steps may include indexing the target's
+    /// composites), the second's resolution after that.
+    memo: HashMap<(TypeId, u32, u32), Option<Memo>>,
     /// The target's composites searched so far, by member name.
     members: MemberIndex<'t>,
     /// Steps taken by all relocations so far.
@@ -60,6 +66,7 @@ impl<'t> Relocator<'t> {
         Relocator {
             target,
             cache: CandidateCache::new(),
+            memo: HashMap::new(),
             members: MemberIndex::default(),
             work: 0,
         }
@@ -73,10 +80,18 @@ impl<'t> Relocator<'t> {
     /// Computes the fixup for `relo`, whose types and strings are in `local`.
     pub fn resolve(&mut self, local: &Btf, relo: &CoreRelo) -> Resolution {
         let left = MAX_TOTAL_STEPS.saturating_sub(self.work);
-        let mut m = Matcher::new(left.min(MAX_RELO_STEPS));
+        let budget = left.min(MAX_RELO_STEPS);
+        let key = (relo.type_id, relo.access_str_off, relo.kind);
+        if let Some(res) = self.recall(key, budget) {
+            self.work = self.work.saturating_add(res.work);
+            return res;
+        }
+        let mut m = Matcher::new(budget);
+        let candidates = self.cache.peek(relo.type_id).map(<[TypeId]>::to_vec);
         let mut res = self.resolve_with(&mut m, local, relo);
         res.work = m.used();
         self.work = self.work.saturating_add(res.work);
+        self.remember(key, candidates, &res);
         if matches!(res.result, Err(Error::WorkLimit { .. })) {
             let object = left < MAX_RELO_STEPS;
             res.result = Err(Error::WorkLimit {
@@ -89,6 +104,47 @@ impl<'t> Relocator<'t> {
             });
         }
         res
+    }
+
+    /// The resolution of an earlier record with the same root, access
+    /// string and kind, when the candidates it was matched against are
+    /// still those of the cache and its steps fit in `budget`: the same
+    /// result, spec texts and candidate number, and the cache pruned as
+    /// that resolution pruned it (relocations repeat a few accesses many
+    /// times).
+    fn recall(&mut self, key: (TypeId, u32, u32), budget: u64) -> Option<Resolution> {
+        let memo = self.memo.get(&key)?.as_ref()?;
+        if memo.work > budget || self.cache.peek(key.0) != Some(&memo.before[..]) {
+            return None;
+        }
+        if memo.after != memo.before {
+            self.cache.put(key.0, memo.after.clone());
+        }
+        memo.resolution.clone_ok()
+    }
+
+    /// Remembers a successful resolution made against `before` (the cached
+    /// candidates before it; `None`: not searched yet, nothing remembered),
+    /// unless it is the first of its key: a later one takes the same steps
+    /// only once the composites on its path are indexed, which the first
+    /// one may have done.
+    fn remember(&mut self, key: (TypeId, u32, u32), before: Option<Vec<TypeId>>, res: &Resolution) {
+        let Some(slot) = self.memo.get_mut(&key) else {
+            self.memo.insert(key, None);
+            return;
+        };
+        let (Some(before), Some(resolution)) = (before, res.clone_ok()) else {
+            return;
+        };
+        let Some(after) = self.cache.peek(key.0).map(<[TypeId]>::to_vec) else {
+            return;
+        };
+        *slot = Some(Memo {
+            before,
+            after,
+            work: resolution.work,
+            resolution,
+        });
     }
 
     /// [`Relocator::resolve`] within `m`'s budget.
@@ -294,6 +350,32 @@ impl<'t> Relocator<'t> {
             }),
         };
         Some(kept)
+    }
+}
+
+/// A successful resolution and the candidate lists around it.
+struct Memo {
+    /// The cached candidates it was matched against.
+    before: Vec<TypeId>,
+    /// The cached candidates after it (pruned to those that matched).
+    after: Vec<TypeId>,
+    /// Its steps.
+    work: u64,
+    resolution: Resolution,
+}
+
+impl Resolution {
+    /// A copy, for a resolution that succeeded (errors are not copied).
+    fn clone_ok(&self) -> Option<Resolution> {
+        Some(Resolution {
+            kind: self.kind,
+            local: self.local.clone(),
+            target: self.target.clone(),
+            candidate: self.candidate,
+            target_id: self.target_id,
+            result: Ok(self.result.as_ref().ok()?.clone()),
+            work: self.work,
+        })
     }
 }
 

@@ -126,6 +126,8 @@ pub(crate) fn run(
     let (Some(local), Some(targets)) = (obj.btf.as_ref(), targets) else {
         return Ok(out);
     };
+    // One allocation for the results (a result is a few hundred bytes).
+    out.report.results.reserve_exact(obj.core_relos.len());
     let mut relocator = Relocator::new(targets.main);
     let module_btfs: OnceCell<Vec<Arc<KernelBtf>>> = OnceCell::new();
     let module_targets: OnceCell<Vec<Target<'_>>> = OnceCell::new();

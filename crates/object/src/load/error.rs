@@ -246,6 +246,9 @@ pub enum Problem {
         name: String,
         /// The kind looked up.
         kind: Kind,
+        /// Whether modules' BTF was searched too (not on kernels without
+        /// module BTF).
+        modules_searched: bool,
     },
     /// A program that needs an attach target in its section name.
     NoAttachTarget {
@@ -527,12 +530,18 @@ impl fmt::Display for Problem {
                 program,
                 name,
                 kind,
+                modules_searched,
             } => write!(
                 f,
-                "program '{}': the kernel has no {} '{}' to attach to (looked in vmlinux and module BTF)",
+                "program '{}': the kernel has no {} '{}' to attach to ({})",
                 p(program),
                 kind_word(*kind),
-                p(name)
+                p(name),
+                if *modules_searched {
+                    "looked in vmlinux and module BTF"
+                } else {
+                    "looked in vmlinux BTF; this kernel has no module BTF"
+                }
             ),
             Problem::NoAttachTarget { program, section } => write!(
                 f,

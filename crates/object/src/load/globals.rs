@@ -4,9 +4,12 @@
 //! variables a libbpf skeleton exposes can be set: global ones, not static
 //! or hidden (libbpf treats hidden ones as static).
 
-use corex_btf::{Btf, Endian, Kind, Linkage, TypeId};
+use std::collections::HashMap;
+
+use corex_btf::{Endian, Kind, Linkage, TypeId};
 
 use super::error::{PlanError, Problem, VariableProblem};
+use crate::work::tick;
 use crate::{DataKind, Object};
 
 /// Where a settable variable lives.
@@ -28,48 +31,88 @@ fn problem(name: &str, why: VariableProblem) -> PlanError {
     .into()
 }
 
+/// The object's data-section variables by name, made on the first
+/// lookup, so that setting many variables does not scan every variable
+/// and every BTF type for each one.
+#[derive(Debug, Default)]
+pub(crate) struct GlobalIndex {
+    /// Name -> (data section, variable): the first of that name in the
+    /// first section (`.kconfig` aside) that has one.
+    first: HashMap<String, (usize, usize)>,
+    /// (DATASEC name, VAR name) -> the linkage of the first VAR of that
+    /// name listed by a DATASEC of that name (DATASECs in id order).
+    linkage: HashMap<(String, String), Option<Linkage>>,
+}
+
+impl GlobalIndex {
+    /// Indexes `obj`'s data sections and its BTF's DATASECs.
+    pub(crate) fn new(obj: &Object) -> GlobalIndex {
+        let mut index = GlobalIndex::default();
+        for (i, d) in obj.data.iter().enumerate() {
+            if d.kind == DataKind::Kconfig {
+                continue;
+            }
+            for (j, v) in d.variables.iter().enumerate() {
+                tick(1);
+                index.first.entry(v.name.clone()).or_insert((i, j));
+            }
+        }
+        let Some(btf) = obj.btf.as_ref() else {
+            return index;
+        };
+        for ds in btf.types().filter(|t| t.kind() == Kind::Datasec) {
+            for v in ds.datasec_vars() {
+                tick(1);
+                let t = btf.ty(v.ty);
+                if t.kind() == Kind::Var {
+                    index
+                        .linkage
+                        .entry((ds.name().to_owned(), t.name().to_owned()))
+                        .or_insert_with(|| t.linkage());
+                }
+            }
+        }
+        tick(btf.type_count() as usize);
+        index
+    }
+}
+
 /// The global variable called `name` in a global data section.
 pub(crate) fn find(obj: &Object, name: &str) -> Result<VarPlace, PlanError> {
     let not_found = || problem(name, VariableProblem::NotFound);
-    let btf = obj.btf.as_ref().ok_or_else(not_found)?;
-    for (i, d) in obj.data.iter().enumerate() {
-        if d.kind == DataKind::Kconfig {
-            continue;
-        }
-        let Some(v) = d.variables.iter().find(|v| v.name == name) else {
-            continue;
-        };
-        let global = var_linkage(btf, &d.name, name) == Some(Linkage::Global)
-            && obj.facts.variable(name).is_some_and(|s| !s.hidden);
-        if !global {
-            return Err(not_found());
-        }
-        if d.size == 0 {
-            return Err(problem(
-                name,
-                VariableProblem::NotLoaded {
-                    section: d.name.clone(),
-                },
-            ));
-        }
-        return Ok(VarPlace {
-            data: i,
-            offset: v.offset,
-            size: v.size,
-            ty: v.ty,
-        });
+    if obj.btf.is_none() {
+        return Err(not_found());
     }
-    Err(not_found())
-}
-
-/// Linkage of the VAR `var` listed in the DATASEC `section`.
-fn var_linkage(btf: &Btf, section: &str, var: &str) -> Option<Linkage> {
-    btf.types()
-        .filter(|t| t.kind() == Kind::Datasec && t.name() == section)
-        .flat_map(|t| t.datasec_vars())
-        .map(|v| btf.ty(v.ty))
-        .find(|t| t.kind() == Kind::Var && t.name() == var)
-        .and_then(|t| t.linkage())
+    let index = obj.global_index();
+    tick(1);
+    let Some(&(i, j)) = index.first.get(name) else {
+        return Err(not_found());
+    };
+    let (d, v) = (&obj.data[i], &obj.data[i].variables[j]);
+    let linkage = index
+        .linkage
+        .get(&(d.name.clone(), name.to_owned()))
+        .copied()
+        .flatten();
+    let global =
+        linkage == Some(Linkage::Global) && obj.facts.variable(name).is_some_and(|s| !s.hidden);
+    if !global {
+        return Err(not_found());
+    }
+    if d.size == 0 {
+        return Err(problem(
+            name,
+            VariableProblem::NotLoaded {
+                section: d.name.clone(),
+            },
+        ));
+    }
+    Ok(VarPlace {
+        data: i,
+        offset: v.offset,
+        size: v.size,
+        ty: v.ty,
+    })
 }
 
 /// A value for a variable, checked against its BTF type.

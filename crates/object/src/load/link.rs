@@ -86,12 +86,70 @@ fn text_function(obj: &Object, section_insn: usize) -> Option<usize> {
 }
 
 /// A `.BTF.ext` block of records: its position among the blocks, and
-/// whether its records are sorted by instruction (clang sorts them; the
-/// kernel refuses them unsorted).
-#[derive(Clone, Copy, Debug)]
+/// for records not sorted by instruction (clang sorts them; the kernel
+/// refuses them unsorted) an index that finds a function's records as
+/// libbpf's scan does.
+#[derive(Clone, Debug)]
 struct Block {
     at: usize,
-    sorted: bool,
+    unsorted: Option<Unsorted>,
+}
+
+/// The records of an unsorted block, indexed once: libbpf's scan
+/// (`adjust_prog_btf_ext_info`) takes, in record order, the records inside
+/// the function that come before the first record at or past its end.
+#[derive(Clone, Debug)]
+struct Unsorted {
+    /// The largest instruction of the records up to each one (so the first
+    /// record at or past an end is a binary search away).
+    running_max: Vec<usize>,
+    /// Record positions by instruction, then position.
+    by_insn: Vec<usize>,
+}
+
+impl Unsorted {
+    /// Indexes the records' instructions `insns` when they are not sorted.
+    fn of(insns: &[usize]) -> Option<Unsorted> {
+        if insns.windows(2).all(|w| w[0] <= w[1]) {
+            return None;
+        }
+        let mut max = 0;
+        let running_max = insns
+            .iter()
+            .map(|&at| {
+                max = max.max(at);
+                max
+            })
+            .collect();
+        let mut by_insn: Vec<usize> = (0..insns.len()).collect();
+        by_insn.sort_unstable_by_key(|&i| (insns[i], i));
+        tick(insns.len() * crate::btf_names::log2(insns.len()));
+        Some(Unsorted {
+            running_max,
+            by_insn,
+        })
+    }
+
+    /// Positions of the records libbpf's scan takes for the instructions
+    /// `first..end` (`at` gives a record's instruction), in record order.
+    fn scan(&self, first: usize, end: usize, at: impl Fn(usize) -> usize) -> Vec<usize> {
+        let stop = self.running_max.partition_point(|&m| m < end);
+        let lo = self.by_insn.partition_point(|&i| at(i) < first);
+        let hi = self.by_insn.partition_point(|&i| at(i) < end);
+        let mut taken: Vec<usize> = self.by_insn[lo.min(hi)..hi]
+            .iter()
+            .copied()
+            .filter(|&i| i < stop)
+            .collect();
+        taken.sort_unstable();
+        let n = self.by_insn.len();
+        tick(
+            1 + 3 * crate::btf_names::log2(n)
+                + (hi - lo.min(hi))
+                + taken.len() * crate::btf_names::log2(taken.len()),
+        );
+        taken
+    }
 }
 
 /// The first func info and line info block of each section, indexed once
@@ -126,11 +184,16 @@ fn index_blocks<T>(
         let Some(name) = btf.str_at(b.sec_name_off) else {
             continue;
         };
-        let sorted = b
+        if index.contains_key(name) {
+            continue;
+        }
+        let insns: Vec<usize> = b
             .records
-            .windows(2)
-            .all(|w| insn_off(&w[0]) <= insn_off(&w[1]));
-        index.entry(name.to_owned()).or_insert(Block { at, sorted });
+            .iter()
+            .map(|r| insn_off(r) as usize / INSN_SIZE)
+            .collect();
+        let unsorted = Unsorted::of(&insns);
+        index.insert(name.to_owned(), Block { at, unsorted });
     }
     index
 }
@@ -138,8 +201,8 @@ fn index_blocks<T>(
 /// The `.BTF.ext` records of one function as `make` turns them (given the
 /// record and its rebased instruction index); `None` when its section has
 /// no record inside the function (libbpf's `adjust_prog_btf_ext_info`).
-/// Sorted records are found by a binary search; unsorted ones (which the
-/// kernel refuses) by libbpf's scan.
+/// Sorted records are found by a binary search, unsorted ones (which the
+/// kernel refuses) through their [`Unsorted`] index.
 fn ext_records<T, R>(
     blocks: &[ExtSection<T>],
     block: Option<&Block>,
@@ -152,24 +215,27 @@ fn ext_records<T, R>(
     let records = &blocks.get(block.at)?.records;
     let at = |rec: &T| insn_off(rec) as usize / INSN_SIZE;
     let (first, len) = (prog.section_insn, prog.insns().len());
-    let from = if block.sorted {
-        tick(1 + crate::btf_names::log2(records.len()));
-        records.partition_point(|r| at(r) < first)
-    } else {
-        0
+    let end = first + len;
+    let rebased = |rec: &T| make(rec, (at(rec) - first + start) as u32);
+    let out: Vec<R> = match &block.unsorted {
+        Some(unsorted) => unsorted
+            .scan(first, end, |i| at(&records[i]))
+            .into_iter()
+            .map(|i| rebased(&records[i]))
+            .collect(),
+        None => {
+            tick(1 + crate::btf_names::log2(records.len()));
+            let from = records.partition_point(|r| at(r) < first);
+            records[from..]
+                .iter()
+                .take_while(|r| {
+                    tick(1);
+                    at(r) < end
+                })
+                .map(rebased)
+                .collect()
+        }
     };
-    let mut out = Vec::new();
-    for rec in &records[from..] {
-        tick(1);
-        let at = at(rec);
-        if at < first {
-            continue;
-        }
-        if at >= first + len {
-            break;
-        }
-        out.push(make(rec, (at - first + start) as u32));
-    }
     (!out.is_empty()).then_some(out)
 }
 

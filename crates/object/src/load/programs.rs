@@ -99,6 +99,7 @@ pub(crate) fn attrs(prog: &Program, kernel: &KernelInputs<'_>) -> Result<LoadAtt
             program: prog.name.clone(),
             name: name.clone(),
             kind,
+            modules_searched: kernel.has(Feature::ModuleBtf) && kernel.has(Feature::Btf),
         }
         .into()
     };

@@ -127,3 +127,156 @@ fn a_kconfig_map_past_the_kernels_largest_value_is_refused_before_it_is_allocate
         )
     );
 }
+
+/// `n` one-instruction programs in section `xdp`, each with a FUNC, and
+/// `.BTF.ext` func info for them with each pair swapped (instructions 1,
+/// 0, 3, 2, ...: unsorted, which the kernel refuses, but libbpf reads).
+fn unsorted_func_info(n: usize) -> Vec<u8> {
+    use crate::scale_tests::objgen::{
+        insn, int_def, ElfWriter, Symbol, OP_EXIT, SHT_PROGBITS, STB_GLOBAL, STT_FUNC,
+    };
+    use corex_btf::write::{BtfBuilder, TypeDef};
+    use corex_btf::{Endian::Little as LE, Linkage};
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let proto = b.add(&TypeDef::func_proto(int, Vec::new()));
+    let funcs: Vec<u32> = (0..n)
+        .map(|i| {
+            b.add(&TypeDef::func(format!("p{i}"), proto, Linkage::Global))
+                .0
+        })
+        .collect();
+    let sec_name = b.add_string("xdp").unwrap();
+    let w = |v: u32| v.to_le_bytes();
+    let mut info = Vec::new();
+    info.extend(w(8)); // record size
+    info.extend(w(sec_name));
+    info.extend(w(n as u32));
+    for i in (0..n).map(|i| i ^ 1).filter(|&i| i < n) {
+        info.extend(w(8 * i as u32));
+        info.extend(w(funcs[i]));
+    }
+    let mut ext = 0xeb9fu16.to_le_bytes().to_vec();
+    ext.extend([1, 0]);
+    // hdr_len, func_info off/len, line_info off/len, core_relo off/len.
+    for v in [
+        32,
+        0,
+        info.len() as u32,
+        info.len() as u32,
+        0,
+        info.len() as u32,
+        0,
+    ] {
+        ext.extend(w(v));
+    }
+    ext.extend(info);
+    let mut elf = ElfWriter::new(LE);
+    let code = (0..n).flat_map(|_| insn(LE, OP_EXIT, 0, 0, 0, 0)).collect();
+    let sec = elf.code(b"xdp", code);
+    elf.section(b"license", SHT_PROGBITS, 0, b"GPL\0".to_vec());
+    elf.section(b".BTF", SHT_PROGBITS, 0, b.to_bytes(LE).unwrap());
+    elf.section(b".BTF.ext", SHT_PROGBITS, 0, ext);
+    for i in 0..n {
+        elf.symbol(Symbol {
+            name: format!("p{i}").into_bytes(),
+            value: 8 * i as u64,
+            size: 8,
+            shndx: sec,
+            bind: STB_GLOBAL,
+            kind: STT_FUNC,
+        });
+    }
+    elf.finish()
+}
+
+#[test]
+fn unsorted_func_info_is_attributed_to_programs_in_n_log_n() {
+    // Each program's records were found by scanning the whole block.
+    assert_plan_n_log_n(
+        "unsorted func info",
+        5_000,
+        unsorted_func_info,
+        |_| String::new(),
+        |plan, n| {
+            assert_eq!(plan.programs.len(), n);
+            for (i, prog) in plan.programs.iter().enumerate() {
+                let info = &prog.func_info;
+                // libbpf's scan stops at the first record at or past the
+                // program's end: p0's stops at p1's record, which comes
+                // first; p1's takes its own record.
+                let expected = i % 2;
+                assert_eq!(info.len(), expected, "program p{i}: {info:?}");
+            }
+        },
+    );
+}
+
+/// `n` global `int` variables `g<i>` in `.data`, each with its symbol.
+fn many_globals(n: usize) -> Vec<u8> {
+    use crate::scale_tests::objgen::{
+        int_def, var_def, ElfWriter, Symbol, SHF_ALLOC, SHF_WRITE, SHT_PROGBITS, STT_OBJECT,
+    };
+    use corex_btf::write::{Body, BtfBuilder, TypeDef};
+    use corex_btf::{Endian::Little as LE, Linkage, VarSecInfo};
+    let mut b = BtfBuilder::new();
+    let int = b.add(&int_def("int"));
+    let vars = (0..n)
+        .map(|i| VarSecInfo {
+            ty: b.add(&var_def(&format!("g{i}"), int, Linkage::Global)),
+            offset: 4 * i as u32,
+            size: 4,
+        })
+        .collect();
+    b.add(&TypeDef {
+        name: ".data".into(),
+        kflag: false,
+        body: Body::Datasec {
+            size: 4 * n as u32,
+            vars,
+        },
+    });
+    let mut elf = ElfWriter::new(LE);
+    let data = elf.section(
+        b".data",
+        SHT_PROGBITS,
+        SHF_ALLOC | SHF_WRITE,
+        vec![0; 4 * n],
+    );
+    elf.section(b".BTF", SHT_PROGBITS, 0, b.to_bytes(LE).unwrap());
+    for i in 0..n {
+        let name = format!("g{i}");
+        elf.symbol(Symbol::global(
+            name.as_bytes(),
+            STT_OBJECT,
+            data,
+            4 * i as u64,
+            4,
+        ));
+    }
+    elf.finish()
+}
+
+#[test]
+fn many_globals_set_by_name_in_n_log_n() {
+    // Each lookup scanned every variable and every BTF type.
+    crate::scale_tests::assert_n_log_n_steps("setting every global variable", 4_000, |n| {
+        let obj = Object::parse(&many_globals(n)).unwrap();
+        let mut config = LoadConfig::new("globals");
+        take_steps();
+        for i in 0..n {
+            let value = super::GlobalValue::Int(i as i128);
+            config
+                .set_global(&obj, &format!("g{i}"), value)
+                .unwrap_or_else(|e| panic!("g{i}: {e}"));
+        }
+        let taken = take_steps();
+        let e = config.set_global(&obj, "nope", super::GlobalValue::Int(0));
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "variable 'nope': no such global variable in .data, .rodata or .bss \
+             (static and hidden variables cannot be set)"
+        );
+        taken
+    });
+}

@@ -1,37 +1,33 @@
 //! A kernel BTF (vmlinux or a module's split BTF) owned together with its
-//! name indexes, so a long-lived loader parses and indexes it once: each
-//! index is built on the first lookup that needs it, not before, and holds
-//! no borrow of the BTF.
+//! indexes, so a long-lived loader parses and indexes it once: each index is
+//! built on the first lookup that needs it, not before, and holds no borrow
+//! of the BTF.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use corex_btf::{Btf, Kind, NameIndex, TypeId};
 
+use super::exact_index::ExactIndex;
 use crate::core::Target;
-use crate::name_scan::raw_string;
 use crate::Object;
 
-/// Exact lookups answered by a scan before the index of own names is
-/// built: a one-shot load looks up a few attach targets and ksyms, each
-/// scan (kind first, then the name's bytes) costs a fraction of building
-/// the index, as libbpf scans; a long-lived loader passes this many and
-/// builds the index once.
-const SCANS_BEFORE_INDEX: u32 = 8;
+/// Kind numbers an exact lookup can ask for (BTF's kind field has 5 bits).
+const KIND_SLOTS: usize = 32;
 
-/// A kernel BTF and its lazily built name indexes.
+/// A kernel BTF and its lazily built indexes.
 pub struct KernelBtf {
     name: String,
     btf: Arc<Btf>,
-    /// Its own named types (a module's, not its base's), for exact lookups.
-    own: OnceLock<NameIndex>,
-    /// A split BTF's named types with its base's, for CO-RE (vmlinux uses
-    /// `own`, which holds all of them).
-    with_base: OnceLock<NameIndex>,
+    /// Per kind number, its own types of that kind by exact name: built on
+    /// the first exact lookup of that kind.
+    exact: [OnceLock<ExactIndex>; KIND_SLOTS],
+    /// Exact indexes built so far.
+    exact_builds: AtomicU32,
+    /// Every named type (a split BTF's base's included), for CO-RE.
+    core: OnceLock<NameIndex>,
     /// Whether a CO-RE plan has been made against it.
     relocated_against: AtomicBool,
-    /// Exact lookups made so far.
-    lookups: AtomicU32,
 }
 
 impl KernelBtf {
@@ -41,10 +37,10 @@ impl KernelBtf {
         KernelBtf {
             name: name.into(),
             btf,
-            own: OnceLock::new(),
-            with_base: OnceLock::new(),
+            exact: std::array::from_fn(|_| OnceLock::new()),
+            exact_builds: AtomicU32::new(0),
+            core: OnceLock::new(),
             relocated_against: AtomicBool::new(false),
-            lookups: AtomicU32::new(0),
         }
     }
 
@@ -63,45 +59,39 @@ impl KernelBtf {
         &self.btf
     }
 
-    /// Whether the index of its own names has been built.
-    pub fn is_indexed(&self) -> bool {
-        self.own.get().is_some()
-    }
-
-    fn own_index(&self) -> &NameIndex {
-        self.own.get_or_init(|| NameIndex::own(&self.btf))
-    }
-
     /// The first type (in id order) of kind `kind` called exactly `name`
     /// among this BTF's own types (a module's, not its base's): libbpf's
-    /// `btf__find_by_name_kind_own`. The first lookups scan (as libbpf
-    /// does, cheaper than indexing for a few names); from the ninth on, or
-    /// once an index exists, the index answers.
+    /// `btf__find_by_name_kind_own`. Answered by an index of this BTF's own
+    /// types of `kind`, built once, on the first lookup of that kind, in one
+    /// pass that reads only those types' names (see [`is_indexed`]).
+    ///
+    /// [`is_indexed`]: KernelBtf::is_indexed
     pub fn find(&self, kind: Kind, name: &str) -> Option<TypeId> {
         if name.is_empty() {
             return None;
         }
-        let index = match self.own.get() {
-            Some(index) => index,
-            None if self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX => {
-                return self.scan(kind, name);
-            }
-            None => self.own_index(),
-        };
-        index.find(&self.btf, name, kind)
+        self.exact[kind as usize]
+            .get_or_init(|| {
+                self.exact_builds.fetch_add(1, Ordering::Relaxed);
+                ExactIndex::build(&self.btf, kind)
+            })
+            .find(&self.btf, name.as_bytes())
     }
 
-    /// The first own type of `kind` called exactly `name`, by one pass.
-    fn scan(&self, kind: Kind, name: &str) -> Option<TypeId> {
-        let btf = &*self.btf;
-        let wanted = name.as_bytes();
-        btf.own_ids().find(|&id| {
-            let t = btf.ty(id);
-            t.kind() == kind
-                && raw_string(btf, t.name_off())
-                    .strip_prefix(wanted)
-                    .is_some_and(|rest| rest.first() == Some(&0))
-        })
+    /// Whether exact lookups of `kind` have an index (one was made).
+    pub fn is_indexed(&self, kind: Kind) -> bool {
+        self.exact[kind as usize].get().is_some()
+    }
+
+    /// How many exact-lookup indexes have been built: at most one per kind
+    /// looked up, whatever the number of lookups.
+    pub fn exact_index_builds(&self) -> u32 {
+        self.exact_builds.load(Ordering::Relaxed)
+    }
+
+    /// How many types the exact index of `kind` holds, if it was built.
+    pub fn indexed_types(&self, kind: Kind) -> Option<usize> {
+        self.exact[kind as usize].get().map(ExactIndex::len)
     }
 
     /// The CO-RE target for relocating `obj` against this BTF. The first
@@ -119,19 +109,13 @@ impl KernelBtf {
 
     /// Every named type, a split BTF's base's included.
     fn core_index(&self) -> &NameIndex {
-        match self.btf.base() {
-            None => self.own_index(),
-            Some(_) => self.with_base.get_or_init(|| NameIndex::new(&self.btf)),
-        }
+        self.core.get_or_init(|| NameIndex::new(&self.btf))
     }
 
     /// Whether [`KernelBtf::core_target`] now shares a full index (built
-    /// by a lookup or by an earlier plan).
+    /// by an earlier plan).
     pub fn has_core_index(&self) -> bool {
-        match self.btf.base() {
-            None => self.own.get().is_some(),
-            Some(_) => self.with_base.get().is_some(),
-        }
+        self.core.get().is_some()
     }
 }
 
@@ -140,7 +124,8 @@ impl std::fmt::Debug for KernelBtf {
         f.debug_struct("KernelBtf")
             .field("name", &self.name)
             .field("types", &self.btf.type_count())
-            .field("indexed", &self.is_indexed())
+            .field("exact_indexes", &self.exact_index_builds())
+            .field("core_indexed", &self.has_core_index())
             .finish()
     }
 }
@@ -258,12 +243,18 @@ mod tests {
             (Kind::Struct, "int", None),
         ];
         assert_ne!(Some(f2), expected[0].2);
-        // The first lookups scan; then the index is built and answers alike.
+        // One index per kind looked up, built by its first lookup.
+        assert_eq!(k.exact_index_builds(), 0);
         for round in 0..3 {
             for (kind, name, id) in expected {
                 assert_eq!(k.find(kind, name), id, "{kind:?} {name}, round {round}");
             }
-            assert_eq!(k.is_indexed(), round > 0, "round {round}");
+            assert_eq!(k.exact_index_builds(), 4, "round {round}");
         }
+        assert_eq!(k.indexed_types(Kind::Func), Some(2));
+        assert_eq!(k.indexed_types(Kind::Typedef), Some(1));
+        assert!(k.is_indexed(Kind::Struct) && !k.is_indexed(Kind::Var));
+        assert_eq!(k.find(Kind::Var, ""), None);
+        assert!(!k.is_indexed(Kind::Var));
     }
 }
