@@ -5,13 +5,13 @@
 //! the raw file does; the progress bar is drawn on a terminal and nowhere
 //! else.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use corex_btf::write::BtfBuilder;
 use corex_btf::{Btf, Endian, Kind};
+use corex_testkit::archive::{tar_xz, xz};
 use serde_json::Value;
 
 fn task_object() -> PathBuf {
@@ -175,22 +175,6 @@ fn check_json(kernels: &[&std::ffi::OsStr]) -> Value {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["errors"], Value::Array(vec![]), "{doc}");
     doc
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut enc = xz2::write::XzEncoder::new(Vec::new(), 1);
-    enc.write_all(data).expect("xz");
-    enc.finish().expect("xz")
-}
-
-fn tar_xz(member: &str, data: &[u8]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, member, data).expect("tar");
-    xz(&tar.into_inner().expect("tar"))
 }
 
 #[test]
