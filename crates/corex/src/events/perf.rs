@@ -267,7 +267,7 @@ impl<'cb> PerfBuffer<'cb> {
 
     /// Waits until a CPU's ring has records (or `timeout` passes, or the
     /// waker fires, or a signal arrives), then delivers everything waiting
-    /// on every CPU. Returns how many samples were delivered.
+    /// on the CPUs whose wake-ups arrived. Returns how many samples were delivered.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, EventsError> {
         poll_reader(self, timeout)
     }
@@ -299,6 +299,19 @@ impl Drain for PerfBuffer<'_> {
 
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
+    }
+    /// Only the CPUs whose events the wait reported, as libbpf does: a
+    /// wake-up is one CPU's ring, and looking at the others costs their
+    /// control pages' cache lines.
+    fn drain_ready(&mut self) -> Result<usize, EventsError> {
+        let mut total = 0;
+        for i in 0..self.poll.ready_count {
+            let index = self.poll.ready[i].token as usize;
+            if index < self.cpus.len() {
+                total += self.consume_cpu(index)?;
+            }
+        }
+        Ok(total)
     }
     fn poll_set(&mut self) -> &mut Poller {
         &mut self.poll
