@@ -163,7 +163,10 @@ impl Poller {
         let timeout_ms = match timeout {
             None => -1,
             // Round up, so a short timeout still waits.
-            Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
+            Some(t) => {
+                let ms = t.as_millis() + u128::from(!t.subsec_nanos().is_multiple_of(1_000_000));
+                ms.min(i32::MAX as u128) as i32
+            }
         };
         let n = match self.epoll.wait(&mut self.ready, timeout_ms) {
             Ok(n) => n,
