@@ -33,32 +33,6 @@ pub fn btf_parse(data: &[u8]) {
     if let Ok(btf) = Btf::parse_split(data, split_base()) {
         btf_everything(&btf);
     }
-    // BTF from the kernel is parsed without the per-type checks (the kernel
-    // made them): whatever it holds, reading it type by type and dumping
-    // it raw or as JSON must still never panic or hang. (The C dump walks
-    // the type graph by id and relies on those checks.)
-    if let Ok(btf) = Btf::from_kernel_vec(data.to_vec(), None) {
-        unchecked_btf_reads(&btf);
-    }
-}
-
-/// Every accessor, the raw and the JSON dump on BTF parsed without the
-/// per-type checks.
-fn unchecked_btf_reads(btf: &Btf) {
-    for id in btf.all_ids() {
-        let t = btf.ty(id);
-        let _ = (t.name(), t.kind(), t.vlen(), t.int(), t.array(), t.to_def());
-        let _ = (t.members().count(), t.enum_values().count());
-        let _ = (t.params().count(), t.datasec_vars().count());
-        for r in t.referenced_ids() {
-            let _ = btf.ty(r).kind();
-        }
-        let _ = (btf.resolve_size(id), btf.skip_mods_and_typedefs(id));
-        let _ = btf.find_by_name_kind(t.name(), t.kind());
-    }
-    let all = Filter::default();
-    let _ = dump::raw::dump(btf, &all, &mut io::sink());
-    let _ = dump::json::dump(btf, &all, &mut io::sink());
 }
 
 /// Any container `corex_btf::load` recognises. A plain tar (which `load`

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::names::NameIndex;
 use crate::types::Type;
+use crate::validate::Extent;
 
 /// A BTF type id. `TypeId(0)` is `void`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +105,8 @@ pub struct Btf {
     type_range: std::ops::Range<usize>,
     /// Byte range of the string section in `data` (valid UTF-8, NUL-terminated).
     str_range: std::ops::Range<usize>,
+    /// Whether this string section and its base's are all ASCII.
+    strings_ascii: bool,
     /// Byte offset, within the type section, of each own type's record;
     /// entry `i` is type `first_id + i`.
     offsets: Vec<u32>,
@@ -227,30 +230,9 @@ impl Btf {
     }
 
     /// Parses raw BTF, keeping `data` as the storage (no copy), split on
-    /// `base` if given.
-    pub fn from_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
-        Btf::from_vec_checking(data, base, true)
-    }
-
-    /// [`Btf::from_vec`] for BTF the running kernel handed out (a kernel
-    /// BTF object's data): the kernel checked every type's string offsets,
-    /// type ids and shapes, more strictly than this crate does, when it
-    /// registered the BTF, so that per-type pass (most of a parse) is not
-    /// made again. The header, the string table (terminated, UTF-8) and
-    /// every record's size are still checked; the type-by-type accessors
-    /// and the raw and JSON dumps read a type id or string offset out of
-    /// range as `void` or `""`, but walks of the whole type graph (the C
-    /// dump) rely on the kernel's checks. Use [`Btf::from_vec`] for BTF
-    /// from anywhere else (files, objects, user input).
-    pub fn from_kernel_vec(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
-        Btf::from_vec_checking(data, base, false)
-    }
-
-    fn from_vec_checking(
-        mut data: Vec<u8>,
-        base: Option<Arc<Btf>>,
-        check_types: bool,
-    ) -> Result<Btf> {
+    /// `base` if given. Every record is checked, whatever the source (a
+    /// kernel's BTF too: the check is a few comparisons per record).
+    pub fn from_vec(mut data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf> {
         let (header, endian) = parse_header(&data)?;
         let hdr = header.hdr_len as usize;
         let str_start = hdr + header.str_off as usize;
@@ -274,11 +256,15 @@ impl Btf {
                 why: "the last string is not NUL-terminated",
             });
         }
-        if let Err(e) = std::str::from_utf8(str_bytes) {
-            return Err(Error::BadStrings {
-                offset: str_start + e.valid_up_to(),
-                why: "not valid UTF-8",
-            });
+        // ASCII (a kernel's strings are) is valid UTF-8, and found faster.
+        let own_ascii = str_bytes.is_ascii();
+        if !own_ascii {
+            if let Err(e) = std::str::from_utf8(str_bytes) {
+                return Err(Error::BadStrings {
+                    offset: str_start + e.valid_up_to(),
+                    why: "not valid UTF-8",
+                });
+            }
         }
         let str_range = str_start..str_start + str_bytes.len();
         let type_start = hdr + header.type_off as usize;
@@ -299,7 +285,8 @@ impl Btf {
                       that 32-bit string offsets reach",
             });
         }
-        let offsets = index_types(&data[type_range.clone()], first_id, type_start)?;
+        let (offsets, extent) = index_types(&data[type_range.clone()], first_id, type_start)?;
+        let strings_ascii = own_ascii && base.as_ref().is_none_or(|b| b.strings_ascii);
         let btf = Btf {
             base,
             header,
@@ -307,14 +294,13 @@ impl Btf {
             data,
             type_range,
             str_range,
+            strings_ascii,
             offsets,
             first_id,
             str_base,
             names: OnceLock::new(),
         };
-        if check_types {
-            crate::validate::validate(&btf, type_start)?;
-        }
+        crate::validate::validate(&btf, &extent, type_start)?;
         Ok(btf)
     }
 
@@ -329,6 +315,7 @@ impl Btf {
     }
 
     /// The base this BTF is split on, if any.
+    #[inline]
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }
@@ -349,20 +336,41 @@ impl Btf {
         (self.first_id..self.type_count()).map(TypeId)
     }
 
+    /// The types this BTF itself holds, in order, read straight from the
+    /// section (no lookup by id).
+    pub(crate) fn own_types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        let section = &self.data[self.type_range.clone()];
+        let ends = self.offsets.iter().skip(1).map(|&e| e as usize);
+        let ends = ends.chain(std::iter::once(section.len()));
+        self.offsets
+            .iter()
+            .zip(ends)
+            .zip(self.own_ids())
+            .map(move |((&start, end), id)| Type::new(self, id, &section[start as usize..end]))
+    }
+
     /// Every type id from 1, the base's included.
     pub fn all_ids(&self) -> impl Iterator<Item = TypeId> + '_ {
         (1..self.type_count()).map(TypeId)
     }
 
     /// Total length of the string tables (base and own).
+    #[inline]
     pub fn strings_len(&self) -> u32 {
         self.str_base + self.own_string_bytes().len() as u32
     }
 
     /// This BTF's own string section, NUL-separated (offsets into it are
     /// `offset - base.strings_len()`).
+    #[inline]
     pub fn own_string_bytes(&self) -> &[u8] {
         &self.data[self.str_range.clone()]
+    }
+
+    /// Whether the string tables (this BTF's and its base's) are all ASCII:
+    /// then every offset inside them starts a string.
+    pub(crate) fn strings_are_ascii(&self) -> bool {
+        self.strings_ascii
     }
 
     /// The string at `offset` (up to its NUL), or `None` if the offset is out
@@ -461,9 +469,14 @@ impl Btf {
             .unwrap_or_else(|| Type::new(self, TypeId::VOID, &VOID_RECORD))
     }
 
-    /// Every type from id 1 on, the base's included.
+    /// Every type from id 1 on, the base's included; this BTF's own types
+    /// are read in section order, without a lookup per id.
     pub fn types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
-        self.all_ids().map(|id| self.ty(id))
+        let base = self.base.as_deref();
+        let base_types = base
+            .into_iter()
+            .flat_map(|b| b.all_ids().map(move |id| b.ty(id)));
+        base_types.chain(self.own_types())
     }
 
     /// Follows typedefs and modifiers (const, volatile, restrict, type_tag)
@@ -523,14 +536,15 @@ impl Btf {
 }
 
 /// Walks the (native-order) type section, returning the byte offset of each
-/// record.
-fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<Vec<u32>> {
+/// record and what the records refer to.
+fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<(Vec<u32>, Extent)> {
     let word = |i: usize| {
         let b = &section[i * 4..i * 4 + 4];
         u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
     };
     let nwords = section.len() / 4;
     let mut offsets = Vec::with_capacity(nwords / 4);
+    let mut extent = Extent::default();
     let mut at = 0usize;
     while at < nwords {
         let id = TypeId(first_id + offsets.len() as u32);
@@ -581,9 +595,10 @@ fn index_types(section: &[u8], first_id: u32, type_start: usize) -> Result<Vec<u
             });
         }
         offsets.push((at * 4) as u32);
+        extent.add(kind, &section[at * 4..(at + 3 + extra) * 4]);
         at += 3 + extra;
     }
-    Ok(offsets)
+    Ok((offsets, extent))
 }
 
 /// Byte offset in the original input of an own type's record, for messages.

@@ -50,6 +50,7 @@ pub enum Kind {
 
 impl Kind {
     /// Decodes a kind number; `None` for numbers no BTF version defines.
+    #[inline]
     pub fn from_u8(n: u8) -> Option<Kind> {
         use Kind::*;
         Some(match n {
@@ -123,6 +124,24 @@ impl Kind {
             Datasec => 3 * vlen,
             _ => 0,
         }
+    }
+
+    /// How this kind's vlen entries are laid out, for kinds that have them.
+    pub(crate) fn entry_layout(self) -> Option<EntryLayout> {
+        use Kind::*;
+        let (stride, name, type_id) = match self {
+            Struct | Union => (12, Some(0), Some(1)),
+            Enum => (8, Some(0), None),
+            Enum64 => (12, Some(0), None),
+            FuncProto => (8, Some(0), Some(1)),
+            Datasec => (12, None, Some(0)),
+            _ => return None,
+        };
+        Some(EntryLayout {
+            stride,
+            name,
+            type_id,
+        })
     }
 
     /// Whether the header's third word is a size (as opposed to a type id).
@@ -223,4 +242,16 @@ impl Linkage {
             Linkage::Unknown(_) => "(unknown)",
         }
     }
+}
+
+/// The layout of one vlen entry (member, enumerator, parameter, section
+/// variable) of a kind.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryLayout {
+    /// Bytes per entry.
+    pub stride: usize,
+    /// The entry's word holding a name's string offset, if it has a name.
+    pub name: Option<usize>,
+    /// The entry's word holding a type id, if it refers to a type.
+    pub type_id: Option<usize>,
 }

@@ -15,7 +15,7 @@
 //! assert_eq!(printable(&b"bad\xff"[..]).to_string(), "bad\\xff");
 //! ```
 
-use std::fmt::{self, Write};
+use std::fmt;
 
 /// A name shown with its control characters, invisible formatting
 /// characters, backslashes and invalid UTF-8 escaped (see [`printable`]).
@@ -67,7 +67,7 @@ fn is_invisible_format(c: char) -> bool {
     )
 }
 
-fn write_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
+fn write_char(f: &mut impl fmt::Write, c: char) -> fmt::Result {
     match c {
         '\\' => f.write_str("\\\\"),
         '\t' => f.write_str("\\t"),
@@ -79,8 +79,9 @@ fn write_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
     }
 }
 
-impl fmt::Display for Printable<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Printable<'_> {
+    /// Writes the text as shown, escapes and all.
+    fn write_shown(&self, f: &mut impl fmt::Write) -> fmt::Result {
         // The common case, plain ASCII, in one pass and one write.
         if self
             .0
@@ -109,9 +110,28 @@ impl fmt::Display for Printable<'_> {
     }
 }
 
+impl fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A width or precision (`{:20}`) applies to the text as shown.
+        if f.width().is_some() || f.precision().is_some() {
+            let mut shown = String::new();
+            self.write_shown(&mut shown)?;
+            return f.pad(&shown);
+        }
+        self.write_shown(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::printable;
+
+    #[test]
+    fn width_and_precision_apply_to_the_shown_text() {
+        assert_eq!(format!("[{:8}]", printable("ab")), "[ab      ]");
+        assert_eq!(format!("[{:>6}]", printable("a\nb")), "[  a\\nb]");
+        assert_eq!(format!("[{:.3}]", printable("abcdef")), "[abc]");
+    }
 
     #[test]
     fn escapes_exactly_what_a_terminal_would_act_on() {

@@ -1,7 +1,7 @@
 //! Borrowed, typed views of BTF type records.
 
 use crate::btf::{Btf, TypeId};
-use crate::kind::{Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
+use crate::kind::{EntryLayout, Kind, Linkage, INT_BOOL, INT_CHAR, INT_SIGNED};
 
 /// A view of one type record. Cheap to copy; reads its words on demand.
 #[derive(Clone, Copy)]
@@ -137,6 +137,7 @@ impl<'a> Type<'a> {
     }
 
     /// The type id.
+    #[inline]
     pub fn id(&self) -> TypeId {
         self.id
     }
@@ -171,6 +172,7 @@ impl<'a> Type<'a> {
 
     /// The kind flag: bitfield encoding for composites, union for FWD,
     /// signedness for enums, attribute-style for tags.
+    #[inline]
     pub fn kflag(&self) -> bool {
         self.word(1) >> 31 != 0
     }
@@ -182,12 +184,14 @@ impl<'a> Type<'a> {
     }
 
     /// The third header word as a size (INT, composites, enums, DATASEC, FLOAT).
+    #[inline]
     pub fn size(&self) -> u32 {
         self.word(2)
     }
 
     /// The third header word as a type id (pointers, typedefs, modifiers, FUNC,
     /// FUNC_PROTO's return type, VAR, tags).
+    #[inline]
     pub fn type_id(&self) -> TypeId {
         TypeId(self.word(2))
     }
@@ -318,13 +322,16 @@ impl<'a> Type<'a> {
     /// Word `field` of each vlen entry (members, enumerators, parameters,
     /// section variables), read without resolving names.
     pub(crate) fn entry_words(&self, field: usize) -> impl Iterator<Item = u32> + 'a {
-        let stride = match self.kind() {
-            Kind::Struct | Kind::Union | Kind::Enum64 | Kind::Datasec => 12,
-            Kind::Enum | Kind::FuncProto => 8,
-            _ => 4,
+        let (entries, stride) = match self.kind().entry_layout() {
+            Some(layout) => (self.extra(), layout.stride),
+            None => (&[][..], 4),
         };
-        let entries = if stride == 4 { &[][..] } else { self.extra() };
         entries.chunks_exact(stride).map(move |e| word_at(e, field))
+    }
+
+    /// The whole record: its 12-byte header and its kind's extra data.
+    pub(crate) fn record(&self) -> &'a [u8] {
+        self.rec
     }
 
     /// Every type id this record refers to, in record order.
@@ -332,11 +339,13 @@ impl<'a> Type<'a> {
         let kind = self.kind();
         let e = self.extra();
         let header = kind.has_type().then_some(TypeId(self.word(2)));
-        let (list, step, pos): (&'a [u8], usize, usize) = match kind {
-            Kind::Array => (&e[..8], 4, 0),
-            Kind::Struct | Kind::Union => (e, 12, 1),
-            Kind::FuncProto => (e, 8, 1),
-            Kind::Datasec => (e, 12, 0),
+        let (list, step, pos): (&'a [u8], usize, usize) = match kind.entry_layout() {
+            _ if kind == Kind::Array => (&e[..8], 4, 0),
+            Some(EntryLayout {
+                stride,
+                type_id: Some(pos),
+                ..
+            }) => (e, stride, pos),
             _ => (&[], 4, 0),
         };
         header.into_iter().chain(
@@ -346,8 +355,6 @@ impl<'a> Type<'a> {
     }
 }
 
-/// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
-/// parsing checked).
 /// One 12-byte member record of a struct or union.
 fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
     let offset = word_at(m, 2);
@@ -365,8 +372,10 @@ fn decode_member<'a>(btf: &'a Btf, kflag: bool, m: &[u8]) -> Member<'a> {
     }
 }
 
+/// Native-order 32-bit word `i` of `bytes` (callers pass records whose size
+/// parsing checked).
 #[inline]
-fn word_at(bytes: &[u8], i: usize) -> u32 {
+pub(crate) fn word_at(bytes: &[u8], i: usize) -> u32 {
     let b = &bytes[i * 4..i * 4 + 4];
     u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
 }

@@ -6,30 +6,12 @@
 #[allow(dead_code)]
 mod common;
 
-use std::io::Write;
 
 use common::{raw_dump, read};
 use corex_btf::dump::Filter;
 use corex_btf::{Container, Error, MAX_DECOMPRESSED};
+use corex_testkit::archive::{tar, xz};
 use corex_testkit::kernel_file;
-
-/// One xz stream of `data`.
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut enc = xz2::write::XzEncoder::new(Vec::new(), 0);
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-/// A tar archive of one file, `name`, holding `data`.
-fn tar(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_ustar();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    b.append_data(&mut h, name, data).unwrap();
-    b.into_inner().unwrap()
-}
 
 /// `data` cut into `parts` pieces, each its own xz stream.
 fn streams(data: &[u8], parts: usize) -> Vec<Vec<u8>> {
@@ -89,7 +71,7 @@ fn tar_xz_in_several_streams_reads_its_member() {
     )
     .unwrap();
     let loaded =
-        corex_btf::load(&concatenated(&streams(&tar("kinds.btf", &btf), 4), 4), None).unwrap();
+        corex_btf::load(&concatenated(&streams(&tar(&[("kinds.btf", &btf)]), 4), 4), None).unwrap();
     assert_eq!(loaded.container, Container::TarXz);
     assert_eq!(
         raw_dump(&loaded.btf, &Filter::default()),
@@ -102,7 +84,7 @@ fn tar_xz_in_several_streams_reads_its_member() {
 #[test]
 fn a_tar_member_cut_short_is_named() {
     let data = vec![7u8; 3000];
-    let archive = tar("5.4.0-generic.btf", &data);
+    let archive = tar(&[("5.4.0-generic.btf", &data)]);
     let msg = error(&xz(&archive[..512 + 1000]));
     assert!(
         msg.contains(
@@ -152,7 +134,7 @@ fn member_names_in_messages_are_escaped() {
     );
     assert!(!msg.contains('\x1b') && !msg.contains('\x07'), "{msg:?}");
 
-    let msg = error(&xz(&tar("evil\x1b[2J.btf", b"not btf")));
+    let msg = error(&xz(&tar(&[("evil\x1b[2J.btf", b"not btf")])));
     assert!(
         msg.starts_with("file evil\\x1b[2J.btf in the tar.xz archive: not BTF"),
         "{msg}"

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use common::{expect_err, put_u32};
 use corex_btf::dump::{self, Filter};
 use corex_btf::{Btf, Endian, Kind, TypeId};
+use corex_testkit::archive::{tar, xz};
 use seeds::{assemble, find, info};
 
 /// Strings of the hand-made BTF: 0 `""`, 1 `"int"`, 5 `"x"`.
@@ -609,25 +610,6 @@ fn xz_garbage() {
         corex_btf::load(&xz(&bad), None),
         &["xz", "version = 9 at byte offset 2"],
     );
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = xz2::write::XzEncoder::new(Vec::new(), 1);
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
 }
 
 #[test]

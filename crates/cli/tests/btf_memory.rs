@@ -3,13 +3,14 @@
 //! (`RLIMIT_AS`): it must end with its output or a one-line error, within
 //! the limit. Before the fixes these took 2.1 to 4.2 GB.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::sync::OnceLock;
 
 use corex_btf::write::{BtfBuilder, MemberDef, TypeDef};
 use corex_btf::{Endian, TypeId, INT_SIGNED, MAX_DECOMPRESSED};
+use corex_testkit::archive::xz;
 use corex_testkit::with_address_space_limit;
 
 const MIB: u64 = 1 << 20;
@@ -142,17 +143,13 @@ fn c_dump_of_one_huge_gap_is_written_in_full_within_128_mib() {
 fn zeros_stream() -> &'static [u8] {
     static STREAM: OnceLock<Vec<u8>> = OnceLock::new();
     STREAM.get_or_init(|| {
-        let mut enc = xz2::write::XzEncoder::new(Vec::new(), 0);
-        enc.write_all(&vec![0u8; 64 << 20]).unwrap();
-        enc.finish().unwrap()
+        xz(&vec![0u8; 64 << 20])
     })
 }
 
 /// An xz stream of `head`, then `streams` streams of 64 MiB of zeros.
 fn xz_bomb(head: &[u8], streams: usize) -> Vec<u8> {
-    let mut enc = xz2::write::XzEncoder::new(Vec::new(), 0);
-    enc.write_all(head).unwrap();
-    let mut out = enc.finish().unwrap();
+    let mut out = xz(head);
     for _ in 0..streams {
         out.extend_from_slice(zeros_stream());
     }

@@ -98,8 +98,7 @@ impl<'w> NameScan<'w> {
         for w in &short {
             short_first[usize::from(w.name[0])] = true;
         }
-        for id in btf.all_ids() {
-            let t = btf.ty(id);
+        for t in btf.types() {
             let kind = t.kind();
             result.kind_counts[kind as usize] += 1;
             let off = t.name_off();
@@ -117,7 +116,7 @@ impl<'w> NameScan<'w> {
             };
             for w in same_head.iter().chain(short) {
                 if w.kinds & kind_bit(kind) != 0 && matches(name, w, || t.name()) {
-                    result.found[w.slot].push(id);
+                    result.found[w.slot].push(t.id());
                 }
             }
         }

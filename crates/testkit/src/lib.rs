@@ -2,6 +2,8 @@
 //! to run the oracle tools. Missing fixtures are a test failure with a message
 //! that says how to get them, never a silent skip.
 
+pub mod archive;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

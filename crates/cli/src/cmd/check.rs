@@ -389,7 +389,7 @@ fn text(results: &[KernelResult], objects: &[ObjectInput], out: &mut impl Write)
     }
     let width = results
         .iter()
-        .map(|r| r.label.len())
+        .map(|r| corex_btf::printable(&r.label).to_string().chars().count())
         .max()
         .unwrap_or(6)
         .max(6);

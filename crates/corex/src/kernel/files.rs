@@ -31,9 +31,7 @@ pub(crate) fn read_btf(path: &Path) -> Result<Arc<corex_btf::Btf>, String> {
 }
 
 /// vmlinux BTF as the kernel's BTF object holds it: one copy of the whole
-/// data, where `/sys/kernel/btf/vmlinux` gives a page per read, parsed
-/// without re-checking each type (the kernel did when it registered it:
-/// `Btf::from_kernel_vec`). The first
+/// data, where `/sys/kernel/btf/vmlinux` gives a page per read. The first
 /// kernel BTF the kernel lists is vmlinux's (registered at boot, before
 /// any module's); `None` without the privilege to open it, or anything
 /// unexpected.
@@ -49,7 +47,7 @@ fn vmlinux_from_kernel_object() -> Option<corex_btf::Btf> {
         let info = fd.info().ok()?;
         if info.kernel_btf {
             let data = (info.name == "vmlinux").then(|| fd.data().ok())??;
-            return corex_btf::Btf::from_kernel_vec(data, None).ok();
+            return corex_btf::Btf::from_vec(data, None).ok();
         }
     }
     None

@@ -66,7 +66,7 @@ pub(super) fn load(vmlinux: &Arc<Btf>) -> Result<Vec<ModuleBtf>, String> {
         let data = fd
             .data()
             .map_err(|e| format!("BTF of module {}: {e}", corex_btf::printable(&info.name)))?;
-        let btf = Btf::from_kernel_vec(data, Some(vmlinux.clone())).map_err(|e| {
+        let btf = Btf::from_vec(data, Some(vmlinux.clone())).map_err(|e| {
             format!(
                 "BTF of module {} (kernel BTF id {id}): {e}",
                 corex_btf::printable(&info.name)
