@@ -6,7 +6,6 @@
 #[allow(dead_code)]
 mod common;
 
-
 use common::{raw_dump, read};
 use corex_btf::dump::Filter;
 use corex_btf::{Container, Error, MAX_DECOMPRESSED};
@@ -70,8 +69,11 @@ fn tar_xz_in_several_streams_reads_its_member() {
         corex_btf::Endian::Little,
     )
     .unwrap();
-    let loaded =
-        corex_btf::load(&concatenated(&streams(&tar(&[("kinds.btf", &btf)]), 4), 4), None).unwrap();
+    let loaded = corex_btf::load(
+        &concatenated(&streams(&tar(&[("kinds.btf", &btf)]), 4), 4),
+        None,
+    )
+    .unwrap();
     assert_eq!(loaded.container, Container::TarXz);
     assert_eq!(
         raw_dump(&loaded.btf, &Filter::default()),

@@ -142,9 +142,7 @@ fn c_dump_of_one_huge_gap_is_written_in_full_within_128_mib() {
 /// a valid `.xz` of any multiple of 64 MiB from a few hundred KB.
 fn zeros_stream() -> &'static [u8] {
     static STREAM: OnceLock<Vec<u8>> = OnceLock::new();
-    STREAM.get_or_init(|| {
-        xz(&vec![0u8; 64 << 20])
-    })
+    STREAM.get_or_init(|| xz(&vec![0u8; 64 << 20]))
 }
 
 /// An xz stream of `head`, then `streams` streams of 64 MiB of zeros.
