@@ -2,6 +2,7 @@
 //! (no busy loop), and a way to wake it from another thread.
 
 use crate::error::{Errno, Error, Result, Syscall};
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 fn failed(call: Syscall) -> Error {
@@ -63,20 +64,30 @@ impl Epoll {
     }
 
     /// Waits up to `timeout_ms` (-1: forever, 0: not at all) and fills
-    /// `events`; returns how many are ready. A signal gives an error whose
-    /// `is_interrupted()` is true.
+    /// `events` (at most [`Epoll::MAX_EVENTS`] a call: the rest stay ready
+    /// for the next); returns how many are ready. A signal gives an error
+    /// whose `is_interrupted()` is true. Allocates nothing: a reader waits
+    /// once per wake-up.
     pub fn wait(&self, events: &mut [EpollEvent], timeout_ms: i32) -> Result<usize> {
-        let max = events.len().clamp(1, i32::MAX as usize);
-        let mut raw = vec![libc::epoll_event { events: 0, u64: 0 }; max];
-        // SAFETY: `raw` has room for `max` events, the count passed.
+        let mut raw = [MaybeUninit::<libc::epoll_event>::uninit(); Epoll::MAX_EVENTS];
+        let max = events.len().clamp(1, Epoll::MAX_EVENTS);
+        // SAFETY: `raw` has room for `max` events, the count passed; the
+        // kernel writes only whole events.
         let n = unsafe {
-            libc::epoll_wait(self.0.as_raw_fd(), raw.as_mut_ptr(), max as i32, timeout_ms)
+            libc::epoll_wait(
+                self.0.as_raw_fd(),
+                raw.as_mut_ptr().cast(),
+                max as i32,
+                timeout_ms,
+            )
         };
         if n < 0 {
             return Err(failed(Syscall::EpollWait));
         }
-        let n = (n as usize).min(events.len());
+        let n = (n as usize).min(max).min(events.len());
         for (out, e) in events.iter_mut().zip(&raw[..n]) {
+            // SAFETY: the kernel filled the first `n` events (its return).
+            let e = unsafe { e.assume_init() };
             *out = EpollEvent {
                 events: e.events,
                 token: e.u64,
@@ -84,6 +95,9 @@ impl Epoll {
         }
         Ok(n)
     }
+
+    /// The most events one [`Epoll::wait`] reports.
+    pub const MAX_EVENTS: usize = 64;
 }
 
 impl AsFd for Epoll {

@@ -4,6 +4,7 @@
 //! the kernel publishes, release stores of the position the reader consumed.
 
 use crate::error::{Errno, Error, Result, Syscall};
+use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -196,6 +197,102 @@ impl Mmap {
     }
 }
 
+impl Mmap {
+    /// The committed bytes of a BPF ring buffer between the positions
+    /// `consumer` and `producer`, checked once for a whole batch of records:
+    /// `data` is the offset of the ring's data area, mapped twice in a row
+    /// (`2 * size` bytes), `size` a power of two. `None` if the area is not
+    /// inside the mapping, `data` or a position is not 8-byte aligned, or
+    /// `producer` is behind `consumer` or more than `size` bytes ahead.
+    pub fn ring_window(
+        &self,
+        data: usize,
+        size: usize,
+        consumer: u64,
+        producer: u64,
+    ) -> Option<RingWindow<'_>> {
+        let area_end = data.checked_add(size.checked_mul(2)?)?;
+        let left = producer.checked_sub(consumer)?;
+        let aligned = data.is_multiple_of(8) && (consumer | producer).is_multiple_of(8);
+        if !size.is_power_of_two() || size < 8 || area_end > self.len || !aligned {
+            return None;
+        }
+        if left > size as u64 {
+            return None;
+        }
+        let start = data + (consumer & (size as u64 - 1)) as usize;
+        Some(RingWindow {
+            at: self.ptr.wrapping_add(start),
+            left: left as usize,
+            _mapping: PhantomData,
+        })
+    }
+}
+
+/// A cursor over a BPF ring buffer's committed records (from
+/// [`Mmap::ring_window`]): each record is an 8-byte header (a `u32` length
+/// with busy and discard bits, which the producer may still be writing, so
+/// it is read as an atomic) and its bytes, padded to 8 bytes.
+///
+/// Invariant: `at` is 8-byte aligned and `at .. at + left` lies inside the
+/// mapping (the window starts within the first copy of the data area and is
+/// at most `size` bytes long, so it ends within the second copy).
+#[derive(Debug)]
+pub struct RingWindow<'m> {
+    at: *mut u8,
+    left: usize,
+    _mapping: PhantomData<&'m Mmap>,
+}
+
+impl RingWindow<'_> {
+    /// Bytes from the cursor to the producer position.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.left
+    }
+
+    /// Whether the cursor has reached the producer position.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+
+    /// The header at the cursor, `None` at the producer position.
+    #[inline]
+    pub fn header(&self) -> Option<&AtomicU32> {
+        if self.left < 8 {
+            return None;
+        }
+        // SAFETY: by the invariant, `at` is 8-byte aligned and at least 8
+        // bytes of the mapping follow it (checked just above); the mapping
+        // outlives `'m` and so `&self`; shared memory the kernel writes is
+        // what atomics are for.
+        Some(unsafe { AtomicU32::from_ptr(self.at.cast()) })
+    }
+
+    /// The `len` bytes after the cursor's header, moving the cursor past the
+    /// record (header and bytes, rounded up to 8). `None`, with the cursor
+    /// left where it is, if the record would end past the producer position
+    /// (a length a hostile or corrupt header claims).
+    #[inline]
+    pub fn take(&mut self, len: usize) -> Option<&[u8]> {
+        let total = len.checked_add(8 + 7)? & !7;
+        if total > self.left {
+            return None;
+        }
+        let body = self.at.wrapping_add(8);
+        self.at = self.at.wrapping_add(total);
+        self.left -= total;
+        // SAFETY: `body .. body + len` lies within the `total <= left`
+        // bytes that followed the cursor, inside the mapping by the
+        // invariant (which the move keeps: `total` is a multiple of 8 and
+        // at most `left`); the ring protocol says a committed record is not
+        // written until the consumer position passes it, and the slice
+        // borrows the window, which borrows the mapping.
+        Some(unsafe { std::slice::from_raw_parts(body, len) })
+    }
+}
+
 impl Drop for Mmap {
     fn drop(&mut self) {
         // SAFETY: `ptr`/`len` are exactly what mmap returned, unmapped once;
@@ -203,5 +300,65 @@ impl Drop for Mmap {
         unsafe {
             libc::munmap(self.ptr.cast(), self.len);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    /// A read-write mapping of a fresh memfd of `len` bytes.
+    fn scratch(len: usize) -> Mmap {
+        // SAFETY: memfd_create takes a NUL-terminated name and returns a new
+        // fd or -1.
+        let fd = unsafe { libc::memfd_create(c"ring-window-test".as_ptr(), 0) };
+        assert!(fd >= 0, "memfd_create");
+        // SAFETY: `fd` is a fresh fd this test owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: ftruncate on an owned fd.
+        assert_eq!(
+            unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) },
+            0
+        );
+        Mmap::map(fd.as_fd(), len, 0, Protection::ReadWrite).unwrap()
+    }
+
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn ring_window_refuses_positions_it_cannot_vouch_for() {
+        let page = page_size();
+        let map = scratch(3 * page);
+        let (data, size) = (page, page);
+        assert!(map.ring_window(data, size, 0, 0).is_some());
+        // The producer behind the consumer, more than a ring ahead, or
+        // misaligned; the area past the mapping; a size not a power of two.
+        assert!(map.ring_window(data, size, 16, 8).is_none());
+        assert!(map.ring_window(data, size, 0, size as u64 + 8).is_none());
+        assert!(map.ring_window(data, size, 4, 12).is_none());
+        assert!(map.ring_window(data, 2 * size, 0, 0).is_none());
+        assert!(map.ring_window(data, size - 8, 0, 0).is_none());
+        // A full ring starting at the last record slot ends in the second copy.
+        let last = size as u64 - 8;
+        let window = map.ring_window(data, size, last, last + size as u64);
+        assert_eq!(window.map(|w| w.len()), Some(size));
+    }
+
+    #[test]
+    fn a_record_claiming_bytes_past_the_producer_is_refused() {
+        let page = page_size();
+        let map = scratch(3 * page);
+        assert!(map.copy_from(page, &20u32.to_ne_bytes()));
+        let mut window = map.ring_window(page, page, 0, 64).unwrap();
+        assert_eq!(window.header().unwrap().load(Ordering::Acquire), 20);
+        assert_eq!(window.take(20).map(<[u8]>::len), Some(20));
+        assert_eq!(window.len(), 32);
+        // 25 bytes and a header round up to 40, past the 32 left.
+        assert!(window.take(25).is_none());
+        assert_eq!(window.len(), 32);
+        assert!(window.take(usize::MAX).is_none());
+        assert_eq!(window.take(24).map(<[u8]>::len), Some(24));
+        assert!(window.is_empty() && window.header().is_none());
     }
 }

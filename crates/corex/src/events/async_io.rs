@@ -92,6 +92,14 @@ impl<R: Reader> AsyncReader<R> {
             if self.reader.take_wake()? {
                 return Ok(0);
             }
+            // That look at the epoll set also took any perf event wake-up
+            // that came since the pass (a perf event reports each once), so
+            // the runtime will not hear of it: look at the rings again. A
+            // wake-up after the look stays pending and reaches the runtime.
+            let delivered = self.reader.consume_now()?;
+            if delivered > 0 {
+                return Ok(delivered);
+            }
         }
     }
 

@@ -109,7 +109,10 @@ const WAKER_TOKEN: u64 = u64::MAX;
 pub struct Poller {
     epoll: Epoll,
     waker: Arc<EventFd>,
+    /// Room for an event from every fd (the waker's first).
     ready: Vec<EpollEvent>,
+    /// How many of `ready` the last wait filled.
+    ready_count: usize,
 }
 
 impl Poller {
@@ -123,7 +126,11 @@ impl Poller {
         Ok(Poller {
             epoll,
             waker,
-            ready: Vec::new(),
+            ready: vec![EpollEvent {
+                events: 0,
+                token: 0,
+            }],
+            ready_count: 0,
         })
     }
 
@@ -156,19 +163,17 @@ impl Poller {
         let timeout_ms = match timeout {
             None => -1,
             // Round up, so a short timeout still waits.
-            Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
+            Some(t) => {
+                let ms = t.as_millis() + u128::from(!t.subsec_nanos().is_multiple_of(1_000_000));
+                ms.min(i32::MAX as u128) as i32
+            }
         };
-        if self.ready.is_empty() {
-            self.ready.push(EpollEvent {
-                events: 0,
-                token: 0,
-            });
-        }
         let n = match self.epoll.wait(&mut self.ready, timeout_ms) {
             Ok(n) => n,
             Err(e) if e.is_interrupted() => 0,
             Err(e) => return Err(kernel("waiting for records")(e)),
         };
+        self.ready_count = n;
         let woken = self.ready[..n].iter().any(|e| e.token == WAKER_TOKEN);
         if woken {
             self.waker.take().map_err(kernel("reading the waker"))?;
@@ -197,12 +202,17 @@ pub(crate) trait Drain {
     const LOOK_FIRST: bool;
     /// Delivers what is waiting; returns how many records.
     fn drain(&mut self) -> Result<usize, EventsError>;
+    /// Delivers what the last wait found ready (all that is waiting, unless
+    /// the reader can tell its sources apart).
+    fn drain_ready(&mut self) -> Result<usize, EventsError> {
+        self.drain()
+    }
     /// The reader's poll set.
     fn poll_set(&mut self) -> &mut Poller;
 }
 
 /// Delivers what is waiting; if nothing was, waits (see
-/// [`Poller::wait`]) and delivers what came.
+/// [`Poller::wait`]) and delivers what the wait found ready.
 pub(crate) fn poll_reader<R: Drain>(
     reader: &mut R,
     timeout: Option<Duration>,
@@ -214,7 +224,7 @@ pub(crate) fn poll_reader<R: Drain>(
         }
     }
     reader.poll_set().wait(timeout)?;
-    reader.drain()
+    reader.drain_ready()
 }
 
 /// Checks that `map` is of type `wanted`.

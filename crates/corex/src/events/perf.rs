@@ -267,7 +267,7 @@ impl<'cb> PerfBuffer<'cb> {
 
     /// Waits until a CPU's ring has records (or `timeout` passes, or the
     /// waker fires, or a signal arrives), then delivers everything waiting
-    /// on every CPU. Returns how many samples were delivered.
+    /// on the CPUs whose wake-ups arrived. Returns how many samples were delivered.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, EventsError> {
         poll_reader(self, timeout)
     }
@@ -299,6 +299,19 @@ impl Drain for PerfBuffer<'_> {
 
     fn drain(&mut self) -> Result<usize, EventsError> {
         self.consume()
+    }
+    /// Only the CPUs whose events the wait reported, as libbpf does: a
+    /// wake-up is one CPU's ring, and looking at the others costs their
+    /// control pages' cache lines.
+    fn drain_ready(&mut self) -> Result<usize, EventsError> {
+        let mut total = 0;
+        for i in 0..self.poll.ready_count {
+            let index = self.poll.ready[i].token as usize;
+            if index < self.cpus.len() {
+                total += self.consume_cpu(index)?;
+            }
+        }
+        Ok(total)
     }
     fn poll_set(&mut self) -> &mut Poller {
         &mut self.poll
@@ -407,23 +420,35 @@ impl<'r> Window<'r> {
         'r: 's,
     {
         const HEADER: usize = perf::EVENT_HEADER_SIZE;
-        let mut header = [0u8; HEADER];
-        header.copy_from_slice(
-            self.bytes(pos, HEADER, scratch)
-                .ok_or("a header past the head")?,
-        );
-        let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
-        let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
-        let body = match self.bytes(pos, size, scratch) {
-            Some(record) if size >= HEADER => &record[HEADER..],
-            _ => return Err(format!("a record of {size} bytes")),
+        // The usual case first: the whole record in one of the two slices.
+        let (part, at) = match pos.checked_sub(self.first.len()) {
+            None => (self.first, pos),
+            Some(at) => (self.second, at),
         };
+        let whole = match part.get(at..).and_then(leading_record) {
+            Some(whole) => whole,
+            None => {
+                let mut header = [0u8; HEADER];
+                header.copy_from_slice(
+                    self.bytes(pos, HEADER, scratch)
+                        .ok_or("a header past the head")?,
+                );
+                let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
+                match self.bytes(pos, size, scratch) {
+                    Some(record) if size >= HEADER => record,
+                    _ => return Err(format!("a record of {size} bytes")),
+                }
+            }
+        };
+        let size = whole.len();
+        let kind = u32::from_ne_bytes([whole[0], whole[1], whole[2], whole[3]]);
+        let body = &whole[HEADER..];
         let record = match kind {
             perf::RECORD_SAMPLE => {
                 let data = body
                     .get(..4)
                     .map(|len| u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize)
-                    .and_then(|len| body.get(4..4 + len))
+                    .and_then(|len| body.get(4..)?.get(..len))
                     .ok_or("a sample larger than its record")?;
                 Record::Sample(data)
             }
@@ -438,6 +463,18 @@ impl<'r> Window<'r> {
         };
         Ok((record, size))
     }
+}
+
+/// The record at the start of `bytes` when it lies wholly inside them
+/// (its header's size at least a header's); `None` otherwise, for the
+/// slow path to put together or refuse.
+#[inline]
+fn leading_record(bytes: &[u8]) -> Option<&[u8]> {
+    let size = usize::from(u16::from_ne_bytes([*bytes.get(6)?, *bytes.get(7)?]));
+    if size < perf::EVENT_HEADER_SIZE {
+        return None;
+    }
+    bytes.get(..size)
 }
 
 impl Drop for PerfBuffer<'_> {

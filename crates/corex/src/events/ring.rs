@@ -15,7 +15,7 @@
 
 use super::{check_map_type, kernel, poll_reader, Drain, EventsError, Poller, Waker};
 use corex_sys::{page_size, MapFd, Mmap, Protection};
-use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ};
+use corex_uapi::flags::sizes::{RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT};
 use corex_uapi::MapType;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{fence, Ordering};
@@ -87,46 +87,48 @@ impl<'cb> Ring<'cb> {
             callback,
             ..
         } = self;
-        let (data, mask) = (*data, *mask);
-        let header_at = |at: usize, cons: u64| {
-            producer
-                .atomic_u32(at)
-                .ok_or_else(|| corrupt(cons, "a header outside the mapping"))
-        };
-        let mut cons = consumer.load_acquire_u64(0);
+        let size = (*mask + 1) as usize;
+        let consumer_pos = consumer
+            .atomic_u64(0)
+            .ok_or_else(|| corrupt(0, "no consumer position in the mapping"))?;
+        let producer_pos = producer
+            .atomic_u64(0)
+            .ok_or_else(|| corrupt(0, "no producer position in the mapping"))?;
+        let mut cons = consumer_pos.load(Ordering::Acquire);
         let mut delivered = 0;
         loop {
-            let prod = producer.load_acquire_u64(0);
+            let prod = producer_pos.load(Ordering::Acquire);
+            // The positions and the mapping are checked once for the batch;
+            // each record is then checked against the bytes left before the
+            // producer position.
+            let mut window = producer.ring_window(*data, size, cons, prod).ok_or_else(|| {
+                corrupt(
+                    cons,
+                    &format!(
+                        "the producer position {prod} is behind it, more than the ring's                          {size} bytes ahead, or not 8-byte aligned"
+                    ),
+                )
+            })?;
             let mut busy = false;
-            while cons < prod {
-                let at = data + (cons & mask) as usize;
-                let header = header_at(at, cons)?.load(Ordering::Acquire);
+            while let Some(header) = window.header() {
+                let header = header.load(Ordering::Acquire);
                 if header & RINGBUF_BUSY_BIT != 0 {
                     busy = true;
                     break;
                 }
                 let len = header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
-                // The next position hangs on this sum (each record's
-                // header says where the next one is): rounded up to 8
-                // bytes with an add and a mask, no branch.
-                let total = (u64::from(len) + u64::from(RINGBUF_HDR_SZ) + 7) & !7;
-                // (The producer is never more than a ring ahead, so this
-                // also bounds the record by the ring's size.)
-                if cons + total > prod {
-                    return Err(corrupt(cons, "a record larger than the ring or its data"));
-                }
+                let sample = window
+                    .take(len as usize)
+                    .ok_or_else(|| corrupt(cons, "a record larger than the ring or its data"))?;
                 if header & RINGBUF_DISCARD_BIT == 0 {
-                    let sample = producer
-                        .bytes(at + RINGBUF_HDR_SZ as usize, len as usize)
-                        .ok_or_else(|| corrupt(cons, "a record outside the mapping"))?;
                     callback(sample);
                     delivered += 1;
                 }
-                cons += total;
+                cons = prod - window.len() as u64;
                 // Each record's space goes back to producers at once (a
                 // plain store on x86), as libbpf does: a reader that falls
                 // behind makes them drop fewer records.
-                consumer.store_release_u64(0, cons);
+                consumer_pos.store(cons, Ordering::Release);
                 if delivered == bound {
                     // This ring's share: the others' turn.
                     return Ok(delivered);
@@ -136,11 +138,12 @@ impl<'cb> Ring<'cb> {
             // (see the module's comment): a record committed after this
             // look finds the reader's position and wakes it.
             fence(Ordering::SeqCst);
-            let at = data + (cons & mask) as usize;
             let more = if busy {
-                header_at(at, cons)?.load(Ordering::Acquire) & RINGBUF_BUSY_BIT == 0
+                window
+                    .header()
+                    .is_some_and(|h| h.load(Ordering::Acquire) & RINGBUF_BUSY_BIT == 0)
             } else {
-                producer.load_acquire_u64(0) != prod
+                producer_pos.load(Ordering::Acquire) != prod
             };
             if !more {
                 return Ok(delivered);
