@@ -68,20 +68,8 @@ fn write_type_desc(out: &mut String, btf: &Btf, id: TypeId) {
 
 /// Appends `n` in decimal to `out`, without the formatting machinery (spec
 /// texts are made for every relocation).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+fn push_decimal(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// A bit offset as libbpf prints it: bytes, or `bytes.bits`.

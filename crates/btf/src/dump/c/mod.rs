@@ -261,18 +261,9 @@ impl<'a> Dumper<'a> {
         self.out.extend_from_slice(&TABS[..lvl.min(TABS.len())]);
     }
 
-    fn put_u64(&mut self, mut v: u64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&buf[i..]);
+    fn put_u64(&mut self, v: u64) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
 
     fn put_i64(&mut self, v: i64) {
