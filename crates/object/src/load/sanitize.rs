@@ -15,7 +15,9 @@ pub(crate) fn needs_sanitizing(features: Features) -> bool {
     Feature::SANITIZED.iter().any(|f| !features.has(*f))
 }
 
-fn int8(name: &str) -> TypeDef {
+/// An unsigned 1-byte INT named `name` (what libbpf puts in place of a
+/// kind the kernel lacks).
+pub(super) fn int8(name: &str) -> TypeDef {
     TypeDef {
         name: name.into(),
         kflag: false,

@@ -76,21 +76,10 @@ fn huge_kconfig_array(nelems: u32) -> Vec<u8> {
         int_def, var_def, ElfWriter, Symbol, SHT_PROGBITS, STT_NOTYPE,
     };
     use corex_btf::write::{Body, BtfBuilder, TypeDef};
-    use corex_btf::{Endian::Little as LE, IntInfo, Linkage};
+    use corex_btf::{Endian::Little as LE, Linkage};
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
-    let char_ty = b.add(&TypeDef {
-        name: "char".into(),
-        kflag: false,
-        body: Body::Int {
-            size: 1,
-            info: IntInfo {
-                encoding: 0,
-                offset: 0,
-                bits: 8,
-            },
-        },
-    });
+    let char_ty = b.add(&super::sanitize::int8("char"));
     let array = b.add(&TypeDef {
         name: String::new(),
         kflag: false,
