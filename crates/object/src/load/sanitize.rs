@@ -4,7 +4,7 @@
 //! probes and the plan's rewriting share one definition of each feature.
 
 use corex_btf::write::{Body, BtfBuilder, MemberDef, TypeDef};
-use corex_btf::{Btf, Endian, IntInfo, Kind, Linkage, TypeId, BTF_MAGIC, HEADER_LEN};
+use corex_btf::{Btf, Endian, Kind, Linkage, TypeId, BTF_MAGIC, HEADER_LEN};
 
 use super::inputs::{Feature, Features};
 use super::prog_btf::TypeDefs;
@@ -17,19 +17,8 @@ pub(crate) fn needs_sanitizing(features: Features) -> bool {
 
 /// An unsigned 1-byte INT named `name` (what libbpf puts in place of a
 /// kind the kernel lacks).
-pub(super) fn int8(name: &str) -> TypeDef {
-    TypeDef {
-        name: name.into(),
-        kflag: false,
-        body: Body::Int {
-            size: 1,
-            info: IntInfo {
-                encoding: 0,
-                offset: 0,
-                bits: 8,
-            },
-        },
-    }
+fn int8(name: &str) -> TypeDef {
+    TypeDef::int(name, 1, 0)
 }
 
 /// A copy of `defs` with every kind `features` lacks rewritten as libbpf

@@ -79,7 +79,7 @@ fn huge_kconfig_array(nelems: u32) -> Vec<u8> {
     use corex_btf::{Endian::Little as LE, Linkage};
     let mut b = BtfBuilder::new();
     let int = b.add(&int_def("int"));
-    let char_ty = b.add(&super::sanitize::int8("char"));
+    let char_ty = b.add(&TypeDef::int("char", 1, 0));
     let array = b.add(&TypeDef {
         name: String::new(),
         kflag: false,
