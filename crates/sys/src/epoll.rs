@@ -1,9 +1,11 @@
-//! epoll and eventfd, owned: the poller behind ring and perf buffer readers
-//! (no busy loop), and a way to wake it from another thread.
+//! epoll, eventfd and timerfd, owned: the poller behind ring and perf buffer
+//! readers (no busy loop), a way to wake it from another thread, and a
+//! timer it can keep armed across waits.
 
 use crate::error::{Errno, Error, Result, Syscall};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 fn failed(call: Syscall) -> Error {
     Error::Syscall {
@@ -160,6 +162,94 @@ impl EventFd {
 }
 
 impl AsFd for EventFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+/// A `CLOCK_MONOTONIC` timerfd, closed on drop: readable once its deadline
+/// has passed. One armed timer can outlive many waits in an epoll set,
+/// where a timeout given to each `epoll_wait` starts and cancels a kernel
+/// timer every time the caller sleeps.
+#[derive(Debug)]
+pub struct TimerFd(OwnedFd);
+
+impl TimerFd {
+    /// A new timerfd (non-blocking, close-on-exec), disarmed.
+    pub fn new() -> Result<TimerFd> {
+        // SAFETY: no pointers; returns a new fd or -1.
+        let fd = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_CLOEXEC | libc::TFD_NONBLOCK,
+            )
+        };
+        if fd < 0 {
+            return Err(failed(Syscall::TimerFd));
+        }
+        // SAFETY: a new fd nothing else owns.
+        Ok(TimerFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Arms the timer to fire once, `after` from now (a zero duration fires
+    /// at once rather than disarming).
+    pub fn arm(&self, after: Duration) -> Result<()> {
+        // The kernel reads a zero it_value as "disarm": the shortest wait
+        // it can count instead.
+        let after = after.max(Duration::from_nanos(1));
+        self.set(libc::timespec {
+            tv_sec: after.as_secs().min(i64::MAX as u64) as libc::time_t,
+            tv_nsec: after.subsec_nanos() as libc::c_long,
+        })
+    }
+
+    /// Disarms the timer (an expiry not yet taken stays readable).
+    pub fn disarm(&self) -> Result<()> {
+        self.set(libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        })
+    }
+
+    fn set(&self, value: libc::timespec) -> Result<()> {
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: value,
+        };
+        // SAFETY: `spec` is a live itimerspec for the call; a null old
+        // value is allowed.
+        let ret =
+            unsafe { libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if ret < 0 {
+            return Err(failed(Syscall::TimerFdSet));
+        }
+        Ok(())
+    }
+
+    /// Takes the expiry, so the fd is no longer readable; whether it had
+    /// fired.
+    pub fn take(&self) -> Result<bool> {
+        let mut buf = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a live buffer of 8 bytes.
+        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+        if n == 8 {
+            return Ok(true);
+        }
+        let errno = Errno::last();
+        if errno == Errno::EAGAIN {
+            return Ok(false);
+        }
+        Err(Error::Syscall {
+            call: Syscall::TimerFdRead,
+            errno,
+        })
+    }
+}
+
+impl AsFd for TimerFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.0.as_fd()
     }

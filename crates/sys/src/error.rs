@@ -150,6 +150,12 @@ pub enum Syscall {
     EventFdRead,
     /// `write(2)` of an eventfd.
     EventFdWrite,
+    /// `timerfd_create(2)`.
+    TimerFd,
+    /// `timerfd_settime(2)`.
+    TimerFdSet,
+    /// `read(2)` of a timerfd.
+    TimerFdRead,
     /// `getrlimit(RLIMIT_MEMLOCK)`.
     GetRlimit,
     /// `setrlimit(RLIMIT_MEMLOCK)`.
@@ -178,6 +184,9 @@ impl Syscall {
             Syscall::EventFd => "eventfd",
             Syscall::EventFdRead => "read(eventfd)",
             Syscall::EventFdWrite => "write(eventfd)",
+            Syscall::TimerFd => "timerfd_create",
+            Syscall::TimerFdSet => "timerfd_settime",
+            Syscall::TimerFdRead => "read(timerfd)",
             Syscall::GetRlimit => "getrlimit(RLIMIT_MEMLOCK)",
             Syscall::SetRlimit => "setrlimit(RLIMIT_MEMLOCK)",
             Syscall::Capget => "capget",

@@ -40,13 +40,13 @@ mod syscall;
 mod system;
 
 pub use attr_macro::{Field, Layout};
-pub use epoll::{Epoll, EpollEvent, EventFd};
+pub use epoll::{Epoll, EpollEvent, EventFd, TimerFd};
 pub use error::{Errno, Error, Result, Syscall};
 pub use fd::{BtfFd, LinkFd, PerfEventFd, ProgFd, StatsFd};
 pub use info::{BtfInfo, LinkDetail, LinkInfo, MapInfo, ProgInfo};
 pub use link::LinkTarget;
 pub use map::{Keys, MapCreate, MapFd, MapShape};
-pub use mmap::{page_size, Mmap, Protection, RingWindow};
+pub use mmap::{page_size, prefetch, Mmap, Protection, RingWindow, CACHE_LINE, PREFETCH_DISTANCE};
 pub use object::{ids, next_id, obj_get, obj_pin, Ids, ObjectKind};
 pub use perf::{PerfEventKind, PerfEventOpen, Wakeup};
 pub use prog::{
