@@ -12,8 +12,8 @@
 
 use super::{check_map_type, kernel, poll_reader, Drain, EventsError, Poller, Waker};
 use corex_sys::{
-    online_cpus, page_size, possible_cpu_count, MapFd, Mmap, PerfEventFd, PerfEventKind,
-    PerfEventOpen, Protection, Wakeup,
+    online_cpus, page_size, possible_cpu_count, prefetch, MapFd, Mmap, PerfEventFd, PerfEventKind,
+    PerfEventOpen, Protection, Wakeup, CACHE_LINE, PREFETCH_DISTANCE,
 };
 use corex_uapi::{perf, MapType};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -226,33 +226,24 @@ impl<'cb> PerfBuffer<'cb> {
         // is then checked against the window, a slice in registers.
         let window = Window::of(&cpu.ring, cpu.data_offset, cpu.data_size, tail, head)
             .map_err(|why| corrupt(tail, why))?;
+        let cpu_id = cpu.stats.cpu;
         let mut samples = 0;
         let mut lost = 0;
-        let mut pos = 0;
-        let mut failure = None;
-        while pos < window.len() {
-            let (record, size) = match window.record(pos, scratch) {
-                Ok(parsed) => parsed,
-                Err(why) => {
-                    failure = Some(corrupt(tail + pos as u64, why));
-                    break;
-                }
-            };
-            match record {
-                Record::Sample(data) => {
-                    on_sample(cpu.stats.cpu, data);
-                    samples += 1;
-                }
-                Record::Lost(count) => {
-                    lost += count;
-                    if let Some(on_lost) = on_lost {
-                        on_lost(cpu.stats.cpu, count);
-                    }
-                }
-                Record::Other => {}
+        let mut deliver = |record: Record<'_>| match record {
+            Record::Sample(data) => {
+                on_sample(cpu_id, data);
+                samples += 1;
             }
-            pos += size;
-        }
+            Record::Lost(count) => {
+                lost += count;
+                if let Some(on_lost) = on_lost {
+                    on_lost(cpu_id, count);
+                }
+            }
+            Record::Other => {}
+        };
+        let (pos, failure) = window.read(scratch, &mut deliver);
+        let failure = failure.map(|why| corrupt(tail + pos as u64, why));
         cpu.stats.samples += samples as u64;
         cpu.stats.lost += lost;
         // What was delivered goes back to the kernel, also when a corrupt
@@ -380,6 +371,47 @@ impl<'r> Window<'r> {
         self.first.len() + self.second.len()
     }
 
+    /// Delivers the window's records in order. Those lying wholly in one
+    /// part go through a loop over that one slice; the rare record the
+    /// data area's end cuts in two, and any the window cannot hold, go
+    /// through [`Window::record`], which puts it together or says what is
+    /// wrong. Returns how far it got: the window's end, or the position of
+    /// the record it could not read, and why.
+    fn read(
+        &self,
+        scratch: &mut Vec<u8>,
+        deliver: &mut impl FnMut(Record<'_>),
+    ) -> (usize, Option<String>) {
+        let first_len = self.first.len();
+        let mut pos = 0;
+        while pos < self.len() {
+            let (read, part_end) = match pos.checked_sub(first_len) {
+                None => (records_in(self.first, pos, deliver), first_len),
+                Some(at) => (
+                    records_in(self.second, at, deliver)
+                        .map(|at| first_len + at)
+                        .map_err(|(at, why)| (first_len + at, why)),
+                    self.len(),
+                ),
+            };
+            match read {
+                Ok(end) => pos = end,
+                Err((at, why)) => return (at, Some(why.to_string())),
+            }
+            if pos == part_end {
+                continue;
+            }
+            match self.record(pos, scratch) {
+                Ok((record, size)) => {
+                    deliver(record);
+                    pos += size;
+                }
+                Err(why) => return (pos, Some(why)),
+            }
+        }
+        (pos, None)
+    }
+
     /// Bytes `pos..pos + len` of the window, or `None` when they straddle
     /// the data area's end or pass the window's.
     #[inline]
@@ -441,9 +473,44 @@ impl<'r> Window<'r> {
             }
         };
         let size = whole.len();
-        let kind = u32::from_ne_bytes([whole[0], whole[1], whole[2], whole[3]]);
-        let body = &whole[HEADER..];
-        let record = match kind {
+        Ok((parse_record(whole)?, size))
+    }
+}
+
+/// Delivers the records lying wholly in `part` from byte `at` on, asking
+/// the CPU to load the bytes [`PREFETCH_DISTANCE`] ahead (each header says
+/// where the next record starts: without that, the records' cache misses
+/// come one at a time). Returns where it stopped: the end of `part`, or a
+/// record that does not lie wholly in it; or where a record is malformed,
+/// and how.
+#[inline(always)]
+fn records_in(
+    part: &[u8],
+    mut at: usize,
+    deliver: &mut impl FnMut(Record<'_>),
+) -> Result<usize, (usize, &'static str)> {
+    let mut prefetched = at;
+    while let Some(whole) = part.get(at..).and_then(leading_record) {
+        let ahead = (at + PREFETCH_DISTANCE).min(part.len());
+        while prefetched < ahead {
+            prefetch(part, prefetched);
+            prefetched += CACHE_LINE;
+        }
+        deliver(parse_record(whole).map_err(|why| (at, why))?);
+        at += whole.len();
+    }
+    Ok(at)
+}
+
+/// What the record `whole` holds (its header's size is its length, at
+/// least a header's).
+#[inline(always)]
+fn parse_record(whole: &[u8]) -> Result<Record<'_>, &'static str> {
+    let body = whole
+        .get(perf::EVENT_HEADER_SIZE..)
+        .ok_or("a record shorter than its header")?;
+    Ok(
+        match u32::from_ne_bytes([whole[0], whole[1], whole[2], whole[3]]) {
             perf::RECORD_SAMPLE => {
                 let data = body
                     .get(..4)
@@ -460,9 +527,8 @@ impl<'r> Window<'r> {
                 Record::Lost(count)
             }
             _ => Record::Other,
-        };
-        Ok((record, size))
-    }
+        },
+    )
 }
 
 /// The record at the start of `bytes` when it lies wholly inside them
@@ -510,21 +576,23 @@ mod tests {
     }
 
     /// Every record of `bytes` split at `split` (where the data area ends),
-    /// or the first error.
-    fn parse(bytes: &[u8], split: usize) -> Result<Vec<(String, usize)>, String> {
+    /// as `Window::read` delivers them, or where and why it stopped.
+    fn parse(bytes: &[u8], split: usize) -> Result<Vec<String>, (usize, String)> {
         let window = Window {
             first: &bytes[..split],
             second: &bytes[split..],
         };
-        let mut scratch = Vec::new();
         let mut records = Vec::new();
-        let mut pos = 0;
-        while pos < window.len() {
-            let (record, size) = window.record(pos, &mut scratch)?;
-            records.push((format!("{record:?}"), size));
-            pos += size;
+        let (pos, failure) = window.read(&mut Vec::new(), &mut |record: Record<'_>| {
+            records.push(format!("{record:?}"))
+        });
+        match failure {
+            Some(why) => Err((pos, why)),
+            None => {
+                assert_eq!(pos, bytes.len(), "stopped early without an error");
+                Ok(records)
+            }
         }
-        Ok(records)
     }
 
     #[test]
@@ -540,14 +608,14 @@ mod tests {
         assert_eq!(
             whole,
             [
-                (format!("{:?}", Record::Sample(b"first")), 24),
-                ("Lost(5)".to_string(), 24),
-                (format!("{:?}", Record::Sample(&[9; 20])), 32),
-                ("Other".to_string(), 16),
+                format!("{:?}", Record::Sample(b"first")),
+                "Lost(5)".to_string(),
+                format!("{:?}", Record::Sample(&[9; 20])),
+                "Other".to_string(),
             ]
         );
         // The same records with the data area's end anywhere in them: in a
-        // header, in a sample's length, in its data.
+        // header, in a sample's length, in its data, between two records.
         for split in 0..=bytes.len() {
             assert_eq!(parse(&bytes, split).unwrap(), whole, "split at {split}");
         }
@@ -555,20 +623,36 @@ mod tests {
 
     #[test]
     fn a_hostile_header_is_an_error_not_an_overrun_or_a_hang() {
+        let error = |bytes: &[u8], split| parse(bytes, split).unwrap_err();
         let mut zero = sample(b"ok");
         zero[6..8].copy_from_slice(&0u16.to_ne_bytes());
-        assert_eq!(parse(&zero, 3).unwrap_err(), "a record of 0 bytes");
+        assert_eq!(error(&zero, 3), (0, "a record of 0 bytes".into()));
+        assert_eq!(error(&zero, 16), (0, "a record of 0 bytes".into()));
         let mut past_head = sample(b"ok");
         past_head[6..8].copy_from_slice(&64u16.to_ne_bytes());
-        assert_eq!(parse(&past_head, 16).unwrap_err(), "a record of 64 bytes");
+        assert_eq!(error(&past_head, 16), (0, "a record of 64 bytes".into()));
         let mut long_sample = sample(b"ok");
         long_sample[8..12].copy_from_slice(&1000u32.to_ne_bytes());
-        assert_eq!(
-            parse(&long_sample, 5).unwrap_err(),
-            "a sample larger than its record"
-        );
+        let too_long = (0, "a sample larger than its record".to_string());
+        assert_eq!(error(&long_sample, 5), too_long);
+        assert_eq!(error(&long_sample, 16), too_long);
+        // After a good record, wherever the data area ends: the position
+        // is the bad record's, so the tail stops there.
+        let after_one = [sample(b"ok"), long_sample.clone()].concat();
+        for split in 0..=after_one.len() {
+            assert_eq!(
+                error(&after_one, split),
+                (16, too_long.1.clone()),
+                "split at {split}"
+            );
+        }
         let short_lost = record(perf::RECORD_LOST, &[0; 8]);
-        assert_eq!(parse(&short_lost, 8).unwrap_err(), "a short lost record");
-        assert_eq!(parse(&[0; 5], 2).unwrap_err(), "a header past the head");
+        assert_eq!(error(&short_lost, 8), (0, "a short lost record".into()));
+        assert_eq!(error(&[0; 5], 2), (0, "a header past the head".into()));
+        // A record longer than the rest of the window's second part.
+        let mut cut = [sample(b"ok"), sample(b"ok")].concat();
+        cut[22..24].copy_from_slice(&24u16.to_ne_bytes());
+        assert_eq!(error(&cut, 8), (16, "a record of 24 bytes".into()));
+        assert_eq!(error(&cut, 16), (16, "a record of 24 bytes".into()));
     }
 }
