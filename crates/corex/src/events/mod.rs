@@ -30,11 +30,12 @@ pub use async_io::{AsyncPerfBuffer, AsyncReader, AsyncRingBuffer, Reader};
 pub use perf::{PerfBuffer, PerfBufferBuilder, PerfCpuStats};
 pub use ring::{RingBuffer, RingBufferBuilder};
 
-use corex_sys::{Epoll, EpollEvent, EventFd, MapFd};
+use corex_sys::{Epoll, EpollEvent, EventFd, MapFd, TimerFd};
 use corex_uapi::MapType;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Why a reader could not be made or could not read.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +101,8 @@ impl Waker {
 
 /// The token of the waker's eventfd in a poll set.
 const WAKER_TOKEN: u64 = u64::MAX;
+/// The token of the poller's own timer.
+const TIMER_TOKEN: u64 = u64::MAX - 1;
 
 /// An epoll set over anything with an fd that becomes readable (the
 /// readers here, a [`TracePipe`](crate::trace_pipe::TracePipe), sockets),
@@ -109,10 +112,18 @@ const WAKER_TOKEN: u64 = u64::MAX;
 pub struct Poller {
     epoll: Epoll,
     waker: Arc<EventFd>,
-    /// Room for an event from every fd (the waker's first).
+    /// Room for an event from every fd (the waker's and the timer's first).
     ready: Vec<EpollEvent>,
     /// How many of `ready` the last wait filled.
     ready_count: usize,
+    /// The deadline timer of [`Poller::wait`], in the set once made.
+    timer: Option<TimerFd>,
+    /// When the timer fires, while it is armed.
+    timer_due: Option<Instant>,
+    /// Whether the epoll fd was lent out ([`AsFd`]): from then on waits
+    /// use `epoll_wait`'s own timeout, so no timer left armed here makes
+    /// the fd readable for whoever else waits on it.
+    lent: AtomicBool,
 }
 
 impl Poller {
@@ -131,6 +142,9 @@ impl Poller {
                 token: 0,
             }],
             ready_count: 0,
+            timer: None,
+            timer_due: None,
+            lent: AtomicBool::new(false),
         })
     }
 
@@ -159,26 +173,99 @@ impl Poller {
     /// Waits until a watched fd is readable, the waker fired, or `timeout`
     /// passed (`None`: no limit; zero: do not wait). A signal ends the wait
     /// early. Returns whether the waker fired.
+    ///
+    /// A reader that keeps up with a busy source sleeps and wakes many
+    /// times a second. A timeout passed to `epoll_wait` would start a
+    /// kernel timer at each sleep and cancel it at each wake-up (each a
+    /// clock reprogramming, which in a virtual machine is an exit to the
+    /// hypervisor); instead the poller's own timer stays armed across waits
+    /// and is moved only when it fires before the deadline of the wait in
+    /// progress, or when a wait's deadline is earlier than it.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, EventsError> {
-        let timeout_ms = match timeout {
-            None => -1,
-            // Round up, so a short timeout still waits.
-            Some(t) => {
+        let deadline = match timeout {
+            Some(t) if t.is_zero() => return self.wait_once(0).map(|(woken, _)| woken),
+            Some(t) if self.lent.load(Ordering::Relaxed) => {
+                // Round up, so a short timeout still waits.
                 let ms = t.as_millis() + u128::from(!t.subsec_nanos().is_multiple_of(1_000_000));
-                ms.min(i32::MAX as u128) as i32
+                let ms = ms.min(i32::MAX as u128) as i32;
+                return self.wait_once(ms).map(|(woken, _)| woken);
+            }
+            Some(t) => Instant::now().checked_add(t),
+            None => None,
+        };
+        loop {
+            if let Some(deadline) = deadline {
+                self.arm_timer_by(deadline)?;
+            }
+            let (woken, timer_fired) = self.wait_once(-1)?;
+            // Anything but the timer alone (records, the waker, a signal)
+            // ends the wait; so does the deadline.
+            let timer_alone = timer_fired && self.ready_count == 0;
+            if !timer_alone || deadline.is_none_or(|d| Instant::now() >= d) {
+                return Ok(woken);
+            }
+        }
+    }
+
+    /// Makes sure the timer fires no later than `deadline`.
+    fn arm_timer_by(&mut self, deadline: Instant) -> Result<(), EventsError> {
+        if self.timer_due.is_some_and(|due| due <= deadline) {
+            // It fires first; the wait moves it then.
+            return Ok(());
+        }
+        let timer = match &self.timer {
+            Some(timer) => timer,
+            None => {
+                let timer = TimerFd::new().map_err(kernel("creating the poller's timer"))?;
+                self.epoll
+                    .add(timer.as_fd(), libc::EPOLLIN as u32, TIMER_TOKEN)
+                    .map_err(kernel("watching the poller's timer"))?;
+                self.ready.push(EpollEvent {
+                    events: 0,
+                    token: 0,
+                });
+                self.timer.insert(timer)
             }
         };
+        timer
+            .arm(deadline.saturating_duration_since(Instant::now()))
+            .map_err(kernel("arming the poller's timer"))?;
+        self.timer_due = Some(deadline);
+        Ok(())
+    }
+
+    /// One `epoll_wait` (`timeout_ms` as it takes it); leaves the ready
+    /// fds other than the waker's and the timer's in `ready`. Returns
+    /// whether the waker fired and whether the timer did.
+    fn wait_once(&mut self, timeout_ms: i32) -> Result<(bool, bool), EventsError> {
         let n = match self.epoll.wait(&mut self.ready, timeout_ms) {
             Ok(n) => n,
             Err(e) if e.is_interrupted() => 0,
             Err(e) => return Err(kernel("waiting for records")(e)),
         };
-        self.ready_count = n;
-        let woken = self.ready[..n].iter().any(|e| e.token == WAKER_TOKEN);
+        let (mut woken, mut timer_fired) = (false, false);
+        let mut kept = 0;
+        for i in 0..n {
+            match self.ready[i].token {
+                WAKER_TOKEN => woken = true,
+                TIMER_TOKEN => timer_fired = true,
+                _ => {
+                    self.ready[kept] = self.ready[i];
+                    kept += 1;
+                }
+            }
+        }
+        self.ready_count = kept;
         if woken {
             self.waker.take().map_err(kernel("reading the waker"))?;
         }
-        Ok(woken)
+        if timer_fired {
+            self.timer_due = None;
+            if let Some(timer) = &self.timer {
+                timer.take().map_err(kernel("reading the poller's timer"))?;
+            }
+        }
+        Ok((woken, timer_fired))
     }
 }
 
@@ -186,6 +273,15 @@ impl AsFd for Poller {
     /// The epoll fd: readable when something watched is (it can join
     /// another epoll set or an async runtime).
     fn as_fd(&self) -> BorrowedFd<'_> {
+        if !self.lent.swap(true, Ordering::Relaxed) {
+            if let Some(timer) = &self.timer {
+                // A timer left armed by an earlier wait would make the fd
+                // readable with nothing to read: disarmed and its expiry
+                // taken (neither can fail on a timerfd this poller owns).
+                let _ = timer.disarm();
+                let _ = timer.take();
+            }
+        }
         self.epoll.as_fd()
     }
 }
@@ -234,4 +330,75 @@ pub(crate) fn check_map_type(map: &MapFd, wanted: MapType) -> Result<(), EventsE
         return Err(EventsError::WrongMapType { wanted, found });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `fd` is readable now.
+    fn readable(fd: BorrowedFd<'_>) -> bool {
+        let probe = Epoll::new().unwrap();
+        probe.add(fd, libc::EPOLLIN as u32, 0).unwrap();
+        let mut events = [EpollEvent {
+            events: 0,
+            token: 0,
+        }];
+        probe.wait(&mut events, 0).unwrap() == 1
+    }
+
+    #[test]
+    fn a_wait_lasts_until_its_own_deadline_whatever_the_timer_was_armed_for() {
+        let mut poller = Poller::new().unwrap();
+        // Nothing to wait for: the deadline ends the wait.
+        let start = Instant::now();
+        assert!(!poller.wait(Some(Duration::from_millis(30))).unwrap());
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        // A wait the waker ends leaves the timer armed for its deadline
+        // (10 ms); the next wait's deadline is later: the timer firing first
+        // does not end it.
+        poller.waker().wake().unwrap();
+        assert!(poller.wait(Some(Duration::from_millis(10))).unwrap());
+        let start = Instant::now();
+        assert!(!poller.wait(Some(Duration::from_millis(80))).unwrap());
+        assert!(start.elapsed() >= Duration::from_millis(80));
+        // The timer armed for a far deadline is moved for an earlier one.
+        poller.waker().wake().unwrap();
+        assert!(poller.wait(Some(Duration::from_secs(3600))).unwrap());
+        let start = Instant::now();
+        assert!(!poller.wait(Some(Duration::from_millis(20))).unwrap());
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(20) && waited < Duration::from_secs(60));
+        // No timeout, and a zero one, leave the timer alone.
+        poller.waker().wake().unwrap();
+        assert!(poller.wait(None).unwrap());
+        assert!(!poller.wait(Some(Duration::ZERO)).unwrap());
+    }
+
+    #[test]
+    fn a_ready_source_ends_the_wait_and_stays_reported() {
+        let mut poller = Poller::new().unwrap();
+        let source = EventFd::new().unwrap();
+        poller.add(&source).unwrap();
+        source.signal().unwrap();
+        assert!(!poller.wait(Some(Duration::from_secs(3600))).unwrap());
+        assert_eq!(poller.ready_count, 1);
+        assert_eq!(poller.ready[0].token, 0);
+    }
+
+    #[test]
+    fn a_lent_fd_is_not_made_readable_by_a_timer_left_armed() {
+        let mut poller = Poller::new().unwrap();
+        poller.waker().wake().unwrap();
+        // The timer is now armed for 20 ms from here.
+        assert!(poller.wait(Some(Duration::from_millis(20))).unwrap());
+        let fd = poller.as_fd().try_clone_to_owned().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!readable(fd.as_fd()), "the timer made the lent fd readable");
+        // Waits still keep their deadlines, with epoll_wait's own timeout.
+        let start = Instant::now();
+        assert!(!poller.wait(Some(Duration::from_millis(20))).unwrap());
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(!readable(fd.as_fd()));
+    }
 }
