@@ -18,7 +18,9 @@
 #          then the clock runs while the reader drains it: the reader's own
 #          speed.
 # CPU: the reader thread's, from /proc/thread-self/schedstat (user and
-# system) and /proc/thread-self/stat (user ticks, summed over all runs).
+# system) and /proc/thread-self/stat (user ticks, summed over all runs);
+# sleeps: the times the reader thread slept (its voluntary context
+# switches), each one wake-up.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,8 +61,8 @@ configs=(
 uname_r=$(uname -r)
 echo "Linux $uname_r, $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the start; median of $repeat runs each, corex and libbpf alternating."
 echo
-echo "| buffer, mode | records a run | corex: delivered/s | libbpf: delivered/s | corex: dropped | libbpf: dropped | corex: reader CPU ms per 1M records | libbpf: reader CPU ms per 1M | corex: user CPU ms per 1M | libbpf: user CPU ms per 1M |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| buffer, mode | records a run | corex: delivered/s | libbpf: delivered/s | corex: dropped | libbpf: dropped | corex: reader CPU ms per 1M records | libbpf: reader CPU ms per 1M | corex: user CPU ms per 1M | libbpf: user CPU ms per 1M | corex: reader sleeps a run | libbpf: reader sleeps a run |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for config in "${configs[@]}"; do
     read -r kind mode runs size <<<"$config"
     for tool in corex libbpf; do
@@ -75,15 +77,16 @@ for config in "${configs[@]}"; do
         done
     done
     row="| $kind, $mode | $((runs * 1024))"
-    rates=() drops=() cpus=() users=()
+    rates=() drops=() cpus=() users=() sleeps=()
     for tool in corex libbpf; do
         f=$work/$tool.$kind.$mode
         rates+=("$(while read -r l; do awk -v d="$(field "$l" delivered)" -v w="$(field "$l" wall_ns)" 'BEGIN { printf "%.0f\n", d / w * 1e9 }'; done <"$f" | median)")
         drops+=("$(while read -r l; do awk -v l="$(field "$l" lost)" -v p="$(field "$l" produced)" 'BEGIN { printf "%.1f\n", 100 * l / p }'; done <"$f" | median)")
         cpus+=("$(while read -r l; do awk -v c="$(field "$l" reader_cpu_ns)" -v d="$(field "$l" delivered)" 'BEGIN { printf "%.2f\n", c / d * 1e6 / 1e6 }'; done <"$f" | median)")
+        sleeps+=("$(while read -r l; do field "$l" reader_sleeps; done <"$f" | median)")
         # User ticks are 10 ms: summed over the runs, per million records.
         users+=("$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } t += v["reader_user_ticks"]; d += v["delivered"] } END { printf "%.2f", t * 10 / d * 1e6 }' "$f")")
     done
     fmt_rate() { awk -v r="$1" 'BEGIN { printf "%.2f M", r / 1e6 }'; }
-    echo "$row | $(fmt_rate "${rates[0]}") | $(fmt_rate "${rates[1]}") | ${drops[0]}% | ${drops[1]}% | ${cpus[0]} | ${cpus[1]} | ${users[0]} | ${users[1]} |"
+    echo "$row | $(fmt_rate "${rates[0]}") | $(fmt_rate "${rates[1]}") | ${drops[0]}% | ${drops[1]}% | ${cpus[0]} | ${cpus[1]} | ${users[0]} | ${users[1]} | ${sleeps[0]} | ${sleeps[1]} |"
 done

@@ -15,10 +15,10 @@
  * bytes (a power of two), or the perf buffer's pages per CPU.
  *
  * Prints one line: kind= produced= delivered= lost= perf_lost= wall_ns=
- * reader_user_ticks= reader_sys_ticks= reader_cpu_ns= (the reader thread's
- * user and system time from /proc/thread-self/stat, in USER_HZ ticks, and
- * its CPU time from /proc/thread-self/schedstat, as the corex side reads
- * them).
+ * reader_user_ticks= reader_sys_ticks= reader_cpu_ns= reader_sleeps= (the
+ * reader thread's user and system time from /proc/thread-self/stat, in
+ * USER_HZ ticks, its CPU time from /proc/thread-self/schedstat, and how many
+ * times it slept, as the corex side reads them).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,7 +38,7 @@ static atomic_int stop;
 static int is_ring;
 static struct ring_buffer *rb;
 static struct perf_buffer *pb;
-static unsigned long long reader_user, reader_sys, reader_cpu_ns;
+static unsigned long long reader_user, reader_sys, reader_cpu_ns, reader_sleeps;
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
@@ -59,8 +59,11 @@ static void on_lost(void *ctx, int cpu, __u64 count)
 	atomic_fetch_add_explicit(&perf_lost, count, memory_order_relaxed);
 }
 
-/* utime and stime (fields 14 and 15) of /proc/thread-self/stat. */
-static void thread_times(unsigned long long *user, unsigned long long *sys, unsigned long long *cpu_ns)
+/* utime and stime (fields 14 and 15) of /proc/thread-self/stat, the CPU
+ * time from /proc/thread-self/schedstat, and the times the thread slept
+ * (voluntary_ctxt_switches of /proc/thread-self/status). */
+static void thread_times(unsigned long long *user, unsigned long long *sys, unsigned long long *cpu_ns,
+			 unsigned long long *sleeps)
 {
 	char buf[1024];
 	FILE *f = fopen("/proc/thread-self/stat", "r");
@@ -85,14 +88,24 @@ static void thread_times(unsigned long long *user, unsigned long long *sys, unsi
 			*cpu_ns = 0;
 		fclose(f);
 	}
+	f = fopen("/proc/thread-self/status", "r");
+	*sleeps = 0;
+	if (f) {
+		char line[256];
+
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %llu", sleeps) == 1)
+				break;
+		fclose(f);
+	}
 }
 
 static void *reader(void *arg)
 {
 	(void)arg;
-	unsigned long long u0, s0, c0;
+	unsigned long long u0, s0, c0, w0;
 
-	thread_times(&u0, &s0, &c0);
+	thread_times(&u0, &s0, &c0, &w0);
 	while (!atomic_load(&stop)) {
 		int err = is_ring ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
 		if (err < 0 && err != -EINTR) {
@@ -105,8 +118,8 @@ static void *reader(void *arg)
 		ring_buffer__consume(rb);
 	else
 		perf_buffer__consume(pb);
-	thread_times(&reader_user, &reader_sys, &reader_cpu_ns);
-	reader_user -= u0, reader_sys -= s0, reader_cpu_ns -= c0;
+	thread_times(&reader_user, &reader_sys, &reader_cpu_ns, &reader_sleeps);
+	reader_user -= u0, reader_sys -= s0, reader_cpu_ns -= c0, reader_sleeps -= w0;
 	return NULL;
 }
 
@@ -207,10 +220,10 @@ int main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	pthread_join(thread, NULL);
 	printf("kind=%s mode=%s produced=%llu delivered=%llu lost=%llu perf_lost=%llu wall_ns=%llu "
-	       "reader_user_ticks=%llu reader_sys_ticks=%llu reader_cpu_ns=%llu\n",
+	       "reader_user_ticks=%llu reader_sys_ticks=%llu reader_cpu_ns=%llu reader_sleeps=%llu\n",
 	       argv[2], argv[3], produced, (unsigned long long)atomic_load(&delivered), lost,
 	       (unsigned long long)atomic_load(&perf_lost), wall, reader_user, reader_sys,
-	       reader_cpu_ns);
+	       reader_cpu_ns, reader_sleeps);
 	ring_buffer__free(rb);
 	perf_buffer__free(pb);
 	bpf_object__close(obj);

@@ -12,9 +12,10 @@
 //!
 //! Prints one line in the C harness's format: kind= mode= produced= delivered=
 //! lost= perf_lost= wall_ns= reader_user_ticks= reader_sys_ticks=
-//! reader_cpu_ns= (the reader thread's user and system time from
-//! /proc/thread-self/stat in USER_HZ ticks, its CPU time from
-//! /proc/thread-self/schedstat).
+//! reader_cpu_ns= reader_sleeps= (the reader thread's user and system time
+//! from /proc/thread-self/stat in USER_HZ ticks, its CPU time from
+//! /proc/thread-self/schedstat, how many times it slept from
+//! /proc/thread-self/status's voluntary_ctxt_switches).
 
 use corex::events::{PerfBuffer, RingBuffer};
 use corex::{GlobalValue, OpenObject};
@@ -22,8 +23,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `(user ticks, system ticks, CPU ns)` of the calling thread.
-fn thread_times() -> (u64, u64, u64) {
+/// `(user ticks, system ticks, CPU ns, times it slept)` of the calling
+/// thread.
+fn thread_times() -> (u64, u64, u64, u64) {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
     // After "(comm)" come fields 3, 4, ...: utime and stime are 14 and 15.
     let fields: Vec<&str> = stat
@@ -36,7 +38,16 @@ fn thread_times() -> (u64, u64, u64) {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
-    (field(14), field(15), cpu_ns)
+    let sleeps = std::fs::read_to_string("/proc/thread-self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0);
+    (field(14), field(15), cpu_ns, sleeps)
 }
 
 fn u64_global(loaded: &corex::LoadedObject, name: &str) -> u64 {
@@ -126,7 +137,12 @@ fn main() {
             }
             .unwrap();
             let after = thread_times();
-            (after.0 - before.0, after.1 - before.1, after.2 - before.2)
+            (
+                after.0 - before.0,
+                after.1 - before.1,
+                after.2 - before.2,
+                after.3 - before.3,
+            )
         }
     });
     if !drain {
@@ -150,10 +166,11 @@ fn main() {
     let wall = start.elapsed();
     stop.store(true, Ordering::Release);
     let reader = (produced, lost, wall, thread.join().unwrap());
-    let (produced, lost, wall, (user, sys, cpu_ns)) = reader;
+    let (produced, lost, wall, (user, sys, cpu_ns, sleeps)) = reader;
     println!(
         "kind={kind} mode={mode} produced={produced} delivered={} lost={lost} perf_lost={} wall_ns={} \
-         reader_user_ticks={user} reader_sys_ticks={sys} reader_cpu_ns={cpu_ns}",
+         reader_user_ticks={user} reader_sys_ticks={sys} reader_cpu_ns={cpu_ns} \
+         reader_sleeps={sleeps}",
         delivered.load(Ordering::Relaxed),
         perf_lost.load(Ordering::Relaxed),
         wall.as_nanos()
