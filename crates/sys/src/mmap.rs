@@ -292,10 +292,16 @@ impl RingWindow<'_> {
     /// Asks for the cache lines of the next [`PREFETCH_DISTANCE`] bytes of
     /// the window that were not asked for yet: each record's header says
     /// where the next one starts, a chain of dependent loads that would
-    /// otherwise miss the cache one record at a time.
+    /// otherwise miss the cache one record at a time. It stays
+    /// [`PREFETCH_DISTANCE`] bytes short of the producer position: the
+    /// producer position moves when a record is reserved, so the last
+    /// records may still be being written, and pulling their lines here
+    /// would make the producer fetch them back (a reader keeping up, with
+    /// a window shorter than that, prefetches nothing).
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let end = self.at as usize + self.left.min(PREFETCH_DISTANCE);
+        let end = self.at as usize
+            + PREFETCH_DISTANCE.min(self.left.saturating_sub(PREFETCH_DISTANCE));
         while (self.prefetched as usize) < end {
             prefetch_line(self.prefetched);
             self.prefetched = self.prefetched.wrapping_add(CACHE_LINE);
