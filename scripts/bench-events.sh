@@ -87,6 +87,6 @@ for config in "${configs[@]}"; do
         # User ticks are 10 ms: summed over the runs, per million records.
         users+=("$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } t += v["reader_user_ticks"]; d += v["delivered"] } END { printf "%.2f", t * 10 / d * 1e6 }' "$f")")
     done
-    fmt_rate() { awk -v r="$1" 'BEGIN { printf "%.2f M", r / 1e6 }'; }
+    fmt_rate() { awk -v r="$1" 'BEGIN { printf "%.3f M", r / 1e6 }'; }
     echo "$row | $(fmt_rate "${rates[0]}") | $(fmt_rate "${rates[1]}") | ${drops[0]}% | ${drops[1]}% | ${cpus[0]} | ${cpus[1]} | ${users[0]} | ${users[1]} | ${sleeps[0]} | ${sleeps[1]} |"
 done
