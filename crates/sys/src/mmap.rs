@@ -300,8 +300,8 @@ impl RingWindow<'_> {
     /// a window shorter than that, prefetches nothing).
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let end = self.at as usize
-            + PREFETCH_DISTANCE.min(self.left.saturating_sub(PREFETCH_DISTANCE));
+        let end =
+            self.at as usize + PREFETCH_DISTANCE.min(self.left.saturating_sub(PREFETCH_DISTANCE));
         while (self.prefetched as usize) < end {
             prefetch_line(self.prefetched);
             self.prefetched = self.prefetched.wrapping_add(CACHE_LINE);
