@@ -144,20 +144,7 @@ impl EventFd {
 
     /// Reads and resets the counter; 0 if it was not signalled.
     pub fn take(&self) -> Result<u64> {
-        let mut buf = [0u8; 8];
-        // SAFETY: reads at most 8 bytes into a live buffer of 8 bytes.
-        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
-        if n == 8 {
-            return Ok(u64::from_ne_bytes(buf));
-        }
-        let errno = Errno::last();
-        if errno == Errno::EAGAIN {
-            return Ok(0);
-        }
-        Err(Error::Syscall {
-            call: Syscall::EventFdRead,
-            errno,
-        })
+        take_counter(&self.0, Syscall::EventFdRead)
     }
 }
 
@@ -232,21 +219,24 @@ impl TimerFd {
     /// Takes the expiry, so the fd is no longer readable; whether it had
     /// fired.
     pub fn take(&self) -> Result<bool> {
-        let mut buf = [0u8; 8];
-        // SAFETY: reads at most 8 bytes into a live buffer of 8 bytes.
-        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
-        if n == 8 {
-            return Ok(true);
-        }
-        let errno = Errno::last();
-        if errno == Errno::EAGAIN {
-            return Ok(false);
-        }
-        Err(Error::Syscall {
-            call: Syscall::TimerFdRead,
-            errno,
-        })
+        Ok(take_counter(&self.0, Syscall::TimerFdRead)? > 0)
     }
+}
+
+/// Reads and resets the 8-byte counter of a non-blocking eventfd or
+/// timerfd; 0 if it was not readable.
+fn take_counter(fd: &OwnedFd, call: Syscall) -> Result<u64> {
+    let mut buf = [0u8; 8];
+    // SAFETY: reads at most 8 bytes into a live buffer of 8 bytes.
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+    if n == 8 {
+        return Ok(u64::from_ne_bytes(buf));
+    }
+    let errno = Errno::last();
+    if errno == Errno::EAGAIN {
+        return Ok(0);
+    }
+    Err(Error::Syscall { call, errno })
 }
 
 impl AsFd for TimerFd {
