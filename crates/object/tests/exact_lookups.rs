@@ -41,34 +41,20 @@ fn scan_answers(btf: &Btf, kinds: &[Kind]) -> HashMap<(Kind, String), TypeId> {
 /// names, prefixes and extensions of real names, names only the base has).
 fn agrees_with_the_scan(k: &KernelBtf, kinds: &[Kind], base_only: &[&str]) -> usize {
     let answers = scan_answers(k.btf(), kinds);
-    for ((kind, name), &id) in &answers {
-        assert_eq!(
-            k.find(*kind, name),
-            Some(id),
-            "{} {kind:?} {name}",
-            k.name()
-        );
-    }
+    // find's answer for (kind, name) is the scan's, or None where the scan
+    // has none.
+    let agrees = |kind: Kind, name: &str| {
+        let expected = answers.get(&(kind, name.to_string())).copied();
+        assert_eq!(k.find(kind, name), expected, "{} {kind:?} {name}", k.name());
+    };
     for (kind, name) in answers.keys() {
+        agrees(*kind, name);
         let shorter = name.char_indices().last().map_or("", |(i, _)| &name[..i]);
-        let absent = [shorter, &format!("{name}_"), &format!("{name}\u{e9}")];
-        for other in absent {
-            let expected = answers.get(&(*kind, other.to_string())).copied();
-            assert_eq!(
-                k.find(*kind, other),
-                expected,
-                "{} {kind:?} {other}",
-                k.name()
-            );
+        for other in [shorter, &format!("{name}_"), &format!("{name}\u{e9}")] {
+            agrees(*kind, other);
         }
         for other in kinds.iter().filter(|&k| k != kind) {
-            let expected = answers.get(&(*other, name.clone())).copied();
-            assert_eq!(
-                k.find(*other, name),
-                expected,
-                "{} {other:?} {name}",
-                k.name()
-            );
+            agrees(*other, name);
         }
     }
     for name in base_only {

@@ -101,14 +101,17 @@ impl<'cb> Ring<'cb> {
             // The positions and the mapping are checked once for the batch;
             // each record is then checked against the bytes left before the
             // producer position.
-            let mut window = producer.ring_window(*data, size, cons, prod).ok_or_else(|| {
-                corrupt(
-                    cons,
-                    &format!(
-                        "the producer position {prod} is behind it, more than the ring's                          {size} bytes ahead, or not 8-byte aligned"
-                    ),
-                )
-            })?;
+            let mut window = producer
+                .ring_window(*data, size, cons, prod)
+                .ok_or_else(|| {
+                    corrupt(
+                        cons,
+                        &format!(
+                            "the producer position {prod} is behind it, more than the ring's \
+                         {size} bytes ahead, or not 8-byte aligned"
+                        ),
+                    )
+                })?;
             let mut busy = false;
             while let Some(header) = window.header() {
                 let header = header.load(Ordering::Acquire);
