@@ -112,7 +112,7 @@ const TIMER_TOKEN: u64 = u64::MAX - 1;
 pub struct Poller {
     epoll: Epoll,
     waker: Arc<EventFd>,
-    /// Room for an event from every fd (the waker's and the timer's first).
+    /// Room for an event from every fd (the waker's first).
     ready: Vec<EpollEvent>,
     /// How many of `ready` the last wait filled.
     ready_count: usize,
@@ -186,8 +186,7 @@ impl Poller {
             Some(t) if t.is_zero() => return self.wait_once(0).map(|(woken, _)| woken),
             Some(t) if self.lent.load(Ordering::Relaxed) => {
                 // Round up, so a short timeout still waits.
-                let ms = t.as_millis() + u128::from(!t.subsec_nanos().is_multiple_of(1_000_000));
-                let ms = ms.min(i32::MAX as u128) as i32;
+                let ms = t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
                 return self.wait_once(ms).map(|(woken, _)| woken);
             }
             Some(t) => Instant::now().checked_add(t),
@@ -213,23 +212,16 @@ impl Poller {
             // It fires first; the wait moves it then.
             return Ok(());
         }
-        let timer = match &self.timer {
-            Some(timer) => timer,
-            None => {
-                let timer = TimerFd::new().map_err(kernel("creating the poller's timer"))?;
-                self.epoll
-                    .add(timer.as_fd(), libc::EPOLLIN as u32, TIMER_TOKEN)
-                    .map_err(kernel("watching the poller's timer"))?;
-                self.ready.push(EpollEvent {
-                    events: 0,
-                    token: 0,
-                });
-                self.timer.insert(timer)
-            }
-        };
-        timer
-            .arm(deadline.saturating_duration_since(Instant::now()))
-            .map_err(kernel("arming the poller's timer"))?;
+        if self.timer.is_none() {
+            let timer = TimerFd::new().map_err(kernel("creating the poller's timer"))?;
+            self.add_fd(timer.as_fd(), TIMER_TOKEN)?;
+            self.timer = Some(timer);
+        }
+        if let Some(timer) = &self.timer {
+            timer
+                .arm(deadline.saturating_duration_since(Instant::now()))
+                .map_err(kernel("arming the poller's timer"))?;
+        }
         self.timer_due = Some(deadline);
         Ok(())
     }
