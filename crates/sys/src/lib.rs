@@ -46,7 +46,7 @@ pub use fd::{BtfFd, LinkFd, PerfEventFd, ProgFd, StatsFd};
 pub use info::{BtfInfo, LinkDetail, LinkInfo, MapInfo, ProgInfo};
 pub use link::LinkTarget;
 pub use map::{Keys, MapCreate, MapFd, MapShape};
-pub use mmap::{page_size, prefetch, Mmap, Protection, RingWindow, CACHE_LINE, PREFETCH_DISTANCE};
+pub use mmap::{page_size, prefetch_lines, Mmap, Protection, RingWindow, PREFETCH_DISTANCE};
 pub use object::{ids, next_id, obj_get, obj_pin, Ids, ObjectKind};
 pub use perf::{PerfEventKind, PerfEventOpen, Wakeup};
 pub use prog::{

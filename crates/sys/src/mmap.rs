@@ -203,16 +203,21 @@ pub const PREFETCH_DISTANCE: usize = 1024;
 
 /// The cache line size the prefetches step by (64 bytes on the CPUs BPF
 /// runs on; a larger line only makes some prefetches redundant).
-pub const CACHE_LINE: usize = 64;
+const CACHE_LINE: usize = 64;
 
-/// Asks the CPU to start loading the cache line holding `bytes[offset]`
-/// (nothing if `offset` is past the end): a hint, with no effect on what
-/// the program computes.
+/// Asks the CPU to start loading the cache lines of `bytes` from offset
+/// `from` up to `to` (clamped to the end), a line apart: a hint, with no
+/// effect on what the program computes. Returns the offset the next call
+/// starts from, so a reader moving through `bytes` asks for each line once.
 #[inline]
-pub fn prefetch(bytes: &[u8], offset: usize) {
-    if let Some(byte) = bytes.get(offset) {
-        prefetch_line(byte);
+pub fn prefetch_lines(bytes: &[u8], from: usize, to: usize) -> usize {
+    let to = to.min(bytes.len());
+    let mut next = from;
+    while next < to {
+        prefetch_line(bytes.as_ptr().wrapping_add(next));
+        next += CACHE_LINE;
     }
+    next
 }
 
 #[inline(always)]
@@ -284,7 +289,7 @@ pub struct RingWindow<'m> {
     left: usize,
     /// Where the next cache line to prefetch starts (see
     /// [`RingWindow::prefetch_ahead`]).
-    prefetched: *mut u8,
+    prefetched: *const u8,
     _mapping: PhantomData<&'m Mmap>,
 }
 

@@ -12,8 +12,8 @@
 
 use super::{check_map_type, kernel, poll_reader, Drain, EventsError, Poller, Waker};
 use corex_sys::{
-    online_cpus, page_size, possible_cpu_count, prefetch, MapFd, Mmap, PerfEventFd, PerfEventKind,
-    PerfEventOpen, Protection, Wakeup, CACHE_LINE, PREFETCH_DISTANCE,
+    online_cpus, page_size, possible_cpu_count, prefetch_lines, MapFd, Mmap, PerfEventFd,
+    PerfEventKind, PerfEventOpen, Protection, Wakeup, PREFETCH_DISTANCE,
 };
 use corex_uapi::{perf, MapType};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -439,10 +439,12 @@ impl<'r> Window<'r> {
         Some(scratch)
     }
 
-    /// The record at `pos` and its size, checked against the window: a
-    /// header the ring protocol cannot have written (a size under a
-    /// header's or past the head, a sample longer than its record) is an
-    /// error saying what is wrong.
+    /// The record at `pos`, one that does not lie wholly in one part of the
+    /// window (see [`Window::read`]), and its size: put together in
+    /// `scratch` when the data area's end cuts it in two; a header the ring
+    /// protocol cannot have written (a size under a header's or past the
+    /// head, a sample longer than its record) is an error saying what is
+    /// wrong.
     fn record<'s>(
         &self,
         pos: usize,
@@ -452,28 +454,16 @@ impl<'r> Window<'r> {
         'r: 's,
     {
         const HEADER: usize = perf::EVENT_HEADER_SIZE;
-        // The usual case first: the whole record in one of the two slices.
-        let (part, at) = match pos.checked_sub(self.first.len()) {
-            None => (self.first, pos),
-            Some(at) => (self.second, at),
-        };
-        let whole = match part.get(at..).and_then(leading_record) {
-            Some(whole) => whole,
-            None => {
-                let mut header = [0u8; HEADER];
-                header.copy_from_slice(
-                    self.bytes(pos, HEADER, scratch)
-                        .ok_or("a header past the head")?,
-                );
-                let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
-                match self.bytes(pos, size, scratch) {
-                    Some(record) if size >= HEADER => record,
-                    _ => return Err(format!("a record of {size} bytes")),
-                }
-            }
-        };
-        let size = whole.len();
-        Ok((parse_record(whole)?, size))
+        let mut header = [0u8; HEADER];
+        header.copy_from_slice(
+            self.bytes(pos, HEADER, scratch)
+                .ok_or("a header past the head")?,
+        );
+        let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
+        match self.bytes(pos, size, scratch) {
+            Some(whole) if size >= HEADER => Ok((parse_record(whole)?, size)),
+            _ => Err(format!("a record of {size} bytes")),
+        }
     }
 }
 
@@ -491,11 +481,7 @@ fn records_in(
 ) -> Result<usize, (usize, &'static str)> {
     let mut prefetched = at;
     while let Some(whole) = part.get(at..).and_then(leading_record) {
-        let ahead = (at + PREFETCH_DISTANCE).min(part.len());
-        while prefetched < ahead {
-            prefetch(part, prefetched);
-            prefetched += CACHE_LINE;
-        }
+        prefetched = prefetch_lines(part, prefetched, at + PREFETCH_DISTANCE);
         deliver(parse_record(whole).map_err(|why| (at, why))?);
         at += whole.len();
     }
